@@ -1,0 +1,3 @@
+from dabprp.cli import main
+
+main()

@@ -1,0 +1,214 @@
+"""discover → parse → facts: build the Project record for a directory."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+
+from dabprp.discover import discover
+from dabprp.errors import DabprpError
+from dabprp.facts import (
+    AgentConfig, EvalSet, Location, Problem, Project, PythonFacts, RepoSignals, Requirement, TestFile,
+)
+from dabprp.parse import repo
+from dabprp.parse.agent_config import analyze_config
+from dabprp.parse.bundle import build_bundle
+from dabprp.parse.bundle_load import load_bundle
+from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
+from dabprp.parse.notebooks import from_ipynb, from_source
+from dabprp.parse.python_source import FileFacts, analyze_python
+from dabprp.parse.yaml_source import load_yaml, read_text
+
+CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "agent_config.yaml",
+                "agent_config.yml")
+REQUIREMENT_FILE_RE = re.compile(r"(^|/)requirements[\w.-]*\.txt$")
+
+
+def analyze(path: str = ".", target: str | None = None) -> Project:
+    """Statically analyze the project at `path`; `target` selects the effective bundle target."""
+    if not os.path.exists(path):
+        raise DabprpError(path, None, "no such file or directory")
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise DabprpError(path, None, "directory is not readable")
+    root = path
+    found = discover(root)
+    problems: list[Problem] = [Problem(Location(p, 1), f"skipped: {why}") for p, why in found.skipped]
+
+    bundle = None
+    try:
+        loaded = load_bundle(root)
+    except DabprpError as exc:
+        problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
+        loaded = None
+    if loaded is not None:
+        problems.extend(loaded.problems)
+        bundle = build_bundle(loaded, root, target)
+    elif target is not None:
+        raise DabprpError(path, None, f"--target {target}: the project has no readable bundle")
+
+    python, test_trees = _python(root, found.files, problems)
+    configs = _configs(root, found.files, python, problems)
+    evalsets = _evalsets(root, found.files, python, problems)
+    repo_signals = _repo(root, found.files, test_trees, problems)
+    return Project(
+        root=os.path.basename(os.path.abspath(root)) or ".",
+        bundle=bundle, python=python, configs=tuple(configs), evalsets=tuple(evalsets),
+        repo=repo_signals, problems=tuple(sorted(set(problems), key=lambda p: (p.location, p.message))),
+        files=found.files,
+    )
+
+
+def _read(root: str, rel: str, problems: list[Problem]) -> str | None:
+    try:
+        return read_text(os.path.join(root, rel), rel)
+    except DabprpError as exc:
+        problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
+        return None
+
+
+def _python(root: str, files: tuple[str, ...], problems: list[Problem]) -> tuple[PythonFacts, dict[str, ast.AST | None]]:
+    parts: list[FileFacts] = []
+    test_trees: dict[str, ast.AST | None] = {}
+    for rel in files:
+        if not rel.endswith((".py", ".ipynb")):
+            continue
+        text = _read(root, rel, problems)
+        if text is None:
+            continue
+        try:
+            ptext = from_ipynb(rel, text) if rel.endswith(".ipynb") else from_source(rel, text)
+        except ValueError as exc:
+            problems.append(Problem(Location(rel, 1), str(exc)))
+            continue
+        facts = analyze_python(rel, ptext)
+        if facts.source.syntax_error:
+            problems.append(Problem(Location(rel, facts.source.syntax_error_line or 1),
+                                    facts.source.syntax_error))
+        parts.append(facts)
+        if repo.is_test_file(rel) and rel.endswith(".py"):
+            try:
+                test_trees[rel] = ast.parse(ptext.text)
+            except (SyntaxError, ValueError):
+                test_trees[rel] = None
+    return PythonFacts(
+        files=tuple(p.source for p in parts),
+        graphs=tuple(g for p in parts for g in p.graphs),
+        routing_models=tuple(r for p in parts for r in p.routing_models),
+        agent_classes=tuple(a for p in parts for a in p.agent_classes),
+        mlflow_calls=tuple(sorted((c for p in parts for c in p.mlflow_calls), key=lambda c: c.location)),
+        trace_spans=tuple(s for p in parts for s in p.trace_spans),
+        code=tuple(sorted((c for p in parts for c in p.code), key=lambda c: (c.location, c.kind, c.name))),
+        secret_refs=tuple(s for p in parts for s in p.secret_refs),
+        hardcoded_secrets=tuple(sorted((s for p in parts for s in p.hardcoded_secrets),
+                                       key=lambda s: s.location)),
+        scorers=tuple(s for p in parts for s in p.scorers),
+    ), test_trees
+
+
+def _referenced_paths(python: PythonFacts, suffixes: tuple[str, ...]) -> dict[str, list[Location]]:
+    """String literals in MLflow calls and code facts that look like paths with these suffixes."""
+    refs: dict[str, list[Location]] = {}
+
+    def visit(value: object, where: Location) -> None:
+        if isinstance(value, str) and value.lower().endswith(suffixes):
+            refs.setdefault(value, []).append(where)
+        elif isinstance(value, dict):
+            for v in value.values():
+                visit(v, where)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v, where)
+
+    for call in python.mlflow_calls:
+        visit(call.args, call.location)
+    for fact in python.code:
+        if fact.kind == "file_reference":
+            visit(fact.name, fact.location)
+        else:
+            visit(fact.detail, fact.location)
+    return refs
+
+
+def _resolve_ref(ref: str, where: Location, files: tuple[str, ...]) -> str | None:
+    ref = ref.lstrip("./") if ref.startswith("./") else ref
+    base = os.path.dirname(where.path)
+    candidates = [os.path.normpath(os.path.join(base, ref)).replace(os.sep, "/"), ref]
+    hits = [c for c in candidates if c in files]
+    if hits:
+        return hits[0]
+    tail = [f for f in files if f.endswith("/" + ref.split("/")[-1]) or f == ref.split("/")[-1]]
+    return tail[0] if len(tail) == 1 else None
+
+
+def _configs(root: str, files: tuple[str, ...], python: PythonFacts, problems: list[Problem]) -> list[AgentConfig]:
+    chosen: set[str] = set()
+    for ref, wheres in _referenced_paths(python, (".yaml", ".yml")).items():
+        hit = _resolve_ref(ref, wheres[0], files)
+        if hit:
+            chosen.add(hit)
+    for rel in files:
+        parts = rel.split("/")
+        if parts[-1] in CONFIG_NAMES and (len(parts) == 1 or (len(parts) == 2 and parts[0] == "src")):
+            chosen.add(rel)
+    out = []
+    for rel in sorted(chosen):
+        try:
+            doc = load_yaml(os.path.join(root, rel), rel)
+        except DabprpError as exc:
+            problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
+            continue
+        if isinstance(doc.value, dict):
+            out.append(analyze_config(doc))
+    return out
+
+
+def _evalsets(root: str, files: tuple[str, ...], python: PythonFacts, problems: list[Problem]) -> list[EvalSet]:
+    refs: dict[str, list[Location]] = {}
+    for ref, wheres in _referenced_paths(python, (".json", ".jsonl", ".csv")).items():
+        hit = _resolve_ref(ref, wheres[0], files)
+        if hit:
+            refs.setdefault(hit, []).extend(wheres)
+    candidates = sorted(set(refs) | {f for f in files if is_eval_candidate(f)})
+    out = []
+    for rel in candidates:
+        text = _read(root, rel, problems)
+        if text is None:
+            continue
+        found = analyze_evalset(rel, text, tuple(sorted(refs.get(rel, []))))
+        if found.error:
+            problems.append(Problem(found.location, found.error))
+        out.append(found)
+    return out
+
+
+def _repo(root: str, files: tuple[str, ...], test_trees: dict[str, ast.AST | None],
+          problems: list[Problem]) -> RepoSignals:
+    tests: list[TestFile] = [repo.analyze_tests(p, t) for p, t in sorted(test_trees.items())]
+    ci = []
+    requirements: list[Requirement] = []
+    for rel in files:
+        system = repo.ci_system(rel)
+        if system:
+            text = _read(root, rel, problems)
+            if text is not None:
+                ci.append(repo.analyze_ci(rel, system, text))
+        if REQUIREMENT_FILE_RE.search(rel):
+            text = _read(root, rel, problems)
+            if text is not None:
+                requirements.extend(repo.parse_requirements(rel, text))
+        elif rel == "pyproject.toml":
+            text = _read(root, rel, problems)
+            if text is not None:
+                requirements.extend(repo.pyproject_requirements(rel, text))
+    gitignore = ""
+    if ".gitignore" in files:
+        gitignore = _read(root, ".gitignore", problems) or ""
+    tracked = [f for f in files if repo.is_secret_file(f) and not repo.is_ignored(f, gitignore)]
+    return RepoSignals(
+        tests=tuple(tests), ci=tuple(ci), requirements=tuple(requirements),
+        ignored_secret_files=tuple(repo.ignored_secret_patterns(gitignore)),
+        tracked_secret_files=tuple(tracked), has_pyproject="pyproject.toml" in files,
+    )

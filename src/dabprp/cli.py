@@ -1,0 +1,101 @@
+"""Command line: arguments in, library call, renderer, exit code. No analysis here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dabprp import __version__
+from dabprp.errors import DabprpError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or write atomically to `output` (temp file + rename: never half-written)."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dabprp-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise DabprpError(output, None, f"cannot write: {exc.strerror or exc}") from None
+
+
+def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Turn DabprpError into `path:line: message` on stderr and exit 2."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = fn(*args, **kwargs)
+        except DabprpError as exc:
+            click.echo(f"dabprp: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+        sys.exit(code or EXIT_OK)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def report_problems(problems: Any) -> None:
+    for p in problems:
+        click.echo(f"{p.location}: {p.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dabprp")
+def main() -> None:
+    """dabprp: from a Databricks agent project to a multi-stage deployment plan (PRP)."""
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--target", "-t", default=None, help="Show the effective configuration of this target.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", default=None, help="Write to this file instead of stdout.")
+@guarded
+def analyze(path: str, target: str | None, fmt: str, output: str | None) -> int:
+    """Statically analyze the project at PATH and list its facts with `path:line`."""
+    from dabprp.analyze import analyze as run
+
+    project = run(path, target)
+    if fmt == "json":
+        from dabprp.render.json_out import render_json
+
+        text = render_json(project)
+    else:
+        from dabprp.render.text_facts import render_facts_text
+
+        text = render_facts_text(project)
+    write_output(text, output)
+    report_problems(project.problems)
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["facts", "plan"]))
+@guarded
+def schema(name: str) -> int:
+    """Print the JSON Schema of `analyze --format json` (facts) or `generate --format json` (plan)."""
+    if name == "facts":
+        from dabprp.facts_schema import facts_schema
+
+        data = facts_schema()
+    else:
+        from dabprp.plan_schema import plan_schema
+
+        data = plan_schema()
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    return EXIT_OK

@@ -1,0 +1,63 @@
+"""JSON Schema (draft 2020-12) of `analyze --format json`, derived from the fact dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from dabprp import facts
+
+SCHEMA_ID = "https://dabprp.dev/schemas/facts.json"
+
+
+def facts_schema() -> dict[str, Any]:
+    defs: dict[str, Any] = {}
+    root = _for_type(facts.Project, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "dabprp project facts",
+        **root,
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    if tp is facts.Location:
+        defs.setdefault("Location", {
+            "type": "object", "additionalProperties": False, "required": ["path", "line"],
+            "properties": {"path": {"type": "string"}, "line": {"type": "integer", "minimum": 1}},
+        })
+        return {"$ref": "#/$defs/Location"}
+    if dataclasses.is_dataclass(tp):
+        name = tp.__name__
+        if name not in defs:
+            defs[name] = {}  # placeholder against recursion
+            hints = typing.get_type_hints(tp)
+            props = {f.name: _for_type(hints[f.name], defs) for f in dataclasses.fields(tp)}
+            doc = (tp.__doc__ or "").strip()
+            entry: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                                     "required": list(props), "properties": props}
+            if doc and not doc.startswith(name + "("):
+                entry["description"] = doc
+            defs[name] = entry
+        return {"$ref": f"#/$defs/{name}"}
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [_for_type(a, defs) for a in args if a is not type(None)]
+        if type(None) in args:
+            options.append({"type": "null"})
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if origin in (tuple, list):
+        item = args[0] if args else Any
+        return {"type": "array", "items": _for_type(item, defs)}
+    if origin is dict:
+        value = args[1] if len(args) > 1 else Any
+        return {"type": "object", "additionalProperties": _for_type(value, defs)}
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    if tp in simple:
+        return {"type": simple[tp]}
+    return {}

@@ -1,0 +1,1 @@
+"""Parsers: one module per kind of source, each turning text into facts."""

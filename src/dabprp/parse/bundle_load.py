@@ -1,0 +1,185 @@
+"""Load a bundle: the root file, its includes, and the effective tree of one target."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from dabprp.errors import DabprpError
+from dabprp.facts import Include, Location, Problem
+from dabprp.parse.bundle_merge import merge
+from dabprp.parse.yaml_source import LocNode, load_yaml
+
+ROOT_FILES = ("databricks.yml", "databricks.yaml", "bundle.yml", "bundle.yaml")
+INCLUDE_SUFFIXES = (".yml", ".yaml", ".json")
+# Top-level keys a target may override (bundle JSON schema, `targets.<name>`).
+TARGET_OVERRIDES = ("artifacts", "bundle", "permissions", "presets", "resources", "sync", "workspace")
+
+
+@dataclass(slots=True)
+class LoadedBundle:
+    """The merged top-level tree of a bundle (root + includes) with locations."""
+
+    root_file: str
+    tree: dict[str, Any]
+    loc: LocNode
+    includes: list[Include] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def find_root_file(root: str) -> tuple[str | None, list[Problem]]:
+    present = [name for name in ROOT_FILES if os.path.isfile(os.path.join(root, name))]
+    problems = []
+    if len(present) > 1:
+        problems.append(
+            Problem(Location(present[1], 1), f"multiple bundle root files: {', '.join(present)}")
+        )
+    return (present[0] if present else None), problems
+
+
+def load_bundle(root: str) -> LoadedBundle | None:
+    """Read the bundle at `root`; None when there is none. Raises DabprpError for a bad root file."""
+    root_file, problems = find_root_file(root)
+    if root_file is None:
+        return None
+    doc = load_yaml(os.path.join(root, root_file), root_file)
+    tree = doc.value if doc.value is not None else {}
+    if not isinstance(tree, dict):
+        raise DabprpError(root_file, 1, "bundle root must be a mapping")
+    loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems)
+    _report_duplicates(doc.duplicate_keys, loaded.problems)
+    for pattern, files, where in _expand_includes(root, tree, doc.loc, loaded.problems):
+        loaded.includes.append(Include(pattern, tuple(files), where))
+        for rel in files:
+            _merge_include(root, rel, loaded)
+    return loaded
+
+
+def _report_duplicates(dups: list[tuple[str, Location, Location]], problems: list[Problem]) -> None:
+    for key, first, second in dups:
+        problems.append(Problem(second, f"duplicate key `{key}` (first at line {first.line})"))
+
+
+def _expand_includes(
+    root: str, tree: dict[str, Any], loc: LocNode, problems: list[Problem]
+) -> list[tuple[str, list[str], Location]]:
+    patterns = tree.get("include") or []
+    if not isinstance(patterns, list):
+        problems.append(Problem(loc.locate(("include",)), "`include` must be a list of globs"))
+        return []
+    real_root = os.path.realpath(root)
+    out: list[tuple[str, list[str], Location]] = []
+    seen: set[str] = set()
+    for i, pattern in enumerate(patterns):
+        where = loc.locate(("include", i))
+        if not isinstance(pattern, str) or not pattern.strip():
+            problems.append(Problem(where, "include entry must be a non-empty string"))
+            continue
+        if os.path.isabs(pattern) or ".." in pattern.replace("\\", "/").split("/"):
+            problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
+            continue
+        matches = []
+        for abs_path in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
+            real = os.path.realpath(abs_path)
+            if not real.startswith(real_root + os.sep):
+                problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
+                continue
+            rel = os.path.relpath(abs_path, root).replace(os.sep, "/")
+            if not os.path.isfile(abs_path) or rel in seen:
+                continue
+            if not rel.endswith(INCLUDE_SUFFIXES):
+                problems.append(Problem(where, f"included file `{rel}` is not .yml, .yaml or .json"))
+                continue
+            seen.add(rel)
+            matches.append(rel)
+        if not matches:
+            problems.append(Problem(where, f"include `{pattern}` matches no file"))
+        out.append((pattern, matches, where))
+    return out
+
+
+def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:
+    try:
+        doc = load_yaml(os.path.join(root, rel), rel)
+    except DabprpError as exc:
+        loaded.problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
+        return
+    loaded.files.append(rel)
+    _report_duplicates(doc.duplicate_keys, loaded.problems)
+    if doc.value is None:
+        return
+    if not isinstance(doc.value, dict):
+        loaded.problems.append(Problem(doc.loc.at, "included bundle file must be a mapping"))
+        return
+    if "include" in doc.value:
+        loaded.problems.append(
+            Problem(doc.loc.locate(("include",)), "`include` is only allowed in the root bundle file")
+        )
+    _check_duplicate_resources(loaded, doc.value, doc.loc)
+    loaded.tree, loaded.loc = merge(loaded.tree, loaded.loc, doc.value, doc.loc)
+
+
+def _check_duplicate_resources(loaded: LoadedBundle, new: dict[str, Any], new_loc: LocNode) -> None:
+    old = loaded.tree.get("resources")
+    res = new.get("resources")
+    if not isinstance(old, dict) or not isinstance(res, dict):
+        return
+    for rtype, items in res.items():
+        if isinstance(items, dict) and isinstance(old.get(rtype), dict):
+            for key in items:
+                if key in old[rtype]:
+                    first = loaded.loc.locate(("resources", rtype, key))
+                    loaded.problems.append(
+                        Problem(
+                            new_loc.locate(("resources", rtype, key)),
+                            f"resource `{rtype}.{key}` is also defined at {first}",
+                        )
+                    )
+
+
+def effective_tree(loaded: LoadedBundle, target: str | None) -> tuple[dict[str, Any], LocNode]:
+    """The configuration of `target`: its overrides merged onto the top level (None: top level)."""
+    tree, loc = loaded.tree, loaded.loc
+    if target is None:
+        return tree, loc
+    targets = tree.get("targets") or {}
+    if not isinstance(targets, dict) or target not in targets:
+        names = ", ".join(sorted(targets)) if isinstance(targets, dict) else ""
+        raise DabprpError(loaded.root_file, loc.locate(("targets",)).line,
+                          f"no target named `{target}` (targets: {names or 'none'})")
+    tval = targets[target] or {}
+    tnode = _node(loc, ("targets", target)) or LocNode(loc.at)
+    if not isinstance(tval, dict):
+        return tree, loc
+    for key in TARGET_OVERRIDES:
+        if key not in tval or tval[key] is None:
+            continue
+        knode = _node(tnode, (key,)) or tnode
+        base = tree.get(key)
+        bnode = _node(loc, (key,))
+        if key == "run_as" or base is None or bnode is None:
+            tree, loc = _set(tree, loc, key, tval[key], knode)
+        else:
+            merged, mloc = merge(base, bnode, tval[key], knode, key)
+            tree, loc = _set(tree, loc, key, merged, mloc)
+    if "run_as" in tval and tval["run_as"] is not None:
+        tree, loc = _set(tree, loc, "run_as", tval["run_as"], _node(tnode, ("run_as",)) or tnode)
+    return tree, loc
+
+
+def _node(loc: LocNode, path: tuple[Any, ...]) -> LocNode | None:
+    node: LocNode | None = loc
+    for key in path:
+        node = node.child(key) if node else None
+    return node
+
+
+def _set(tree: dict[str, Any], loc: LocNode, key: str, value: Any, vloc: LocNode) -> tuple[dict[str, Any], LocNode]:
+    out = dict(tree)
+    out[key] = value
+    kids = dict(loc.kids) if isinstance(loc.kids, dict) else {}
+    kids[key] = vloc
+    return out, LocNode(loc.at, kids)

@@ -1,0 +1,138 @@
+"""Small `ast` helpers: qualified call names through imports, and value summaries for facts."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+SECRET_NAME_RE = re.compile(r"(pass(word|wd)?|secret|token|api_?key|access_?key|credential)", re.I)
+TOKEN_RES = (
+    ("databricks-token", re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b")),
+    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("openai-key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b")),
+    ("aws-access-key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+)
+PLACEHOLDER_RE = re.compile(r"^(|<.*>|\*+|x+|changeme|todo.*|your[_-].*|\{\{secrets/.*\}\}|\$\{.*\})$", re.I)
+MAX_SUMMARY = 200
+
+
+def import_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name → fully qualified name, from every import in the module."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    aliases.setdefault(a.name.split(".")[0], a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    return aliases
+
+
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    if isinstance(node, ast.Call):
+        inner = dotted(node.func)
+        if inner:
+            parts.append(inner + "()")
+            return ".".join(reversed(parts))
+    return None
+
+
+def qualified(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    name = dotted(node)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    full = aliases.get(head, head)
+    return f"{full}.{rest}" if rest else full
+
+
+def summarize(node: ast.AST | None, depth: int = 0) -> Any:
+    """A JSON-ready summary of an expression: literals kept, names as `<name>`, calls shortened."""
+    if node is None:
+        return None
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, str) and len(value) > MAX_SUMMARY:
+            return value[:MAX_SUMMARY] + "…"
+        return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+    if depth > 3:
+        return "…"
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            v.value if isinstance(v, ast.Constant) else "{" + _short(v.value) + "}"
+            for v in node.values
+            if isinstance(v, (ast.Constant, ast.FormattedValue))
+        )
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [summarize(e, depth + 1) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {
+            (str(summarize(k, depth + 1)) if k is not None else "**"): summarize(v, depth + 1)
+            for k, v in zip(node.keys, node.values)
+        }
+    if isinstance(node, ast.Call):
+        return _short(node)
+    return "<" + _short(node) + ">"
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_SUMMARY else text[:MAX_SUMMARY] + "…"
+
+
+def call_args(call: ast.Call) -> dict[str, Any]:
+    """Positional args as `_0`, `_1`…, keywords by name, each summarized; secret values redacted."""
+    out: dict[str, Any] = {}
+    for i, arg in enumerate(call.args):
+        out[f"_{i}"] = summarize(arg)
+    for kw in call.keywords:
+        key = kw.arg or "**"
+        value = summarize(kw.value)
+        if kw.arg and SECRET_NAME_RE.search(kw.arg) and isinstance(kw.value, ast.Constant):
+            if isinstance(kw.value.value, str) and not PLACEHOLDER_RE.match(kw.value.value):
+                value = "***redacted***"
+        out[key] = redact_tokens(value)
+    return out
+
+
+def redact_tokens(value: Any) -> Any:
+    if isinstance(value, str):
+        for _, pattern in TOKEN_RES:
+            value = pattern.sub("***redacted***", value)
+        return value
+    if isinstance(value, list):
+        return [redact_tokens(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_tokens(v) for k, v in value.items()}
+    return value
+
+
+def arg(call: ast.Call, name: str, position: int | None = None) -> ast.AST | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    if position is not None and position < len(call.args):
+        return call.args[position]
+    return None
+
+
+def const_str(node: ast.AST | None, constants: dict[str, str] | None = None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if constants and isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    return None
