@@ -9,7 +9,15 @@ import re
 from dabprp.discover import discover
 from dabprp.errors import DabprpError
 from dabprp.facts import (
-    AgentConfig, EvalSet, Location, Problem, Project, PythonFacts, RepoSignals, Requirement, TestFile,
+    AgentConfig,
+    EvalSet,
+    Location,
+    Problem,
+    Project,
+    PythonFacts,
+    RepoSignals,
+    Requirement,
+    TestFile,
 )
 from dabprp.parse import repo
 from dabprp.parse.agent_config import analyze_config
@@ -69,7 +77,9 @@ def _read(root: str, rel: str, problems: list[Problem]) -> str | None:
         return None
 
 
-def _python(root: str, files: tuple[str, ...], problems: list[Problem]) -> tuple[PythonFacts, dict[str, ast.AST | None]]:
+def _python(
+    root: str, files: tuple[str, ...], problems: list[Problem]
+) -> tuple[PythonFacts, dict[str, ast.AST | None]]:
     parts: list[FileFacts] = []
     test_trees: dict[str, ast.AST | None] = {}
     for rel in files:

@@ -22,18 +22,26 @@ YEAR_RE = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 LIST_OF_CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9.]{1,5}(?:\s*(?:,|/|\band\b|\bor\b)\s*[A-Z][A-Z0-9.]{1,5}){1,}")
 SOURCE_RE = re.compile(
-    r"\b((?:[A-Z0-9][\w-]*\s+){0,3}(?:filings?|reports?|statements?|documents?|datasets?|tables?|"
+    r"\b([A-Z0-9][\w-]*\s+(?:[\w-]+\s+){0,2}(?:filings?|reports?|statements?|documents?|datasets?|tables?|"
     r"databases?|records|transcripts|articles|manuals?|tickets|logs|knowledge base|catalog))\b"
 )
 GENERIC_CAPS = frozenset(
-    "AI API LLM SQL JSON YAML HTTP HTTPS URL ID IDS UC DB UI OK PDF CSV LLMS AND OR THE NOT "
-    "MUST NEVER ALWAYS ONLY DO DONT NO YES IF FOR TODO FIXME NOTE USD EUR".split()
+    (
+        "AI", "API", "LLM", "SQL", "JSON", "YAML", "HTTP", "HTTPS", "URL", "ID", "IDS", "UC", "DB", "UI",
+        "OK", "PDF", "CSV", "LLMS", "AND", "OR", "THE", "NOT", "MUST", "NEVER", "ALWAYS", "ONLY", "DO",
+        "DONT", "NO", "YES", "IF", "FOR", "TODO", "FIXME", "NOTE", "USD", "EUR"
+    )
 )
 STOPWORDS = frozenset(
-    "the a an and or of to in on for with by from is are be as at this that these those it its you your "
-    "use using when which what who how if then than into about over such only not no all any each can "
-    "should must will would may might do does did has have had question questions answer answers "
-    "data agent user query queries provide based information given return respond response".split()
+    (
+        "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "from", "is", "are",
+        "be", "as", "at", "this", "that", "these", "those", "it", "its", "you", "your", "use", "using",
+        "when", "which", "what", "who", "how", "if", "then", "than", "into", "about", "over", "such",
+        "only", "not", "no", "all", "any", "each", "can", "should", "must", "will", "would", "may", "might",
+        "do", "does", "did", "has", "have", "had", "question", "questions", "answer", "answers", "data",
+        "agent", "user", "query", "queries", "provide", "based", "information", "given", "return",
+        "respond", "response"
+    )
 )
 PROMPT_MIN_CHARS = 80
 

@@ -7,9 +7,25 @@ import re
 from typing import Any
 
 from dabprp.facts import (
-    App, Bundle, Experiment, Grant, Job, JobParameter, Location, OtherResource, Permission,
-    RegisteredModel, Resources, RunAs, ServedEntity, ServingEndpoint, Target, Task, Variable,
-    VarRef, Workspace,
+    App,
+    Bundle,
+    Experiment,
+    Grant,
+    Job,
+    JobParameter,
+    Location,
+    OtherResource,
+    Permission,
+    RegisteredModel,
+    Resources,
+    RunAs,
+    ServedEntity,
+    ServingEndpoint,
+    Target,
+    Task,
+    Variable,
+    VarRef,
+    Workspace,
 )
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree
 from dabprp.parse.yaml_source import LocNode
@@ -25,7 +41,6 @@ def build_bundle(loaded: LoadedBundle, root: str, target: str | None) -> Bundle:
     """Facts of the bundle; resources are those of `target`'s effective configuration."""
     tree, loc = effective_tree(loaded, target)
     variables = _variables(loaded.tree, loaded.loc, target)
-    values = {v.name: v.value for v in variables}
     name = _str(_get(tree, "bundle", "name"))
     resources = _resources(tree.get("resources"), _child(loc, "resources"), root)
     refs = _var_refs(tree, loc, name, target, variables)

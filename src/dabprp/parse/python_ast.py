@@ -81,7 +81,7 @@ def summarize(node: ast.AST | None, depth: int = 0) -> Any:
     if isinstance(node, ast.Dict):
         return {
             (str(summarize(k, depth + 1)) if k is not None else "**"): summarize(v, depth + 1)
-            for k, v in zip(node.keys, node.values)
+            for k, v in zip(node.keys, node.values, strict=False)
         }
     if isinstance(node, ast.Call):
         return _short(node)
@@ -102,9 +102,9 @@ def call_args(call: ast.Call) -> dict[str, Any]:
     for kw in call.keywords:
         key = kw.arg or "**"
         value = summarize(kw.value)
-        if kw.arg and SECRET_NAME_RE.search(kw.arg) and isinstance(kw.value, ast.Constant):
-            if isinstance(kw.value.value, str) and not PLACEHOLDER_RE.match(kw.value.value):
-                value = "***redacted***"
+        literal = kw.value.value if isinstance(kw.value, ast.Constant) else None
+        if kw.arg and SECRET_NAME_RE.search(kw.arg) and isinstance(literal, str) and not PLACEHOLDER_RE.match(literal):
+            value = "***redacted***"
         out[key] = redact_tokens(value)
     return out
 

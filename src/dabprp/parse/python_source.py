@@ -8,13 +8,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dabprp.facts import (
-    AgentClass, AgentGraph, CodeFact, GraphEdge, GraphNode, HardcodedSecret, Location, MlflowCall,
-    RoutingModel, SecretRef, SourceFile, TraceSpan,
+    AgentClass,
+    AgentGraph,
+    CodeFact,
+    GraphEdge,
+    GraphNode,
+    HardcodedSecret,
+    Location,
+    MlflowCall,
+    RoutingModel,
+    SecretRef,
+    SourceFile,
+    TraceSpan,
 )
 from dabprp.parse.notebooks import PythonText
 from dabprp.parse.python_ast import (
-    PLACEHOLDER_RE, SECRET_NAME_RE, TOKEN_RES, arg, call_args, const_str, dotted, import_aliases,
-    qualified, summarize,
+    PLACEHOLDER_RE,
+    SECRET_NAME_RE,
+    TOKEN_RES,
+    arg,
+    call_args,
+    const_str,
+    dotted,
+    import_aliases,
+    qualified,
+    summarize,
 )
 
 AGENT_BASES = ("ChatAgent", "ResponsesAgent", "PythonModel", "ChatModel")
@@ -204,9 +222,9 @@ class _Visitor(ast.NodeVisitor):
         name = ast.unparse(target).rsplit(".", 1)[-1]
         if not SECRET_NAME_RE.search(name) or not isinstance(value, ast.Constant):
             return
-        if isinstance(value.value, str) and len(value.value) >= 6 and not PLACEHOLDER_RE.match(value.value):
-            if " " not in value.value.strip():
-                self.facts.hardcoded_secrets.append(HardcodedSecret(f"assignment to `{name}`", self.loc(value)))
+        text = value.value
+        if isinstance(text, str) and len(text) >= 6 and " " not in text.strip() and not PLACEHOLDER_RE.match(text):
+            self.facts.hardcoded_secrets.append(HardcodedSecret(f"assignment to `{name}`", self.loc(value)))
 
     def _iteration_limit(self, target: ast.AST, value: ast.AST, node: ast.AST) -> None:
         name = ast.unparse(target)
