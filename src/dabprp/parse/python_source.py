@@ -277,6 +277,16 @@ class _Visitor(ast.NodeVisitor):
                                                       call_args(node)))
         self.generic_visit(node)
 
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for side in [node.left, *node.comparators]:
+            for sub in ast.walk(side):
+                if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Attribute) \
+                        and sub.value.attr == "metrics":
+                    metric = const_str(sub.slice) or ast.unparse(sub.slice)
+                    self.facts.code.append(CodeFact("metric_gate", metric, self.loc(node),
+                                                    {"test": ast.unparse(node)[:200]}))
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str) and value.lower().endswith(DATA_SUFFIXES) and len(value) < 300 \

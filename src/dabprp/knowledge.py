@@ -1,0 +1,47 @@
+"""Databricks facts the rules and the plan rely on, kept as data in one place."""
+
+from __future__ import annotations
+
+DOCS = {
+    "bundles": "https://docs.databricks.com/aws/en/dev-tools/bundles/",
+    "targets": "https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes",
+    "run_as": "https://docs.databricks.com/aws/en/dev-tools/bundles/run-as",
+    "permissions": "https://docs.databricks.com/aws/en/dev-tools/bundles/permissions",
+    "deployment_job": "https://docs.databricks.com/aws/en/mlflow/deployment-job",
+    "uc_models": "https://docs.databricks.com/aws/en/machine-learning/manage-model-lifecycle/",
+    "agents_deploy": "https://docs.databricks.com/aws/en/generative-ai/agent-framework/deploy-agent",
+    "agents_apps": "https://docs.databricks.com/aws/en/generative-ai/agent-framework/migrate-agent-to-apps",
+    "genai_eval": "https://docs.databricks.com/aws/en/mlflow3/genai/eval-monitor/",
+    "scorers": "https://docs.databricks.com/aws/en/mlflow3/genai/eval-monitor/custom-scorers",
+    "tracing": "https://docs.databricks.com/aws/en/mlflow3/genai/tracing/",
+    "monitoring": "https://docs.databricks.com/aws/en/mlflow3/genai/eval-monitor/production-monitoring",
+    "inference_tables": "https://docs.databricks.com/aws/en/ai-gateway/inference-tables",
+    "secrets": "https://docs.databricks.com/aws/en/security/secrets/",
+    "oauth_m2m": "https://docs.databricks.com/aws/en/dev-tools/auth/oauth-m2m",
+    "predeploy": "https://docs.databricks.com/aws/en/machine-learning/model-serving/model-serving-debug",
+    "serving_traffic": "https://docs.databricks.com/aws/en/machine-learning/model-serving/create-manage-serving-endpoints",
+    "ci_cd": "https://docs.databricks.com/aws/en/dev-tools/bundles/ci-cd-bundles",
+    "jobs": "https://docs.databricks.com/aws/en/jobs/",
+}
+
+# Top-level permission levels the CLI accepts (reference 2.7).
+TOP_LEVEL_PERMISSION_LEVELS = ("CAN_MANAGE", "CAN_RUN", "CAN_VIEW")
+TARGET_MODES = ("development", "production")
+
+# Facts flagged UNCONFIRMED in the reference: the PRP must say so when it relies on them.
+UNCONFIRMED = {
+    "judge_default": "Which judge model the built-in scorers use outside Databricks, and the exact "
+                     "built-in metric keys beyond `<name>/mean`.",
+    "experiment_id_env": "Whether `${resources.experiments.<key>.id}` resolves inside serving "
+                         "`environment_vars` at deploy time.",
+    "inference_table_name": "The exact AI Gateway inference-table name (assumed `<table_name_prefix>_payload`).",
+    "create_model_version": "`CREATE_MODEL_VERSION` as a bundle grant privilege (grant it in SQL instead).",
+    "relative_experiment_names": "How relative experiment names resolve (use absolute `/Workspace/...` paths).",
+    "workspace_behaviour": "Workspace-side behaviour of `agents.deploy()`, deployment jobs and production "
+                           "monitoring (from docs and package source, not a live workspace).",
+    "environment_version": "Which serverless `environment_version` values the workspace offers (`\"4\"` is an example).",
+}
+
+TEMPORAL_NAME_RE = r"(temporal|fiscal|quarter|date_context|time_context|relative_date|today)"
+METRIC_WORD_RE = (r"(revenue|income|margin|ratio|percent|%|usd|eur|million|billion|price|cost|rate|"
+                  r"count|total|average|growth|return on)")

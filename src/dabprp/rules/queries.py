@@ -1,0 +1,73 @@
+"""Shared questions rules ask of the facts (which jobs deploy, where a missing thing belongs)."""
+
+from __future__ import annotations
+
+import re
+
+from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task
+
+BUNDLE_FILE = "databricks.yml"
+DEPLOY_APIS = ("databricks.agents.deploy", "mlflow.register_model", "mlflow.deployments.create_endpoint")
+
+
+def bundle_location(project: Project) -> Location:
+    """Where bundle-level additions belong: the bundle root file (even when it does not exist yet)."""
+    if project.bundle is not None:
+        return Location(project.bundle.root_file, 1)
+    return Location(BUNDLE_FILE, 1)
+
+
+def targets_location(project: Project) -> Location:
+    b = project.bundle
+    if b is None:
+        return bundle_location(project)
+    return b.targets[0].location if b.targets else Location(b.root_file, 1)
+
+
+def jobs(project: Project) -> tuple[Job, ...]:
+    return project.bundle.resources.jobs if project.bundle else ()
+
+
+def calls_in(project: Project, path: str | None, *apis: str) -> list[MlflowCall]:
+    return [c for c in project.python.calls(*apis) if path is None or c.location.path == path]
+
+
+def task_calls(project: Project, task: Task, *apis: str) -> list[MlflowCall]:
+    return calls_in(project, task.resolved_path, *apis) if task.resolved_path else []
+
+
+def is_deploy_job(project: Project, job: Job) -> bool:
+    if any(task_calls(project, t, *DEPLOY_APIS) for t in job.tasks):
+        return True
+    text = f"{job.key} {job.name or ''}".lower()
+    return "deploy" in text
+
+
+def deploy_jobs(project: Project) -> list[Job]:
+    return [j for j in jobs(project) if is_deploy_job(project, j)]
+
+
+def is_approval_task(task: Task) -> bool:
+    return task.task_key.lower().startswith("approval")
+
+
+def production_targets(project: Project) -> list[Target]:
+    b = project.bundle
+    return [t for t in b.targets if t.mode == "production"] if b else []
+
+
+def first_call_or_bundle(project: Project, *apis: str) -> Location:
+    found = project.python.calls(*apis)
+    return found[0].location if found else bundle_location(project)
+
+
+def uses_uc_registry(project: Project) -> bool:
+    for call in project.python.calls("mlflow.set_registry_uri"):
+        if "databricks-uc" in str(call.args.get("_0", "")):
+            return True
+    return False
+
+
+def three_level(name: object) -> bool:
+    text = str(name)
+    return bool(re.fullmatch(r"[^.\s]+\.[^.\s]+\.[^.\s]+", text.strip("<>")))

@@ -1,0 +1,103 @@
+"""3xx: identities, permissions and secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dabprp.facts import Project
+from dabprp.findings import Hit, Severity, Stage
+from dabprp.knowledge import DOCS
+from dabprp.rules import rule
+from dabprp.rules.queries import bundle_location, jobs, production_targets
+
+
+@rule("DAB301", "Job runs as a user", severity=Severity.ERROR, stage=Stage.SECURITY,
+      fix="Run jobs as a service principal (`run_as.service_principal_name: <application id>`).",
+      docs=(DOCS["run_as"],))
+def job_runs_as_user(project: Project) -> Iterator[Hit]:
+    """A job that runs as a person breaks when they leave and carries their full access."""
+    b = project.bundle
+    if b is None:
+        return
+    for job in jobs(project):
+        if job.run_as and job.run_as.kind == "user":
+            yield Hit(job.run_as.location, f"job `{job.key}` runs as user `{job.run_as.principal}`")
+    if b.run_as and b.run_as.kind == "user":
+        yield Hit(b.run_as.location, f"bundle runs as user `{b.run_as.principal}`")
+
+
+@rule("DAB302", "Production target without a service principal", severity=Severity.ERROR,
+      stage=Stage.SECURITY,
+      fix="Set `run_as.service_principal_name` on staging and prod and deploy from CI as that principal.",
+      docs=(DOCS["run_as"], DOCS["oauth_m2m"]))
+def production_without_sp(project: Project) -> Iterator[Hit]:
+    """Production deployments should run under an auditable, non-personal identity."""
+    b = project.bundle
+    if b is None:
+        return
+    for t in production_targets(project):
+        run_as = t.run_as or b.run_as
+        if run_as is None or run_as.kind != "service_principal":
+            who = f"user `{run_as.principal}`" if run_as else "the deploying identity"
+            yield Hit(t.location, f"production target `{t.name}` runs as {who}")
+
+
+@rule("DAB303", "No permissions", severity=Severity.WARNING, stage=Stage.SECURITY,
+      fix="Add top-level `permissions` (CAN_VIEW/CAN_RUN/CAN_MANAGE for groups) and resource-level ones.",
+      docs=(DOCS["permissions"],))
+def no_permissions(project: Project) -> Iterator[Hit]:
+    """Without permissions only the deployer can see, run or approve the pipeline."""
+    b = project.bundle
+    if b is None:
+        return
+    res = b.resources
+    scoped = [*res.jobs, *res.experiments, *res.model_serving_endpoints, *res.apps]
+    anywhere = b.permissions or any(t.permissions for t in b.targets) or any(r.permissions for r in scoped)
+    if not anywhere:
+        yield Hit(bundle_location(project), "no `permissions` at bundle, target or job level")
+
+
+@rule("DAB304", "Personal access token passed to serving", severity=Severity.ERROR, stage=Stage.SECURITY,
+      fix="Declare `resources=` on `log_model` (automatic auth passthrough) or use a service principal's "
+          "OAuth secret; do not pass a PAT in `environment_vars`.",
+      docs=(DOCS["agents_deploy"], DOCS["oauth_m2m"]))
+def pat_to_serving(project: Project) -> Iterator[Hit]:
+    """A PAT in the endpoint's environment acts as one person, never rotates and leaks through logs."""
+    for call in project.python.calls("databricks.agents.deploy"):
+        env = call.args.get("environment_vars")
+        if isinstance(env, dict):
+            for key, value in env.items():
+                text = f"{key} {value}".lower()
+                if "pat" in key.lower().split("_") or "token" in text or "pat}" in text:
+                    yield Hit(call.location, f"`agents.deploy` passes `{key}` (a personal access token) "
+                              "to the serving endpoint")
+
+
+@rule("DAB305", "Hard-coded secret", severity=Severity.ERROR, stage=Stage.SECURITY,
+      fix="Move the value to a secret scope and read it with `dbutils.secrets.get` or `{{secrets/scope/key}}`.",
+      docs=(DOCS["secrets"],))
+def hardcoded_secret(project: Project) -> Iterator[Hit]:
+    """A credential in source control is compromised the moment the repository is shared."""
+    for s in project.python.hardcoded_secrets:
+        yield Hit(s.location, f"hard-coded credential ({s.kind}); value redacted")
+
+
+@rule("DAB306", "Secrets file tracked by git", severity=Severity.ERROR, stage=Stage.SECURITY,
+      fix="Remove the file from the repository and add it to `.gitignore`.", docs=(DOCS["secrets"],))
+def secrets_file_tracked(project: Project) -> Iterator[Hit]:
+    """Files such as `.env` or `.databrickscfg` hold credentials and must not be committed."""
+    from dabprp.facts import Location
+
+    for path in project.repo.tracked_secret_files:
+        yield Hit(Location(path, 1), f"`{path}` looks like a secrets file and is not ignored")
+
+
+@rule("DAB307", "No secret scope per environment", severity=Severity.NOTE, stage=Stage.SECURITY,
+      fix="Declare a `secret_scopes` resource (named per target) and read secrets from it.",
+      docs=(DOCS["secrets"],))
+def no_secret_scope(project: Project) -> Iterator[Hit]:
+    """Code reads secrets, but the bundle does not manage the scope, so environments share one by hand."""
+    b = project.bundle
+    if b is None or b.resources.secret_scopes or not project.python.secret_refs:
+        return
+    yield Hit(project.python.secret_refs[0].location, "secrets are read but no `secret_scopes` resource exists")

@@ -1,0 +1,98 @@
+"""1xx: targets and environments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dabprp.facts import Project
+from dabprp.findings import Hit, Severity, Stage
+from dabprp.knowledge import DOCS
+from dabprp.rules import rule
+from dabprp.rules.queries import bundle_location, targets_location
+
+
+@rule("DAB100", "No bundle", severity=Severity.ERROR, stage=Stage.DEPLOY,
+      fix="Create `databricks.yml` with dev, staging and prod targets around the agent code.",
+      docs=(DOCS["bundles"],))
+def no_bundle(project: Project) -> Iterator[Hit]:
+    """Without a bundle nothing about deployment is versioned, reviewed or repeatable."""
+    if project.bundle is None:
+        yield Hit(bundle_location(project), "the project has no bundle (`databricks.yml`)")
+
+
+def _has_target(project: Project, *names: str) -> bool:
+    b = project.bundle
+    return b is not None and any(t.name.lower() in names for t in b.targets)
+
+
+@rule("DAB101", "No staging target", severity=Severity.ERROR, stage=Stage.STAGE,
+      fix="Add a `staging` target in production mode, with its own catalog and a service principal `run_as`.",
+      docs=(DOCS["targets"],))
+def no_staging_target(project: Project) -> Iterator[Hit]:
+    """Without staging, changes go from development straight to production."""
+    if project.bundle is not None and not _has_target(project, "staging", "stage", "stg", "qa", "test"):
+        yield Hit(targets_location(project), "no staging target: targets are "
+                  + (", ".join(t.name for t in project.bundle.targets) or "none"))
+
+
+@rule("DAB102", "No production target", severity=Severity.ERROR, stage=Stage.DEPLOY,
+      fix="Add a `prod` target in production mode with `workspace.root_path` and a service principal `run_as`.",
+      docs=(DOCS["targets"],))
+def no_prod_target(project: Project) -> Iterator[Hit]:
+    """Production needs its own target so its configuration, identity and permissions are explicit."""
+    if project.bundle is not None and not _has_target(project, "prod", "production", "prd"):
+        yield Hit(targets_location(project), "no production target")
+
+
+@rule("DAB103", "Development target in production mode", severity=Severity.WARNING, stage=Stage.STAGE,
+      fix="Set `mode: development` on the dev target; keep production mode for staging and prod.",
+      docs=(DOCS["targets"],))
+def dev_in_production_mode(project: Project) -> Iterator[Hit]:
+    """Production mode on the only or the dev target removes dev-mode isolation (name prefixes,
+    paused schedules) so every developer deploys over the same resources."""
+    b = project.bundle
+    if b is None:
+        return
+    for t in b.targets:
+        if t.mode == "production" and (len(b.targets) == 1 or t.name.lower() in ("dev", "development")):
+            yield Hit(t.location, f"target `{t.name}` uses `mode: production`"
+                      + (" and is the only target" if len(b.targets) == 1 else ""))
+
+
+@rule("DAB104", "No default target", severity=Severity.WARNING, stage=Stage.STAGE,
+      fix="Mark the dev target `default: true` so a bare `databricks bundle deploy` never reaches production.",
+      docs=(DOCS["targets"],))
+def no_default_target(project: Project) -> Iterator[Hit]:
+    """With several targets and no default, every command needs `-t`, and mistakes pick the wrong one."""
+    b = project.bundle
+    if b is not None and len(b.targets) > 1 and not any(t.default for t in b.targets):
+        yield Hit(targets_location(project), "several targets and none has `default: true`")
+
+
+@rule("DAB105", "Production target without root_path", severity=Severity.ERROR, stage=Stage.DEPLOY,
+      fix="Set `workspace.root_path` (e.g. `/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}`).",
+      docs=(DOCS["targets"],))
+def production_without_root_path(project: Project) -> Iterator[Hit]:
+    """The CLI requires an explicit root_path in production mode so only one copy is deployed."""
+    b = project.bundle
+    if b is None:
+        return
+    top = b.workspace.root_path if b.workspace else None
+    for t in b.targets:
+        if t.mode == "production" and not top and not (t.workspace and t.workspace.root_path):
+            yield Hit(t.location, f"production target `{t.name}` has no `workspace.root_path`")
+
+
+@rule("DAB106", "Hard-coded workspace host", severity=Severity.WARNING, stage=Stage.SECURITY,
+      fix="Give each target its own `workspace.host` (or a `profile`) and drop the top-level host.",
+      docs=(DOCS["targets"],))
+def hardcoded_host(project: Project) -> Iterator[Hit]:
+    """A single hard-coded host ties every target to one workspace; staging and prod cannot be separated."""
+    b = project.bundle
+    if b is None:
+        return
+    hosts = {t.workspace.host for t in b.targets if t.workspace and t.workspace.host}
+    if b.workspace and b.workspace.host:
+        yield Hit(b.workspace.location, f"top-level `workspace.host` is hard-coded to `{b.workspace.host}`")
+    elif len(b.targets) > 1 and len(hosts) == 1 and all(t.workspace and t.workspace.host for t in b.targets):
+        yield Hit(b.targets[0].location, "every target uses the same workspace host")

@@ -1,0 +1,1 @@
+"""Offline bundle validation: the official JSON schema plus semantic checks the schema cannot see."""
