@@ -94,8 +94,53 @@ def schema(name: str) -> int:
 
         data = facts_schema()
     else:
-        from dabprp.plan_schema import plan_schema
+        from dabprp.facts_schema import plan_schema
 
         data = plan_schema()
     click.echo(json.dumps(data, indent=2, sort_keys=False))
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("rule_id", required=False)
+@guarded
+def rules(rule_id: str | None) -> int:
+    """List the rules, or show the documentation of RULE_ID."""
+    from dabprp.rules import registry
+
+    catalogue = registry()
+    if rule_id:
+        r = catalogue.get(rule_id.upper())
+        if r is None:
+            raise DabprpError("rules", None, f"unknown rule `{rule_id}`")
+        click.echo(f"{r.id} {r.title}\nseverity: {r.severity.value}; blocks stage: {r.stage.value}\n\n"
+                   f"{r.rationale}\n\nFix: {r.fix}")
+        for link in r.docs:
+            click.echo(f"See: {link}")
+        return EXIT_OK
+    for r in catalogue.values():
+        click.echo(f"{r.id}  {r.severity.value:<7}  {r.stage.value:<13}  {r.title}")
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("-o", "--output", default=None, help="Output file (default: PATH/PRPs/multi-stage-deployment.md).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--target", "-t", default=None, help="Analyze this target's effective configuration.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing a file.")
+@guarded
+def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool) -> int:
+    """Write the PRP (multi-stage deployment blueprint) for the project at PATH."""
+    from dabprp.api import generate as run
+
+    text, project = run(path, target=target, fmt=fmt)
+    report_problems(project.problems)
+    if to_stdout:
+        write_output(text, None)
+        return EXIT_OK
+    default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
+    destination = output or os.path.join(path, "PRPs", default_name)
+    write_output(text, destination)
+    click.echo(destination)
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 import typing
 from typing import Any
@@ -13,12 +14,22 @@ SCHEMA_ID = "https://dabprp.dev/schemas/facts.json"
 
 
 def facts_schema() -> dict[str, Any]:
+    return schema_for(facts.Project, SCHEMA_ID, "dabprp project facts")
+
+
+def plan_schema() -> dict[str, Any]:
+    from dabprp.plan.model import Plan
+
+    return schema_for(Plan, "https://dabprp.dev/schemas/plan.json", "dabprp deployment plan and findings")
+
+
+def schema_for(root_type: type, schema_id: str, title: str) -> dict[str, Any]:
     defs: dict[str, Any] = {}
-    root = _for_type(facts.Project, defs)
+    root = _for_type(root_type, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "dabprp project facts",
+        "$id": schema_id,
+        "title": title,
         **root,
         "$defs": dict(sorted(defs.items())),
     }
@@ -57,6 +68,8 @@ def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if origin is dict:
         value = args[1] if len(args) > 1 else Any
         return {"type": "object", "additionalProperties": _for_type(value, defs)}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"type": "string", "enum": [m.value for m in tp]}
     simple = {str: "string", int: "integer", float: "number", bool: "boolean"}
     if tp in simple:
         return {"type": simple[tp]}

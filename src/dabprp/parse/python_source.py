@@ -21,6 +21,7 @@ from dabprp.facts import (
     SourceFile,
     TraceSpan,
 )
+from dabprp.knowledge import TEMPORAL_NAME_RE
 from dabprp.parse.notebooks import PythonText
 from dabprp.parse.python_ast import (
     PLACEHOLDER_RE,
@@ -54,6 +55,7 @@ LLM_CLASSES = ("ChatDatabricks", "ChatOpenAI", "AzureChatOpenAI", "ChatAnthropic
 MLFLOW_PREFIXES = ("mlflow.", "databricks.agents.", "databricks_agents.")
 MLFLOW_SKIP = ("mlflow.types.", "mlflow.entities.")
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".yaml", ".yml")
+TEMPORAL_RE = re.compile(TEMPORAL_NAME_RE, re.I)
 ITERATION_RE = re.compile(r"(max_?iter|recursion_limit|max_?steps|max_?turns|max_?rounds)", re.I)
 COMMENTED_AUTOLOG_RE = re.compile(r"^\s*#\s*(?:MAGIC\s+)?(mlflow(?:\.\w+)*\.autolog)\s*\(")
 GRAPH_METHODS = {"add_node", "add_edge", "add_conditional_edges", "set_entry_point",
@@ -149,6 +151,8 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.functions.append(node.name)
+        if TEMPORAL_RE.search(node.name):
+            self.facts.code.append(CodeFact("temporal_helper", node.name, self.loc(node)))
         for dec in node.decorator_list:
             self._decorator(node, dec)
         self.scope.append(node.name)

@@ -76,7 +76,7 @@ def run_rules(project: Project, disabled: Iterable[str] = (),
         severity = Severity(overrides.get(rid, r.severity.value))
         try:
             hits = list(r.check(project))
-        except Exception as exc:  # noqa: BLE001 - a rule bug must not hide the other findings
+        except Exception as exc:
             out.append(Finding(INTERNAL_ERROR_ID, "Internal rule error", Severity.ERROR, r.stage,
                                f"rule {rid} failed: {type(exc).__name__}: {exc}",
                                Location(project.bundle.root_file if project.bundle else ".", 1), "Report this bug."))

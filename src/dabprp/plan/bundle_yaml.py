@@ -1,0 +1,80 @@
+"""Bundle YAML documents for the plan, built as data and dumped (never string-built)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from dabprp.plan.model import Environment, Gate
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(doc: dict[str, Any]) -> str:
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100,
+                     allow_unicode=True)
+
+
+def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[str, dict[str, Any]],
+                    env_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    targets: dict[str, Any] = {}
+    for env in envs:
+        target: dict[str, Any] = {"mode": env.mode}
+        if env.default:
+            target["default"] = True
+        if env.root_path:
+            target["workspace"] = {"root_path": env.root_path}
+        overrides = dict(env_values.get(env.name, {}))
+        if env.service_principal:
+            overrides["deployer_sp"] = {"lookup": {"service_principal": env.service_principal}}
+            target["run_as"] = {"service_principal_name": "${var.deployer_sp}"}
+        if overrides:
+            target["variables"] = overrides
+        if env.mode == "production":
+            target["permissions"] = [{"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]
+        targets[env.name] = target
+    return {
+        "bundle": {"name": name, "databricks_cli_version": ">= 1.3.0"},
+        "include": ["resources/*.yml"],
+        "variables": variables,
+        "permissions": [
+            {"level": "CAN_VIEW", "group_name": "${var.consumer_group}"},
+            {"level": "CAN_RUN", "group_name": "${var.approver_group}"},
+        ],
+        "targets": targets,
+    }
+
+
+def environments_block(dependencies: list[str]) -> list[dict[str, Any]]:
+    return [{"environment_key": "default",
+             "spec": {"environment_version": "4", "dependencies": dependencies}}]
+
+
+def notifications(email: str) -> dict[str, Any]:
+    return {"on_failure": [email], "on_duration_warning_threshold_exceeded": [email]}
+
+
+def health(seconds: int) -> dict[str, Any]:
+    return {"rules": [{"metric": "RUN_DURATION_SECONDS", "op": "GREATER_THAN", "value": seconds}]}
+
+
+def py_task(key: str, file: str, args: list[str], depends: list[str], retries: int,
+            timeout: int) -> dict[str, Any]:
+    task: dict[str, Any] = {"task_key": key}
+    if depends:
+        task["depends_on"] = [{"task_key": d} for d in depends]
+    task["environment_key"] = "default"
+    task["spark_python_task"] = {"python_file": file, "parameters": args}
+    task["max_retries"] = retries
+    if retries:
+        task["min_retry_interval_millis"] = 60000
+    task["timeout_seconds"] = timeout
+    return task
+
+
+def gate_args(gates: tuple[Gate, ...]) -> list[str]:
+    return [f"--gate={g.metric}>={g.threshold}" for g in gates if g.blocking]

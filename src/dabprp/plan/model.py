@@ -1,0 +1,156 @@
+"""The plan: the target pipeline for one project, as data every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dabprp.facts import Location
+from dabprp.findings import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    label: str
+    value: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    framework: str
+    interface: str | None
+    module: str | None
+    nodes: tuple[str, ...]
+    routes: tuple[str, ...]
+    router: str | None
+    entry_point: str | None
+    parallel: tuple[Evidence, ...]
+    genie: tuple[Evidence, ...]
+    llm_endpoints: tuple[Evidence, ...]
+    tools: tuple[Evidence, ...]
+    temporal_helpers: tuple[Evidence, ...]
+    iteration_limit: Evidence | None
+    traced_nodes: tuple[str, ...]
+    untraced_nodes: tuple[str, ...]
+    autolog: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    entities: tuple[str, ...]
+    years: str | None
+    sources: tuple[str, ...]
+    evidence: tuple[Location, ...]
+    numeric_answers: bool
+    relative_time: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    mode: str
+    catalog: str
+    schema: str
+    secret_scope: str
+    service_principal: str | None
+    root_path: str | None
+    default: bool
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    stage: str
+    metric: str
+    threshold: float
+    source: str
+    blocking: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EvalCheck:
+    name: str
+    kind: str
+    """`judge` (built-in LLM judge) or `code` (deterministic @scorer)."""
+    what: str
+    because: str
+    evidence: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTask:
+    key: str
+    file: str | None
+    depends_on: tuple[str, ...]
+    max_retries: int
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedJob:
+    key: str
+    stage: str
+    purpose: str
+    file: str
+    tasks: tuple[PlannedTask, ...]
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class YamlBlock:
+    title: str
+    file: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    principal: str
+    securable: str
+    privileges: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoadmapTask:
+    id: str
+    phase: str
+    title: str
+    files: tuple[str, ...]
+    effort: str
+    closes: tuple[str, ...]
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    risk: str
+    mitigation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    project: str
+    bundle_name: str
+    has_bundle: bool
+    serving: str
+    agent: AgentProfile
+    scope: Scope
+    current_state: tuple[Evidence, ...]
+    environments: tuple[Environment, ...]
+    jobs: tuple[PlannedJob, ...]
+    gates: tuple[Gate, ...]
+    eval_checks: tuple[EvalCheck, ...]
+    yaml_blocks: tuple[YamlBlock, ...]
+    grants: tuple[Grant, ...]
+    rollout_steps: tuple[int, ...]
+    monitoring: tuple[str, ...]
+    success_metrics: tuple[Evidence, ...]
+    roadmap: tuple[RoadmapTask, ...]
+    risks: tuple[Risk, ...]
+    gotchas: tuple[str, ...]
+    unconfirmed: tuple[str, ...]
+    validation_commands: tuple[str, ...]
+    context_files: tuple[Evidence, ...]
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    settings_source: str = "defaults"

@@ -1,0 +1,81 @@
+"""What the analyzed agent is and does, read from the facts: the project context the PRP speaks about."""
+
+from __future__ import annotations
+
+import re
+
+from dabprp.facts import Location, Project
+from dabprp.knowledge import METRIC_WORD_RE, TEMPORAL_NAME_RE
+from dabprp.plan.model import AgentProfile, Evidence, Scope
+
+
+def agent_profile(project: Project) -> AgentProfile:
+    py = project.python
+    graph = py.graphs[0] if py.graphs else None
+    interface = py.agent_classes[0] if py.agent_classes else None
+    framework = "LangGraph" if graph else (interface.base if interface else "custom Python")
+    routes = ()
+    router = None
+    if py.routing_models:
+        model = py.routing_models[0]
+        router = model.name
+        routes = tuple(v for vals in model.fields.values() for v in vals)
+    elif graph:
+        routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional))
+    traced = {s.function for s in py.trace_spans}
+    nodes = graph.nodes if graph else ()
+    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.code if c.kind == "temporal_helper")
+    limit = next((c for c in py.code if c.kind == "iteration_limit"), None)
+    autolog = "off"
+    for c in py.mlflow_calls:
+        if c.api.endswith("autolog"):
+            autolog = "commented out" if c.commented_out else "on"
+            if not c.commented_out:
+                break
+    module = interface.location.path if interface else (graph.location.path if graph else None)
+    return AgentProfile(
+        framework=framework,
+        interface=f"{interface.name}({interface.base})" if interface else None,
+        module=module,
+        nodes=tuple(n.name for n in nodes),
+        routes=routes,
+        router=router,
+        entry_point=graph.entry_point if graph else None,
+        parallel=tuple(Evidence("parallelism", c.name, c.location) for c in py.code if c.kind == "parallelism"),
+        genie=tuple(Evidence("Genie agent", str(c.detail.get("space_id")), c.location)
+                    for c in py.code if c.kind == "genie_agent"),
+        llm_endpoints=tuple(Evidence(c.name, str(c.detail.get("endpoint")), c.location)
+                            for c in py.code if c.kind == "llm_endpoint"),
+        tools=tuple(Evidence("tool", c.name, c.location) for c in py.code if c.kind == "tool"),
+        temporal_helpers=temporal,
+        iteration_limit=Evidence("iteration limit", limit.name, limit.location) if limit else None,
+        traced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] in traced),
+        untraced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] not in traced),
+        autolog=autolog,
+    )
+
+
+def project_scope(project: Project) -> Scope:
+    entities: list[str] = []
+    years: list[int] = []
+    sources: list[str] = []
+    evidence: list[Location] = []
+    for cfg in project.configs:
+        s = cfg.scope
+        entities += [e for e in s.entities if e not in entities]
+        years += [y for y in (s.year_min, s.year_max) if y]
+        sources += [x for x in s.data_sources if x not in sources]
+        evidence += list(s.evidence)
+    metric_re = re.compile(METRIC_WORD_RE, re.I)
+    prompts_text = " ".join(str(v.value) for cfg in project.configs for v in cfg.keys if isinstance(v.value, str))
+    numeric = bool(metric_re.search(prompts_text)) and bool(re.search(r"\d", prompts_text))
+    relative = any(e.categories.get("time_relative") for e in project.evalsets) or bool(
+        re.search(TEMPORAL_NAME_RE, " ".join(fn for f in project.python.files for fn in f.functions), re.I))
+    return Scope(
+        entities=tuple(entities),
+        years=f"{min(years)}–{max(years)}" if years else None,
+        sources=tuple(sources),
+        evidence=tuple(sorted(set(evidence))),
+        numeric_answers=numeric,
+        relative_time=relative,
+    )

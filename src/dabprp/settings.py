@@ -1,0 +1,96 @@
+"""Settings: defaults, then `[tool.dabprp]` in pyproject.toml or `.dabprp.yaml`, then flags; merged once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import yaml
+
+from dabprp.errors import DabprpError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_THRESHOLDS = {
+    "correctness/mean": 0.8,
+    "relevance_to_query/mean": 0.9,
+    "safety/mean": 1.0,
+    "guidelines/mean": 0.8,
+}
+DEFAULT_DOMAIN_THRESHOLDS = {
+    "numeric_accuracy/mean": 0.9,
+    "relative_time_resolution/mean": 0.9,
+    "routing_accuracy/mean": 0.9,
+    "retrieval_groundedness/mean": 0.8,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environments: tuple[str, ...] = ("dev", "staging", "prod")
+    catalogs: dict[str, str] = field(default_factory=dict)
+    schema: str | None = None
+    service_principals: dict[str, str] = field(default_factory=dict)
+    secret_scopes: dict[str, str] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    rollout_steps: tuple[int, ...] = (10, 50, 100)
+    serving: str | None = None
+    """`model-serving` or `apps`; None: decided from the project."""
+    min_eval_records: int = 30
+    latency_p95_ms: int = 10000
+    error_rate_budget: float = 0.01
+    notification_email: str = "ml-oncall@example.com"
+    approver_group: str = "model-approvers"
+    consumer_group: str = "users"
+    admin_group: str = "ml-platform-admins"
+    disabled_rules: tuple[str, ...] = ()
+    severity_overrides: dict[str, str] = field(default_factory=dict)
+    source: str = "defaults"
+
+
+_LIST_KEYS = {"environments", "rollout_steps", "disabled_rules"}
+
+
+def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Settings:
+    raw, source = _read_file_settings(root)
+    data = {**raw, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise DabprpError(source, None, f"unknown dabprp setting(s): {', '.join(unknown)}")
+    for key in _LIST_KEYS & set(data):
+        data[key] = tuple(data[key])
+    settings = replace(Settings(), **data, source=source if raw else "defaults")
+    if settings.serving not in (None, "model-serving", "apps"):
+        raise DabprpError(source, None, "`serving` must be `model-serving` or `apps`")
+    return settings
+
+
+def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
+        try:
+            with open(pyproject, "rb") as handle:
+                doc = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DabprpError("pyproject.toml", None, f"cannot read settings: {exc}") from None
+        section = doc.get("tool", {}).get("dabprp")
+        if isinstance(section, dict):
+            return {k.replace("-", "_"): v for k, v in section.items()}, "pyproject.toml"
+    for name in (".dabprp.yaml", ".dabprp.yml"):
+        path = os.path.join(root, name)
+        if os.path.isfile(path):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    doc = yaml.safe_load(handle) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise DabprpError(name, None, f"cannot read settings: {exc}") from None
+            if not isinstance(doc, dict):
+                raise DabprpError(name, 1, "settings must be a mapping")
+            return {k.replace("-", "_"): v for k, v in doc.items()}, name
+    return {}, "defaults"
