@@ -39,7 +39,8 @@ UNCONFIRMED = {
     "relative_experiment_names": "How relative experiment names resolve (use absolute `/Workspace/...` paths).",
     "workspace_behaviour": "Workspace-side behaviour of `agents.deploy()`, deployment jobs and production "
                            "monitoring (from docs and package source, not a live workspace).",
-    "environment_version": "Which serverless `environment_version` values the workspace offers (`\"4\"` is an example).",
+    "environment_version": "Which serverless `environment_version` values the workspace offers "
+                           "(`\"4\"` is an example).",
 }
 
 TEMPORAL_NAME_RE = r"(temporal|fiscal|quarter|date_context|time_context|relative_date|today)"

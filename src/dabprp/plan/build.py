@@ -388,7 +388,8 @@ def _success_metrics(settings: Settings, gates: tuple[Gate, ...]) -> tuple[Evide
         Evidence("lead time from merge to production", "under 1 day, no manual notebook runs"),
         Evidence("evaluation gate", ", ".join(f"{g.metric} ≥ {g.threshold:g}" for g in gates
                                               if g.stage == "evaluate")),
-        Evidence("staging latency", f"p95 ≤ {settings.latency_p95_ms} ms, error rate ≤ {settings.error_rate_budget:.0%}"),
+        Evidence("staging latency",
+                 f"p95 ≤ {settings.latency_p95_ms} ms, error rate ≤ {settings.error_rate_budget:.0%}"),
         Evidence("rollback time", "under 10 minutes, automatic on a failed canary step"),
         Evidence("change failure rate", "under 15% of deployments rolled back"),
         Evidence("failed deployments reaching 100% traffic", "0"),
@@ -436,7 +437,8 @@ def _context_files(project: Project) -> tuple[Evidence, ...]:
     out: list[Evidence] = []
     b = project.bundle
     if b:
-        out.append(Evidence(b.root_file, "the bundle: targets, variables and jobs to extend", Location(b.root_file, 1)))
+        out.append(Evidence(b.root_file, "the bundle: targets, variables and jobs to extend",
+                            Location(b.root_file, 1)))
     for g in project.python.graphs:
         out.append(Evidence(g.location.path, f"agent graph `{g.variable}`: node names used by routing checks",
                             g.location))

@@ -71,7 +71,7 @@ def run_rules(project: Project, disabled: Iterable[str] = (),
     overrides = severity_overrides or {}
     out: list[Finding] = []
     for rid, r in registry().items():
-        if rid in skip or any(rid.startswith(p) for p in skip if not p[-1].isdigit()):
+        if any(rid == p or (len(p) < len(rid) and rid.startswith(p)) for p in skip):
             continue
         severity = Severity(overrides.get(rid, r.severity.value))
         try:

@@ -1,0 +1,96 @@
+"""The PRP: golden files, schema-valid YAML, real references, determinism, no cross-project words."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from dabprp.api import generate
+from dabprp.cli import main
+from dabprp.validate.schema import schema_errors
+from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
+
+PROJECTS = {"multiagent-genie": EXAMPLE, "rag-apps": FIXTURES / "rag-apps",
+            "multi-target": FIXTURES / "multi-target", "no-bundle": FIXTURES / "never-execute"}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_golden_prp(name, update_golden):
+    text, _ = generate(str(PROJECTS[name]))
+    check_golden(GOLDEN / f"{name}.prp.md", text, update_golden)
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_every_yaml_block_validates_against_bundle_schema(name):
+    text, _ = generate(str(PROJECTS[name]))
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 7
+    for block in blocks:
+        assert schema_errors(yaml.safe_load(block)) == []
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_every_path_line_exists_in_project(name):
+    root = PROJECTS[name]
+    text, project = generate(str(root))
+    refs = re.findall(r"`([\w./-]+\.\w+):(\d+)`", text)
+    assert refs or name == "no-bundle"
+    for path, line in refs:
+        assert path in project.files, path
+        n_lines = len((root / path).read_text(encoding="utf-8", errors="replace").splitlines())
+        assert 1 <= int(line) <= max(n_lines, 1), (path, line)
+
+
+def test_deterministic():
+    assert generate(str(EXAMPLE))[0] == generate(str(EXAMPLE))[0]
+
+
+def test_cross_project_domain_words():
+    genie, _ = generate(str(EXAMPLE))
+    rag, _ = generate(str(FIXTURES / "rag-apps"))
+    for word in ("Genie", "AAPL", "SEC", "supervisor", "parallel_executor", "fiscal"):
+        assert not re.search(rf"\b{word}\b", rag), word
+    for word in ("router", "manuals_index", "support_rag", "VectorSearch"):
+        assert not re.search(rf"\b{word}\b", genie), word
+    assert "AAPL, AXP, BAC over 2003–2022" in genie
+    assert "`supervisor`, `genie`, `parallel_executor`, `final_answer`" in genie
+    assert "routing_accuracy" in genie and "relative_time_resolution" in genie and "numeric_accuracy" in genie
+    assert "retrieval_groundedness" in rag and "Databricks App" in rag
+
+
+def test_seed_sections_present():
+    text, _ = generate(str(EXAMPLE))
+    for heading in ("Executive summary", "Current state", "Proposed multi-stage vision", "Key benefits",
+                    "Technical requirements", "DAB configuration", "Job definitions and dependencies",
+                    "Environment-specific parameters", "Security and compliance", "3.1 Test", "3.2 Evaluate",
+                    "3.3 Stage", "3.4 Deploy", "Context engineering focus areas", "Context integration",
+                    "Implementation roadmap", "Risks and mitigations", "Testing and validation strategy",
+                    "Success criteria", "Known gotchas", "UNCONFIRMED", "Anti-patterns", "Appendix A"):
+        assert heading in text, heading
+    for item in ("Load and stress testing", "Rollback mechanism testing", "Canary strategy",
+                 "Health check implementation", "Approval_Check", "model_version", "APPLY_TAG",
+                 "CAN_MANAGE_RUN", "max_concurrent_runs: 1", "first run fails by design",
+                 "databricks bundle validate --strict -t staging"):
+        assert item in text, item
+
+
+def test_no_bundle_prp_creates_one():
+    text, _ = generate(str(FIXTURES / "never-execute"))
+    assert "to create: `resources/test_job.yml`" in text or "resources/test_job.yml" in text
+
+
+def test_cli_writes_default_path_under_project(tmp_path):
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "rag-apps", project)
+    result = CliRunner().invoke(main, ["generate", str(project)])
+    assert result.exit_code == 0, result.stderr
+    out = project / "PRPs" / "multi-stage-deployment.md"
+    assert result.stdout.strip() == str(out) and out.read_text().startswith("# PRP")
+    result = CliRunner().invoke(main, ["generate", str(project), "--format", "json", "--stdout"])
+    data = json.loads(result.stdout)
+    assert data["bundle_name"] == "support-rag" and data["findings"]
