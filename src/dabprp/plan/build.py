@@ -91,14 +91,21 @@ def _environments(project: Project, settings: Settings, name: str) -> tuple[Envi
     out = []
     for i, env in enumerate(settings.environments):
         production = i > 0
-        catalog = settings.catalogs.get(env) or (base_catalog if i == 0 else f"{base_catalog}_{env}")
+        existing = project.bundle.target(env) if project.bundle else None
+        existing_catalog = existing.variables.get("catalog") if existing else None
+        catalog = settings.catalogs.get(env) or (existing_catalog if isinstance(existing_catalog, str) else None) \
+            or (base_catalog if i == 0 else f"{base_catalog}_{env}")
+        sp_id = existing.run_as.principal if existing and existing.run_as and \
+            existing.run_as.kind == "service_principal" and production else None
+        root_path = existing.workspace.root_path if existing and existing.workspace else None
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
             secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}",
-            service_principal=(settings.service_principals.get(env) or f"{name}-deployer-{env}") if production
+            service_principal=settings.service_principals.get(env) or sp_id or f"{name}-deployer-{env}",
+            root_path=(root_path or "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}") if production
             else None,
-            root_path="/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}" if production else None,
             default=i == 0, purpose=purposes.get(env, "additional environment"),
+            service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
         ))
     return tuple(out)
 
@@ -128,11 +135,13 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
             "period the temporal helper computes on the evaluation date",
             "the agent resolves relative time terms",
             tuple(e.location for e in agent.temporal_helpers if e.location)))
+    parallel_route = next((r for r in agent.routes if "parallel" in r.lower()), None) if agent.parallel else None
     if agent.routes and agent.nodes:
         checks.append(EvalCheck(
             "routing_accuracy", "code",
-            "the trace's spans show the expected route (" + ", ".join(agent.routes)
-            + ") for each question kind: comparative questions must reach the parallel route when one exists",
+            "the trace's spans show the expected route (" + ", ".join(f"`{r}`" for r in agent.routes)
+            + ") for each question kind" + (
+                f": comparative questions must reach `{parallel_route}`" if parallel_route else ""),
             f"`{agent.router or 'the router'}` decides among graph nodes " + ", ".join(agent.nodes),
             tuple(g.location for g in project.python.graphs)))
     if any("VectorSearch" in t.value for t in agent.tools):
@@ -221,8 +230,8 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     if endpoints and "llm_endpoint" not in out:
         out["llm_endpoint"] = {"description": "LLM serving endpoint the agent calls", "default": endpoints[0]}
     out["secret_scope"] = {"description": "secret scope of this environment", "default": dev.secret_scope}
-    out["deployer_sp"] = {"description": "application ID of the deployment service principal",
-                          "lookup": {"service_principal": envs[-1].service_principal or f"{model_name}-deployer"}}
+    out["deployer_sp"] = {"description": "application ID of the deployment service principal (looked up by name)",
+                          "lookup": {"service_principal": dev.service_principal}}
     out["approver_group"] = {"description": "group allowed to approve model versions",
                              "default": settings.approver_group}
     out["consumer_group"] = {"description": "group that may view and query", "default": settings.consumer_group}
@@ -236,7 +245,8 @@ def _yaml_blocks(project: Project, settings: Settings, name: str, key: str, mode
                  ) -> tuple[YamlBlock, ...]:
     variables = _variables(project, settings, model_name, envs, agent)
     env_values = {e.name: {"catalog": e.catalog, "secret_scope": e.secret_scope} for e in envs[1:]}
-    full_model = "${var.catalog}.${var.schema}.${var.model_name}"
+    # the deployed name: dev mode prefixes UC model names, so code gets it from the resource
+    full_model = "${var.catalog}.${var.schema}.${resources.registered_models.%s_model.name}" % key
     deps = _dependencies(project)
     email = "${var.notification_email}"
     stages = f"../{STAGES_DIR}"

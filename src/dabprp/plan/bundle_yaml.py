@@ -29,8 +29,9 @@ def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[st
         if env.root_path:
             target["workspace"] = {"root_path": env.root_path}
         overrides = dict(env_values.get(env.name, {}))
-        if env.service_principal:
-            overrides["deployer_sp"] = {"lookup": {"service_principal": env.service_principal}}
+        if env.mode == "production" and env.service_principal:
+            overrides["deployer_sp"] = env.service_principal if env.service_principal_is_id else {
+                "lookup": {"service_principal": env.service_principal}}
             target["run_as"] = {"service_principal_name": "${var.deployer_sp}"}
         if overrides:
             target["variables"] = overrides

@@ -53,9 +53,11 @@ class Environment:
     schema: str
     secret_scope: str
     service_principal: str | None
+    """Name looked up for the deployer service principal, or its application id when the bundle has one."""
     root_path: str | None
     default: bool
     purpose: str
+    service_principal_is_id: bool = False
 
 
 @dataclass(frozen=True, slots=True)

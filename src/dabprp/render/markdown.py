@@ -46,6 +46,6 @@ def render_markdown(plan: Plan, files: tuple[str, ...]) -> str:
         security_findings=[f for f in plan.findings if f.stage.value == "security"],
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
-        docs=prp_sections.doc_links(), effort_total=f"{effort:g}",
+        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), effort_total=f"{effort:g}",
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).replace("\n\n\n", "\n\n") + "\n"

@@ -8,7 +8,7 @@ from dabprp.plan.model import Plan
 
 def _loc(e: object) -> str:
     loc = getattr(e, "location", None)
-    return f" ({loc})" if loc else ""
+    return f" (`{loc}`)" if loc else ""
 
 
 def stage_items(plan: Plan) -> dict[str, list[str]]:
@@ -26,8 +26,8 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     for h in a.temporal_helpers:
         test.append(f"Temporal helper `{h.value}`{_loc(h)}: fixed dates across year and quarter boundaries.")
     if a.genie or a.parallel or a.tools:
-        parts = [f"`{e.value}`" for e in a.genie[:1]] + [f"`{e.value}`" for e in a.parallel] + [
-            f"`{t.value}`" for t in a.tools]
+        parts = [f"the Genie agent{_loc(e)}" for e in a.genie[:1]] + [
+            f"`{e.value}`{_loc(e)}" for e in a.parallel] + [f"`{t.value}`{_loc(t)}" for t in a.tools]
         test.append("Integration tests (staging workspace, marked `integration`) for " + ", ".join(parts)
                     + ": one real call each, asserting shape and latency.")
     if a.iteration_limit:
@@ -83,6 +83,19 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
 
+def environment_rows(plan: Plan) -> list[list[str]]:
+    envs = plan.environments
+    return [
+        ["parameter", *[e.name for e in envs]],
+        ["mode", *[e.mode for e in envs]],
+        ["catalog", *[f"`{e.catalog}`" for e in envs]],
+        ["schema", *[f"`{e.schema}`" for e in envs]],
+        ["secret scope", *[f"`{e.secret_scope}`" for e in envs]],
+        ["run_as", *[f"SP `{e.service_principal}`" if e.mode == "production" else "deploying user" for e in envs]],
+        ["root_path", *[f"`{e.root_path}`" if e.root_path else "default (per user)" for e in envs]],
+    ]
+
+
 def enhancements(plan: Plan) -> list[str]:
     return [
         "Service principal authentication: `run_as.service_principal_name` on staging and prod and on the "
@@ -110,8 +123,8 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
     for p in a.parallel:
         arch.append(f"Parallel execution `{p.value}`{_loc(p)}: bound concurrency and time out slow branches.")
     for g in a.genie:
-        arch.append(f"Genie agent{_loc(g)} (space id from {g.value}): one space per environment via a bundle "
-                    "variable.")
+        arch.append(f"Genie agent{_loc(g)} (space id from `{g.value.strip('<>')}`): one space per environment "
+                    "via a bundle variable.")
     for t in a.tools:
         arch.append(f"Tool `{t.value}`{_loc(t)}: declare it in `log_model(resources=...)`.")
     if a.untraced_nodes:
