@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from dabprp.analyze import analyze  # noqa: E402
 from dabprp.api import generate  # noqa: E402
 from dabprp.rules import run_rules  # noqa: E402
+from dabprp.validate.run import validate  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -109,6 +110,10 @@ def bench_example() -> None:
     report("library generate(example)", best_of(lambda: generate(str(EXAMPLE)), 10), base)
     report("process `dabprp analyze --format json` (example)",
            process_time(["analyze", str(EXAMPLE), "--format", "json"]), base)
+    report("library validate(example, all targets)", best_of(lambda: validate(str(EXAMPLE), all_targets=True), 10),
+           base)
+    report("process `dabprp validate --all-targets` (example)", process_time(["validate", str(EXAMPLE),
+                                                                             "--all-targets"]), base)
     report("process `dabprp generate --stdout` (example)", process_time(["generate", str(EXAMPLE), "--stdout"]), base)
     if shutil.which("dabprp") or (Path(sys.executable).parent / "dabprp").exists():
         startup = process_time(["--version"])
@@ -134,6 +139,10 @@ def bench_large() -> None:
         for target in (None, "staging", "prod"):
             report(f"library analyze(large: 500 jobs x 10 tasks, target={target})",
                    best_of(lambda t=target: analyze(str(root), t), 3), base)
+        report("library validate(large, --all-targets: 3 targets)",
+               best_of(lambda: validate(str(root), all_targets=True), 2), base)
+        report("process `dabprp validate --all-targets` (large)",
+               process_time(["validate", str(root), "--all-targets"], 2), base)
 
 
 def main() -> None:

@@ -144,3 +144,28 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
     write_output(text, destination)
     click.echo(destination)
     return EXIT_OK
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--target", "-t", default=None, help="Validate this target (default: the default target).")
+@click.option("--all-targets", is_flag=True, help="Validate every target.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@guarded
+def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict: bool) -> int:
+    """Validate the bundle offline: official JSON schema plus semantic checks. Exit 1 when invalid."""
+    if target and all_targets:
+        raise DabprpError(path, None, "use --target or --all-targets, not both")
+    from dabprp.validate.run import validate as run
+
+    report = run(path, target, all_targets, strict)
+    if fmt == "json":
+        from dabprp.render.validation import render_validation_json
+
+        write_output(render_validation_json(report), None)
+    else:
+        from dabprp.render.validation import render_validation_text
+
+        write_output(render_validation_text(report), None)
+    return EXIT_OK if report.valid else EXIT_FINDINGS

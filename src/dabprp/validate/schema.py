@@ -80,10 +80,71 @@ def short_message(error: ValidationError) -> str:
     return message[:300]
 
 
-def schema_errors(document: Any) -> list[tuple[tuple[Any, ...], str]]:
-    """(JSON path, message) of every schema violation, deduplicated and sorted."""
-    found: set[tuple[tuple[Any, ...], str]] = set()
+def schema_errors(document: Any, with_keyword: bool = False) -> list[tuple[Any, ...]]:
+    """(JSON path, message[, keyword]) of every schema violation, deduplicated and sorted."""
+    found: set[tuple[Any, ...]] = set()
     for error in validator().iter_errors(document):
         for leaf in leaf_errors(error):
-            found.add((tuple(leaf.absolute_path), short_message(leaf)))
-    return sorted(found, key=lambda item: ([str(p) for p in item[0]], item[1]))
+            item = (tuple(leaf.absolute_path), short_message(leaf))
+            found.add((*item, str(leaf.validator)) if with_keyword else item)
+    return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))
+
+
+@functools.cache
+def _resource_validator(rtype: str) -> Draft202012Validator | None:
+    """A validator for one resource of `rtype` (e.g. one job), sharing the root schema's `$defs`."""
+    root = bundle_schema()
+    try:
+        resources = _deref(root, root["properties"]["resources"]["$ref"])
+        mapping = _deref(root, resources["oneOf"][0]["properties"][rtype]["$ref"])
+        item_ref = mapping["oneOf"][0]["additionalProperties"]["$ref"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return Draft202012Validator({"$ref": item_ref, "$defs": root["$defs"]})
+
+
+def _deref(root: dict[str, Any], ref: str) -> Any:
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def _collect(errors: Any, prefix: tuple[Any, ...], with_keyword: bool, found: set[tuple[Any, ...]]) -> None:
+    for error in errors:
+        for leaf in leaf_errors(error):
+            item = ((*prefix, *leaf.absolute_path), short_message(leaf))
+            found.add((*item, str(leaf.validator)) if with_keyword else item)
+
+
+def schema_errors_by_resource(document: Any, with_keyword: bool = False,
+                              cache: dict[int, tuple[Any, list[tuple[Any, ...]]]] | None = None
+                              ) -> list[tuple[Any, ...]]:
+    """Same result as `schema_errors`, but each resource is validated on its own and remembered in
+    `cache` (keyed by object identity), so targets that share unchanged resources validate them once."""
+    resources = document.get("resources") if isinstance(document, dict) else None
+    if not isinstance(resources, dict):
+        return schema_errors(document, with_keyword)
+    found: set[tuple[Any, ...]] = set()
+    rest = {k: v for k, v in document.items() if k != "resources"}
+    leftovers: dict[str, Any] = {}
+    for rtype, items in resources.items():
+        item_validator = _resource_validator(str(rtype)) if isinstance(items, dict) else None
+        if item_validator is None:
+            leftovers[rtype] = items
+            continue
+        for key, value in items.items():
+            prefix = ("resources", rtype, key)
+            hit = cache.get(id(value)) if cache is not None else None
+            if hit is None or hit[0] is not value:
+                local: set[tuple[Any, ...]] = set()
+                _collect(item_validator.iter_errors(value), (), True, local)
+                hit = (value, sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:])))
+                if cache is not None:
+                    cache[id(value)] = hit
+            for path, message, keyword in hit[1]:
+                item = ((*prefix, *path), message)
+                found.add((*item, keyword) if with_keyword else item)
+    rest["resources"] = leftovers
+    _collect(validator().iter_errors(rest), (), with_keyword, found)
+    return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))

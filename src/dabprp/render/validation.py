@@ -1,0 +1,38 @@
+"""`validate` output: text grouped by file and sorted by line, or documented JSON."""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+
+from dabprp.validate.run import ValidationReport
+
+
+def render_validation_text(report: ValidationReport) -> str:
+    lines = []
+    for path, group in groupby(report.findings, key=lambda f: f.location.path):
+        lines.append(path)
+        for f in group:
+            lines.append(f"  {f.location.line:>5}  {f.severity.value:<7}  {f.rule_id}  {f.message}")
+    verdict = "valid" if report.valid else "invalid"
+    lines.append(f"{report.root_file}: {verdict} for target(s) {', '.join(report.targets)}: "
+                 f"{report.errors} error(s), {report.warnings} warning(s)"
+                 + (" (--strict: warnings are errors)" if report.strict else ""))
+    return "\n".join(lines) + "\n"
+
+
+def render_validation_json(report: ValidationReport) -> str:
+    data = {
+        "valid": report.valid,
+        "root_file": report.root_file,
+        "targets": list(report.targets),
+        "strict": report.strict,
+        "schema": report.schema,
+        "summary": {"errors": report.errors, "warnings": report.warnings},
+        "findings": [
+            {"id": f.rule_id, "title": f.title, "severity": f.severity.value, "message": f.message,
+             "path": f.location.path, "line": f.location.line, "fix": f.remediation}
+            for f in report.findings
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,57 @@
+"""What validate checks look at: one target's effective tree with locations, plus the whole bundle."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dabprp.parse.bundle_load import LoadedBundle
+from dabprp.parse.yaml_source import LocNode
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    root: str
+    loaded: LoadedBundle
+    target: str | None
+    tree: dict[str, Any]
+    loc: LocNode
+
+    def node(self, *path: Any) -> LocNode | None:
+        node: LocNode | None = self.loc
+        for key in path:
+            node = node.child(key) if node else None
+        return node
+
+    def at(self, *path: Any):
+        return self.loc.locate(path)
+
+    def jobs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        jobs = (self.tree.get("resources") or {}).get("jobs") if isinstance(self.tree.get("resources"), dict) else None
+        if isinstance(jobs, dict):
+            for key, spec in jobs.items():
+                if isinstance(spec, dict):
+                    yield str(key), spec
+
+    def targets(self) -> dict[str, Any]:
+        targets = self.loaded.tree.get("targets")
+        return targets if isinstance(targets, dict) else {}
+
+    def exists(self, declared_in: str, path: str, notebook: bool) -> bool:
+        base = os.path.dirname(declared_in)
+        full = os.path.normpath(os.path.join(self.root, base, path))
+        suffixes = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R") if notebook else ("",)
+        return any(os.path.exists(full + s) for s in suffixes)
+
+
+def walk_strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk_strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk_strings(v, (*path, i))
+    elif isinstance(value, str):
+        yield path, value
