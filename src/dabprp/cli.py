@@ -169,3 +169,44 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
 
         write_output(render_validation_text(report), None)
     return EXIT_OK if report.valid else EXIT_FINDINGS
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--target", "-t", default=None, help="Check this target's effective configuration.")
+@click.option("--all-targets", is_flag=True, help="Validate every target.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", default=None, help="Write to this file instead of stdout.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note", "never"]), default="error",
+              show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--select", multiple=True, help="Only these rule IDs or prefixes (repeatable or comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes (repeatable or comma-separated).")
+@click.option("--baseline", default=None, help="Report only findings not in this baseline file.")
+@click.option("--write-baseline", is_flag=True, help="Write the current findings to --baseline and exit 0.")
+@guarded
+def check(path: str, target: str | None, all_targets: bool, fmt: str, output: str | None, fail_on: str,
+          select: tuple[str, ...], ignore: tuple[str, ...], baseline: str | None, write_baseline: bool) -> int:
+    """Run the rules and the validate checks together; a CI gate (exit 1 on findings at --fail-on)."""
+    if target and all_targets:
+        raise DabprpError(path, None, "use --target or --all-targets, not both")
+    if write_baseline and not baseline:
+        raise DabprpError(path, None, "--write-baseline needs --baseline FILE")
+    from dabprp.check import baseline_text, exit_code, run_check
+
+    def split(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(v.strip().upper() for item in values for v in item.split(",") if v.strip())
+
+    result = run_check(path, target, all_targets, split(select), split(ignore),
+                       None if write_baseline else baseline)
+    if write_baseline:
+        assert baseline is not None
+        write_output(baseline_text(result), baseline)
+        click.echo(f"wrote {len(result.findings)} finding(s) to {baseline}", err=True)
+        return EXIT_OK
+    from dabprp.render import check_out, sarif
+
+    renderers = {"text": check_out.render_check_text, "json": check_out.render_check_json,
+                 "github": check_out.render_check_github, "sarif": sarif.render_sarif}
+    write_output(renderers[fmt](result), output)
+    return exit_code(result, fail_on)

@@ -49,11 +49,14 @@ class Settings:
     consumer_group: str = "users"
     admin_group: str = "ml-platform-admins"
     disabled_rules: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
     severity_overrides: dict[str, str] = field(default_factory=dict)
     source: str = "defaults"
 
 
-_LIST_KEYS = {"environments", "rollout_steps", "disabled_rules"}
+_LIST_KEYS = {"environments", "rollout_steps", "disabled_rules", "select", "ignore"}
 
 
 def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Settings:
@@ -66,6 +69,9 @@ def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Setting
     for key in _LIST_KEYS & set(data):
         data[key] = tuple(data[key])
     settings = replace(Settings(), **data, source=source if raw else "defaults")
+    for rid, level in settings.severity_overrides.items():
+        if level not in ("error", "warning", "note"):
+            raise DabprpError(source, None, f"severity of {rid} must be error, warning or note, not `{level}`")
     if settings.serving not in (None, "model-serving", "apps"):
         raise DabprpError(source, None, "`serving` must be `model-serving` or `apps`")
     return settings

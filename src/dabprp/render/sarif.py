@@ -1,0 +1,57 @@
+"""SARIF 2.1.0 for GitHub code scanning and Azure DevOps: every rule that ran, results with fingerprints."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from dabprp import __version__
+from dabprp.check import CheckResult
+
+INFORMATION_URI = "https://github.com/dabprp/dabprp"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _name(title: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", title))
+
+
+def render_sarif(result: CheckResult) -> str:
+    rules = []
+    index = {}
+    for i, r in enumerate(result.rules):
+        index[r.id] = i
+        rules.append({
+            "id": r.id,
+            "name": _name(r.title),
+            "shortDescription": {"text": r.title},
+            "fullDescription": {"text": r.rationale or r.title},
+            "help": {"text": r.fix, "markdown": f"**Fix:** {r.fix}"},
+            "helpUri": r.docs[0] if r.docs else f"{INFORMATION_URI}/blob/main/docs/rules.md#{r.id.lower()}",
+            "defaultConfiguration": {"level": r.severity.value},
+            "properties": {"tags": [r.stage.value, "databricks"]},
+        })
+    results = []
+    for f, fp in zip(result.findings, result.fingerprints, strict=True):
+        results.append({
+            "ruleId": f.rule_id,
+            "ruleIndex": index.get(f.rule_id, 0),
+            "level": f.severity.value,
+            "message": {"text": f"{f.message}. Fix: {f.remediation}"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": f.location.path, "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": f.location.line},
+            }}],
+            "partialFingerprints": {"dabprpFingerprint/v1": fp},
+        })
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "dabprp", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": rules}},
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
