@@ -22,13 +22,34 @@ def plan(path: str, target: str | None = None) -> tuple[Plan, Project]:
     return build_plan(project, found, settings), project
 
 
-def generate(path: str, target: str | None = None, fmt: str = "md") -> tuple[str, Project]:
-    """The PRP text (Markdown, or the plan as JSON) and the analyzed project."""
+def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None
+             ) -> tuple[str, Project]:
+    """The PRP text (Markdown, or the plan as JSON) and the analyzed project.
+
+    With `existing` (the current PRP), its generated regions are refreshed, items that are now done are
+    ticked, and everything the user wrote outside the regions is kept byte for byte."""
     built, project = plan(path, target)
     if fmt == "json":
         from dabprp.render.json_out import render_json
 
         return render_json(built), project
+    from dabprp import living
     from dabprp.render.markdown import render_markdown
 
-    return render_markdown(built, project.files), project
+    previous = living.parse_items(existing) if existing else {}
+    text = render_markdown(built, project.files, gaps(built, project, path, previous))
+    return (living.merge(existing, text) if existing else text), project
+
+
+def gaps(built: Plan, project: Project, path: str, previous: dict | None = None) -> list:
+    """Appendix B items: current findings (open) and earlier gap items that no longer fire (done)."""
+    from dabprp.fingerprints import SourceLines, fingerprints
+    from dabprp.render.markdown import Gap, gap_text
+
+    files = frozenset(project.files)
+    prints = fingerprints(built.findings, SourceLines(path))
+    current = [Gap(f"G-{prints[i][:10]}", False, gap_text(f, files), f) for i, f in enumerate(built.findings)]
+    ids = {g.id for g in current}
+    done = [Gap(item.id, True, item.text) for item in (previous or {}).values()
+            if item.id.startswith("G-") and item.id not in ids]
+    return current + sorted(done, key=lambda g: g.id)

@@ -129,18 +129,29 @@ def rules(rule_id: str | None) -> int:
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.option("--target", "-t", default=None, help="Analyze this target's effective configuration.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing a file.")
+@click.option("--force", is_flag=True, help="Regenerate from scratch instead of updating the existing PRP.")
 @guarded
-def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool) -> int:
-    """Write the PRP (multi-stage deployment blueprint) for the project at PATH."""
+def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool, force: bool) -> int:
+    """Write the PRP (multi-stage deployment blueprint) for the project at PATH.
+
+    An existing PRP is updated in place: generated regions are refreshed, items now done are ticked,
+    and text written outside the regions is kept."""
     from dabprp.api import generate as run
 
-    text, project = run(path, target=target, fmt=fmt)
+    default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
+    destination = output or os.path.join(path, "PRPs", default_name)
+    existing = None
+    if fmt == "md" and not force and os.path.isfile(destination):
+        try:
+            with open(destination, encoding="utf-8") as handle:
+                existing = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DabprpError(destination, None, f"cannot read existing PRP: {exc}") from None
+    text, project = run(path, target=target, fmt=fmt, existing=existing)
     report_problems(project.problems)
     if to_stdout:
         write_output(text, None)
         return EXIT_OK
-    default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
-    destination = output or os.path.join(path, "PRPs", default_name)
     write_output(text, destination)
     click.echo(destination)
     return EXIT_OK
@@ -210,3 +221,27 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
                  "github": check_out.render_check_github, "sarif": sarif.render_sarif}
     write_output(renderers[fmt](result), output)
     return exit_code(result, fail_on)
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--prp", default=None, help="The PRP file (default: PATH/PRPs/multi-stage-deployment.md).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@guarded
+def status(path: str, prp: str | None, fmt: str) -> int:
+    """Re-check every item of an existing PRP: done, open or regressed (exit 1 if anything regressed)."""
+    from dabprp.status import status as run
+
+    report = run(path, prp)
+    if fmt == "json":
+        data = {"prp": os.path.relpath(report.prp, path),
+                "summary": {s: report.count(s) for s in ("done", "open", "regressed")},
+                "items": [{"id": i.id, "kind": i.kind, "state": i.state, "evidence": list(i.evidence)}
+                          for i in report.items]}
+        write_output(json.dumps(data, indent=2) + "\n", None)
+    else:
+        lines = [f"{i.state:<9}  {i.id:<13}  {'; '.join(i.evidence)}" for i in report.items]
+        lines.append(f"{report.count('done')} done, {report.count('open')} open, "
+                     f"{report.count('regressed')} regressed")
+        write_output("\n".join(lines) + "\n", None)
+    return EXIT_FINDINGS if report.count("regressed") else EXIT_OK

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
-from dabprp import __version__
+from dabprp import __version__, living
 from dabprp.facts import Location
+from dabprp.findings import Finding
 from dabprp.plan.model import Plan
 from dabprp.render import prp_sections
 
@@ -19,11 +22,7 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
     )
 
     def loc(value: Any) -> str:
-        if not isinstance(value, Location):
-            return "-"
-        if value.path in files:
-            return f"`{value}`"
-        return f"to create: `{value.path}`"
+        return _loc_text(value, files) if isinstance(value, Location) else "-"
 
     env.filters["loc"] = loc
     env.filters["code"] = lambda v: f"`{v}`"
@@ -31,7 +30,46 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
     return env
 
 
-def render_markdown(plan: Plan, files: tuple[str, ...]) -> str:
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One checklist item of Appendix B: a finding (open) or a finding that no longer fires (done)."""
+
+    id: str
+    done: bool
+    text: str
+    finding: Finding | None = None
+
+
+def gap_text(finding: Finding, files: frozenset[str]) -> str:
+    where = _loc_text(finding.location, files)
+    return (f"`{finding.rule_id}` {finding.severity.value}, {finding.stage.value}: {finding.message} ({where}). "
+            f"Fix: {finding.remediation}").replace("\n", " ")
+
+
+def _loc_text(value: Location, files: frozenset[str]) -> str:
+    return f"`{value}`" if value.path in files else f"to create: `{value.path}`"
+
+
+def _sections(text: str) -> str:
+    """Wrap the preamble and every `## ` section in named generated regions; the title stays user-owned."""
+    lines = text.split("\n")
+    title, rest = lines[0], lines[1:]
+    chunks: list[tuple[str, list[str]]] = [("header", [])]
+    fenced = False
+    for line in rest:
+        if line.startswith("```"):
+            fenced = not fenced
+        if line.startswith("## ") and not fenced:
+            name = re.sub(r"[^a-z0-9]+", "-", line[3:].lower()).strip("-")
+            name = re.sub(r"^\d+-", "", name)
+            chunks.append((name, [line]))
+        else:
+            chunks[-1][1].append(line)
+    body = "".join(living.wrap(name, "\n".join(chunk).strip("\n") + "\n") + "\n" for name, chunk in chunks)
+    return f"{title}\n\n{body}".rstrip("\n") + "\n"
+
+
+def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None = None) -> str:
     env = _environment(frozenset(files))
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     ranked = sorted(plan.findings, key=lambda f: (-f.severity.rank, f.rule_id, f.location))
@@ -46,6 +84,8 @@ def render_markdown(plan: Plan, files: tuple[str, ...]) -> str:
         security_findings=[f for f in plan.findings if f.stage.value == "security"],
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
-        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), effort_total=f"{effort:g}",
+        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [], effort_total=f"{effort:g}",
     )
-    return "\n".join(line.rstrip() for line in text.splitlines()).replace("\n\n\n", "\n\n") + "\n"
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return _sections(text)

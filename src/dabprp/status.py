@@ -1,0 +1,71 @@
+"""`dabprp status`: each item of an existing PRP re-checked against the project (done / open / regressed)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dabprp import living
+from dabprp.api import gaps, plan
+from dabprp.errors import DabprpError
+
+DEFAULT_PRP = os.path.join("PRPs", "multi-stage-deployment.md")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStatus:
+    id: str
+    kind: str
+    """`task` (roadmap) or `gap` (finding)."""
+    state: str
+    """`done`, `open` or `regressed` (was ticked, open again)."""
+    evidence: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    prp: str
+    items: tuple[ItemStatus, ...]
+
+    def count(self, state: str) -> int:
+        return sum(1 for i in self.items if i.state == state)
+
+
+def status(path: str, prp: str | None = None, target: str | None = None) -> StatusReport:
+    prp_path = prp or os.path.join(path, DEFAULT_PRP)
+    try:
+        with open(prp_path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise DabprpError(prp_path, None, "no PRP found (write one with `dabprp generate`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DabprpError(prp_path, None, f"cannot read PRP: {exc}") from None
+    items = living.parse_items(text)
+    if not items:
+        raise DabprpError(prp_path, None, "no dabprp checklist items found in the generated regions")
+    built, project = plan(path, target)
+    current_gaps = {g.id: g for g in gaps(built, project, path)}
+    tasks = {t.id: t for t in built.roadmap}
+    by_rule: dict[str, list[str]] = {}
+    for f in built.findings:
+        by_rule.setdefault(f.rule_id, []).append(f"{f.rule_id} at {f.location}")
+    out = []
+    for item in items.values():
+        if item.id.startswith("G-"):
+            gap = current_gaps.get(item.id)
+            is_open = gap is not None
+            evidence = (f"{gap.finding.rule_id} at {gap.finding.location}",) if gap and gap.finding else (
+                "no longer reported",)
+            kind = "gap"
+        elif item.id in tasks:
+            task = tasks[item.id]
+            is_open = not task.done
+            evidence = tuple(e for r in task.closes for e in by_rule.get(r, [])) or (
+                "none of " + ", ".join(task.closes) + " is reported" if task.closes else "not checkable",)
+            kind = "task"
+        else:
+            continue
+        state = ("regressed" if item.checked else "open") if is_open else "done"
+        out.append(ItemStatus(item.id, kind, state, evidence, item.text))
+    return StatusReport(prp_path, tuple(out))
