@@ -40,8 +40,8 @@ def test_generate_update_status_regression(tmp_path):
     edited = edited.replace("<!-- dabprp:begin technical-requirements -->",
                             "Team note: review with platform team on Monday.\n\n"
                             "<!-- dabprp:begin technical-requirements -->", 1)
-    edited = edited.replace("<!-- dabprp:begin appendix-a-findings -->",
-                            "> Decision: we keep Model Serving for now.\n\n<!-- dabprp:begin appendix-a-findings -->", 1)
+    marker = "<!-- dabprp:begin appendix-a-findings -->"
+    edited = edited.replace(marker, "> Decision: we keep Model Serving for now.\n\n" + marker, 1)
     edited += "\n## Our own appendix\nNothing generated here.\n"
     prp.write_text(edited)
 
@@ -53,7 +53,8 @@ def test_generate_update_status_regression(tmp_path):
 
     assert cli("generate", str(project)).exit_code == 0
     updated = prp.read_text()
-    for note in ("# Our deployment plan (edited) for `multiagent-genie`\n", "Team note: review with platform team on Monday.\n\n",
+    for note in ("# Our deployment plan (edited) for `multiagent-genie`\n",
+                 "Team note: review with platform team on Monday.\n\n",
                  "> Decision: we keep Model Serving for now.\n\n", "\n## Our own appendix\nNothing generated here.\n"):
         assert note in updated
     assert updated.endswith("\n## Our own appendix\nNothing generated here.\n")

@@ -84,7 +84,8 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         security_findings=[f for f in plan.findings if f.stage.value == "security"],
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
-        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [], effort_total=f"{effort:g}",
+        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
+        effort_total=f"{effort:g}",
     )
     text = "\n".join(line.rstrip() for line in text.splitlines())
     text = re.sub(r"\n{3,}", "\n\n", text)
