@@ -15,9 +15,9 @@ def findings(project: Project, root: str) -> tuple[Finding, ...]:
     return run_rules(project, settings.disabled_rules, settings.severity_overrides)
 
 
-def plan(path: str, target: str | None = None) -> tuple[Plan, Project]:
+def plan(path: str, target: str | None = None, overrides: dict | None = None) -> tuple[Plan, Project]:
     project = analyze(path, target)
-    settings = load_settings(path)
+    settings = load_settings(path, overrides)
     found = run_rules(project, settings.disabled_rules, settings.severity_overrides)
     return build_plan(project, found, settings), project
 

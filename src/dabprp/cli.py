@@ -245,3 +245,33 @@ def status(path: str, prp: str | None, fmt: str) -> int:
                      f"{report.count('regressed')} regressed")
         write_output("\n".join(lines) + "\n", None)
     return EXIT_FINDINGS if report.count("regressed") else EXIT_OK
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Print the unified diff of every change; write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite files you wrote or edited, and apply planned target values.")
+@click.option("--serving", type=click.Choice(["model-serving", "apps"]), default=None,
+              help="Serving path (default: from settings, else Apps when the bundle has an app).")
+@guarded
+def scaffold(path: str, dry_run: bool, force: bool, serving: str | None) -> int:
+    """Write the multi-stage bundle files, stage code, tests and CI that the plan describes."""
+    from dabprp.scaffold import scaffold as run
+
+    result = run(path, dry_run=dry_run, force=force, serving=serving)
+    if dry_run:
+        write_output(result.diff(), None)
+    for change in result.changes:
+        if change.kind != "identical":
+            verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
+            prefix = "would " if dry_run and change.kind != "conflict" else ""
+            suffix = f" ({change.reason})" if change.reason else ""
+            click.echo(f"{prefix}{verb:<7} {change.path}{suffix}", err=dry_run)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=dry_run)
+    if not any(c.kind in ("create", "update") for c in result.changes):
+        click.echo("nothing to do: the project already has everything the plan scaffolds", err=dry_run)
+    elif not dry_run:
+        click.echo("next: dabprp validate . --all-targets --strict && pytest -q tests && "
+                   "databricks bundle validate --strict -t staging && dabprp generate .")
+    return EXIT_OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 DOCS = {
     "bundles": "https://docs.databricks.com/aws/en/dev-tools/bundles/",
     "targets": "https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes",
@@ -46,3 +48,10 @@ UNCONFIRMED = {
 TEMPORAL_NAME_RE = r"(temporal|fiscal|quarter|date_context|time_context|relative_date|today)"
 METRIC_WORD_RE = (r"(revenue|income|margin|ratio|percent|%|usd|eur|million|billion|price|cost|rate|"
                   r"count|total|average|growth|return on)")
+
+
+def names_a_deployment_job(text: str) -> bool:
+    """A job key or name that says it deploys (`agent_deploy_job`, `x-deployment`), but not a helper job that
+    only links or reports on deployments."""
+    lowered = text.lower()
+    return bool(re.search(r"(^|[^a-z])deploy(ment)?([^a-z]|$)", lowered)) and "link" not in lowered

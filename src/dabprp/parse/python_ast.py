@@ -83,8 +83,6 @@ def summarize(node: ast.AST | None, depth: int = 0) -> Any:
             (str(summarize(k, depth + 1)) if k is not None else "**"): summarize(v, depth + 1)
             for k, v in zip(node.keys, node.values, strict=False)
         }
-    if isinstance(node, ast.Call):
-        return _short(node)
     return "<" + _short(node) + ">"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Location, Project
@@ -42,8 +43,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     checks = _eval_checks(project, agent, scope)
     gates = _gates(checks, settings)
     model_name = _variable(project, "model_name") or key
-    jobs = _jobs(key, agent, serving)
-    blocks = _yaml_blocks(project, settings, name, key, model_name, envs, gates, serving, agent)
+    jobs = _jobs(key, agent, serving, existing_keys(project).deploy_job)
+    blocks = _yaml_blocks(project, settings, name, key, model_name, envs, gates, serving, agent, existing_keys(project))
     return Plan(
         project=project.root,
         bundle_name=name,
@@ -96,7 +97,8 @@ def _environments(project: Project, settings: Settings, name: str) -> tuple[Envi
         catalog = settings.catalogs.get(env) or (existing_catalog if isinstance(existing_catalog, str) else None) \
             or (base_catalog if i == 0 else f"{base_catalog}_{env}")
         sp_id = existing.run_as.principal if existing and existing.run_as and \
-            existing.run_as.kind == "service_principal" and production else None
+            existing.run_as.kind == "service_principal" and production and "${" not in existing.run_as.principal \
+            else None
         root_path = existing.workspace.root_path if existing and existing.workspace else None
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
@@ -164,7 +166,7 @@ def _gates(checks: tuple[EvalCheck, ...], settings: Settings) -> tuple[Gate, ...
     return tuple(gates)
 
 
-def _jobs(key: str, agent: Any, serving: str) -> tuple[PlannedJob, ...]:
+def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None) -> tuple[PlannedJob, ...]:
     s = STAGES_DIR
     return (
         PlannedJob(f"{key}_tests", "test", "unit tests, config validation, pre-deployment check",
@@ -185,7 +187,7 @@ def _jobs(key: str, agent: Any, serving: str) -> tuple[PlannedJob, ...]:
                        PlannedTask("rollback_rehearsal", f"{s}/deploy.py", ("load_test",), 1,
                                    "roll back to the previous version and back"),
                    ), "CI on merge to main"),
-        PlannedJob(f"{key}_deployment", "deploy", "MLflow 3 deployment job for each new model version",
+        PlannedJob(deploy_job or f"{key}_deployment", "deploy", "MLflow 3 deployment job for each new model version",
                    "resources/deployment_job.yml", (
                        PlannedTask("Evaluation", f"{s}/evaluate.py", (), 1, "evaluate this version"),
                        PlannedTask("Approval_Check", f"{s}/approve.py", ("Evaluation",), 0,
@@ -240,17 +242,48 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ExistingKeys:
+    """Resources the bundle already has for a role the plan needs: reused, not added again."""
+
+    model: str | None = None
+    endpoint: str | None = None
+    app: str | None = None
+    scope: str | None = None
+    deploy_job: str | None = None
+
+
+def existing_keys(project: Project) -> ExistingKeys:
+    """The user's own resources for each role; resources under the plan's own keys (an earlier scaffold) are
+    the plan's, not existing pieces, so re-planning gives the same result."""
+    b = project.bundle
+    if b is None:
+        return ExistingKeys()
+    key = slug(b.name or project.root)
+    ours = {f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment"}
+
+    def first(items: Any) -> str | None:
+        return next((i.key for i in items if i.key not in ours), None)
+
+    res = b.resources
+    approval_jobs = [j for j in res.jobs if any(t.task_key.lower().startswith("approval") for t in j.tasks)]
+    return ExistingKeys(model=first(res.registered_models), endpoint=first(res.model_serving_endpoints),
+                        app=first(res.apps), scope=first(res.secret_scopes), deploy_job=first(approval_jobs))
+
+
 def _yaml_blocks(project: Project, settings: Settings, name: str, key: str, model_name: str,
-                 envs: tuple[Environment, ...], gates: tuple[Gate, ...], serving: str, agent: Any
-                 ) -> tuple[YamlBlock, ...]:
+                 envs: tuple[Environment, ...], gates: tuple[Gate, ...], serving: str, agent: Any,
+                 existing: ExistingKeys) -> tuple[YamlBlock, ...]:
     variables = _variables(project, settings, model_name, envs, agent)
     env_values = {e.name: {"catalog": e.catalog, "secret_scope": e.secret_scope} for e in envs[1:]}
     # the deployed name: dev mode prefixes UC model names, so code gets it from the resource
-    full_model = "${var.catalog}.${var.schema}.${resources.registered_models.%s_model.name}" % key
+    model_key = existing.model or f"{key}_model"
+    deploy_key = existing.deploy_job or f"{key}_deployment"
+    full_model = "${var.catalog}.${var.schema}.${resources.registered_models.%s.name}" % model_key
     deps = _dependencies(project)
     email = "${var.notification_email}"
     stages = f"../{STAGES_DIR}"
-    model_ref = "${resources.registered_models.%s_model.name}" % key
+    model_ref = "${resources.registered_models.%s.name}" % model_key
     common = {"max_concurrent_runs": 1, "queue": {"enabled": True},
               "email_notifications": by.notifications(email), "environments": by.environments_block(deps)}
 
@@ -291,8 +324,8 @@ def _yaml_blocks(project: Project, settings: Settings, name: str, key: str, mode
                      run_as={"service_principal_name": "${var.deployer_sp}"})
     link_job = job("link-deployment-job", 1200, [by.py_task(
         "link", f"{stages}/link_deployment_job.py",
-        ["--model-name", full_model, "--job-id", "${resources.jobs.%s_deployment.id}" % key], [], 2, 600)])
-    model_doc = {"resources": {
+        ["--model-name", full_model, "--job-id", "${resources.jobs.%s.id}" % deploy_key], [], 2, 600)])
+    model_doc: dict[str, Any] = {"resources": {
         "registered_models": {f"{key}_model": {
             "catalog_name": "${var.catalog}", "schema_name": "${var.schema}", "name": "${var.model_name}",
             "comment": f"{agent.framework} agent of {name}",
@@ -308,6 +341,14 @@ def _yaml_blocks(project: Project, settings: Settings, name: str, key: str, mode
             "permissions": [{"level": "READ", "service_principal_name": "${var.deployer_sp}"},
                             {"level": "MANAGE", "group_name": "${var.admin_group}"}]}},
     }}
+    if existing.model:
+        del model_doc["resources"]["registered_models"]
+    if existing.scope:
+        del model_doc["resources"]["secret_scopes"]
+    deployment_jobs = {f"{key}_link_deployment_job": link_job}
+    if not existing.deploy_job:
+        deployment_jobs = {f"{key}_deployment": deploy_job, **deployment_jobs}
+    serving_exists = existing.app if serving == "apps" else existing.endpoint
     blocks = [
         YamlBlock("Targets, variables and top-level permissions", "databricks.yml",
                   by.dump(by.environment_doc(name, envs, variables, env_values))),
@@ -317,13 +358,15 @@ def _yaml_blocks(project: Project, settings: Settings, name: str, key: str, mode
             f"{key}_evaluation": eval_job}}})),
         YamlBlock("Staging job", "resources/staging_job.yml", by.dump({"resources": {"jobs": {
             f"{key}_staging": stage_job}}})),
-        YamlBlock("MLflow 3 deployment job and its post-deploy link", "resources/deployment_job.yml",
-                  by.dump({"resources": {"jobs": {f"{key}_deployment": deploy_job,
-                                                  f"{key}_link_deployment_job": link_job}}})),
-        YamlBlock("Registered model with grants, experiment, secret scope", "resources/model.yml",
-                  by.dump(model_doc)),
-        YamlBlock(*_serving_block(name, key, model_ref, serving)),
+        YamlBlock("MLflow 3 deployment job and its post-deploy link" if not existing.deploy_job else
+                  f"Post-deploy link for the existing deployment job `{existing.deploy_job}`",
+                  "resources/deployment_job.yml", by.dump({"resources": {"jobs": deployment_jobs}})),
+        YamlBlock(", ".join(filter(None, ["Registered model with grants" if not existing.model else "",
+                                          "experiment", "secret scope" if not existing.scope else ""])),
+                  "resources/model.yml", by.dump(model_doc)),
     ]
+    if not serving_exists:
+        blocks.append(YamlBlock(*_serving_block(name, key, model_ref, serving)))
     return tuple(blocks)
 
 

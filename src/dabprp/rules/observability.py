@@ -65,6 +65,7 @@ def no_canary(project: Project) -> Iterator[Hit]:
     """`agents.deploy` sends 100% of traffic to the new version at once; a bad version hits every user."""
     b = project.bundle
     split = any(len(e.traffic) > 1 for e in b.resources.model_serving_endpoints) if b else False
+    canary_code = any(c.kind == "traffic_split" for c in project.python.code)
     for call in project.python.calls("databricks.agents.deploy"):
-        if not split:
+        if not (split or canary_code):
             yield Hit(call.location, "`agents.deploy` switches 100% of traffic with no canary or rollback")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task
+from dabprp.knowledge import names_a_deployment_job
 
 BUNDLE_FILE = "databricks.yml"
 DEPLOY_APIS = ("databricks.agents.deploy", "mlflow.register_model", "mlflow.deployments.create_endpoint")
@@ -39,8 +40,9 @@ def task_calls(project: Project, task: Task, *apis: str) -> list[MlflowCall]:
 def is_deploy_job(project: Project, job: Job) -> bool:
     if any(task_calls(project, t, *DEPLOY_APIS) for t in job.tasks):
         return True
-    text = f"{job.key} {job.name or ''}".lower()
-    return "deploy" in text
+    if any(is_approval_task(t) for t in job.tasks):
+        return True
+    return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "")
 
 
 def deploy_jobs(project: Project) -> list[Job]:

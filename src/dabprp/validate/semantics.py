@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dabprp.findings import Hit, Severity, Stage
-from dabprp.knowledge import TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS
+from dabprp.knowledge import TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS, names_a_deployment_job
 from dabprp.validate.context import TargetView, walk_strings
 from dabprp.validate.schema import bundle_schema
 
@@ -266,7 +266,7 @@ def approval_retries(view: TargetView) -> Iterator[Hit]:
 def deployment_parameters(view: TargetView) -> Iterator[Hit]:
     for key, spec in view.jobs():
         has_approval = any(str(t.get("task_key", "")).lower().startswith("approval") for t in _tasks(spec))
-        if not has_approval and "deploy" not in f"{key} {spec.get('name', '')}".lower():
+        if not has_approval and not (names_a_deployment_job(key) or names_a_deployment_job(str(spec.get("name", "")))):
             continue
         names = {p.get("name") for p in spec.get("parameters") or [] if isinstance(p, dict)}
         missing = [n for n in ("model_name", "model_version") if n not in names]

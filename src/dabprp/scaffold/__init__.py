@@ -1,0 +1,89 @@
+"""`dabprp scaffold`: write the bundle files and stage code the plan describes; never clobber user files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dabprp.api import plan as build_plan
+from dabprp.errors import DabprpError
+from dabprp.knowledge import names_a_deployment_job
+from dabprp.scaffold import files
+from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
+from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
+
+DEPLOY_JOB_KEYS = {"parameters": [{"name": "model_name", "default": ""}, {"name": "model_version", "default": ""}],
+                   "queue": {"enabled": True}, "max_concurrent_runs": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class ScaffoldResult:
+    changes: tuple[FileChange, ...]
+    notes: tuple[str, ...]
+    written: bool
+
+    def of(self, kind: str) -> list[FileChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    def diff(self) -> str:
+        return "".join(unified_diff(c) for c in self.changes if c.kind in ("create", "update"))
+
+
+def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None) -> ScaffoldResult:
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory")
+    overrides = {"serving": serving} if serving else None
+    plan, project = build_plan(path, overrides=overrides)
+    if project.bundle is None and any(p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml")
+                                      for p in project.problems):
+        bad = next(p for p in project.problems
+                   if p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml"))
+        raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
+    manifest = read_manifest(path)
+    contents: dict[str, tuple[str, bool]] = {}
+    notes: list[str] = []
+    root_file = project.bundle.root_file if project.bundle else "databricks.yml"
+    old_bundle = _read(path, root_file) if project.bundle else ""
+    new_bundle, merge_notes = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force)
+    notes += merge_notes
+    deploy_jobs = [j.key for j in (project.bundle.resources.jobs if project.bundle else ())
+                   if j.location.path == root_file and _is_deploy_job(j)]
+    with_keys = add_job_keys(new_bundle, root_file, {k: DEPLOY_JOB_KEYS for k in deploy_jobs}) \
+        if deploy_jobs else new_bundle
+    if with_keys != new_bundle:
+        new_bundle = with_keys
+        notes += [f"{root_file}: deployment job `{k}` gets the missing model_name/model_version parameters, "
+                  "queue and max_concurrent_runs: 1" for k in deploy_jobs]
+    if not old_bundle:
+        new_bundle = files.header() + "\n" + new_bundle
+    contents[root_file] = (new_bundle, True)
+    for name, text in {**files.resource_files(plan), **files.stage_files(plan, project, _settings(path, overrides)),
+                       **files.test_files(plan, project), **files.ci_workflow(plan, project)}.items():
+        contents[name] = (text, False)
+    changes = tuple(classify(path, name, text, force, manifest, user_edit)
+                    for name, (text, user_edit) in sorted(contents.items()))
+    if not dry_run:
+        write_all(path, list(changes), manifest)
+    return ScaffoldResult(changes, tuple(notes), not dry_run)
+
+
+def _settings(path: str, overrides: dict | None):
+    from dabprp.settings import load_settings
+
+    return load_settings(path, overrides)
+
+
+def _is_deploy_job(job) -> bool:
+    return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "") or any(
+        t.task_key.lower().startswith("approval") for t in job.tasks)
+
+
+def _read(root: str, rel: str) -> str:
+    try:
+        with open(os.path.join(root, rel), encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DabprpError(rel, None, f"cannot read: {exc}") from None
+
+
+__all__ = ["ScaffoldResult", "scaffold"]

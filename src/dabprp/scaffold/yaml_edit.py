@@ -1,0 +1,141 @@
+"""The one place that edits the user's YAML: ruamel.yaml round-trip, so comments, order and style survive."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from dabprp.errors import DabprpError
+
+PRODUCTION_ROOT_PATH = "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}"
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _to_commented(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _to_commented(v)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq([_to_commented(v) for v in value])
+    return value
+
+
+def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> tuple[str, list[str]]:
+    """Add what `planned` has and `text` lacks: include entries, variables, targets and target keys.
+    Existing values are kept (reported as notes) unless `force`. Returns the new text and the notes."""
+    yaml = _yaml()
+    try:
+        doc = yaml.load(text) if text.strip() else CommentedMap()
+    except Exception as exc:
+        raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
+                          f"cannot edit: {exc}") from None
+    if doc is None:
+        doc = CommentedMap()
+    if not isinstance(doc, dict):
+        raise DabprpError(path, 1, "bundle root must be a mapping")
+    notes: list[str] = []
+    if "bundle" not in doc:
+        doc.insert(0, "bundle", _to_commented(planned["bundle"]))
+    includes = doc.get("include")
+    if includes is None:
+        doc.insert(min(1, len(doc)), "include", CommentedSeq(planned["include"]))
+    else:
+        for item in planned["include"]:
+            if item not in includes:
+                includes.append(item)
+    if "variables" not in doc:
+        doc.insert(min(2, len(doc)), "variables", CommentedMap())
+    variables = doc["variables"]
+    for name, spec in planned["variables"].items():
+        if name not in variables:
+            _append(variables, name, _to_commented(spec))
+    if "permissions" not in doc and planned.get("permissions"):
+        position = list(doc).index("targets") if "targets" in doc else len(doc)
+        doc.insert(position, "permissions", _to_commented(planned["permissions"]))
+    if "targets" not in doc:
+        doc["targets"] = CommentedMap()
+    targets = doc["targets"]
+    for name, spec in planned["targets"].items():
+        if name not in targets or targets[name] is None:
+            _append(targets, name, _to_commented(spec))
+            continue
+        _merge_missing(targets[name], spec, f"targets.{name}", force, notes)
+    for name, spec in targets.items():
+        if isinstance(spec, dict) and spec.get("mode") == "production" and not (
+                isinstance(spec.get("workspace"), dict) and spec["workspace"].get("root_path")) and not (
+                isinstance(doc.get("workspace"), dict) and doc["workspace"].get("root_path")):
+            spec.setdefault("workspace", CommentedMap())["root_path"] = PRODUCTION_ROOT_PATH
+            notes.append(f"targets.{name}.workspace.root_path: added (production mode requires it)")
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue(), notes
+
+
+def _append(mapping: CommentedMap, key: str, value: Any) -> None:
+    """Add `key` at the end of `mapping`, moving the blank line / comment that trailed the old last entry
+    (ruamel keeps it on the deepest last key) to the end of the new entry."""
+    trailing = _pop_trailing(mapping) if len(mapping) else None
+    mapping[key] = value
+    if trailing is not None:
+        container, last = _deepest_last(mapping)
+        container.ca.items[last] = trailing
+
+
+def _deepest_last(container: Any) -> tuple[Any, Any]:
+    while True:
+        last = list(container)[-1] if isinstance(container, CommentedMap) else len(container) - 1
+        child = container[last]
+        if isinstance(child, (CommentedMap, CommentedSeq)) and len(child):
+            container = child
+            continue
+        return container, last
+
+
+def _pop_trailing(mapping: Any) -> Any:
+    container, last = _deepest_last(mapping)
+    return container.ca.items.pop(last, None)
+
+
+def _merge_missing(current: Any, planned: dict[str, Any], where: str, force: bool, notes: list[str]) -> None:
+    for key, value in planned.items():
+        if key not in current:
+            current[key] = _to_commented(value)
+        elif isinstance(current[key], dict) and isinstance(value, dict):
+            _merge_missing(current[key], value, f"{where}.{key}", force, notes)
+        elif current[key] != value and key != "variables":
+            if force:
+                notes.append(f"{where}.{key}: replaced `{current[key]}` with `{value}` (--force)")
+                current[key] = _to_commented(value)
+            else:
+                notes.append(f"{where}.{key}: kept `{current[key]}` (the plan says `{value}`; --force applies it)")
+
+
+def add_job_keys(text: str, path: str, job_keys: dict[str, dict[str, Any]]) -> str:
+    """Add missing top-level keys (e.g. `parameters`, `queue`) to existing jobs, keeping everything else."""
+    yaml = _yaml()
+    doc = yaml.load(text)
+    jobs = (doc.get("resources") or {}).get("jobs") if isinstance(doc, dict) else None
+    changed = False
+    for key, additions in job_keys.items():
+        if isinstance(jobs, dict) and isinstance(jobs.get(key), dict):
+            for field, value in additions.items():
+                if field not in jobs[key]:
+                    _append(jobs[key], field, _to_commented(value))
+                    changed = True
+    if not changed:
+        return text
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
