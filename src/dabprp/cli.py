@@ -103,11 +103,18 @@ def schema(name: str) -> int:
 
 @main.command()
 @click.argument("rule_id", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True,
+              help="`md`: the rule reference (docs/rules.md).")
 @guarded
-def rules(rule_id: str | None) -> int:
+def rules(rule_id: str | None, fmt: str) -> int:
     """List the rules, or show the documentation of RULE_ID."""
     from dabprp.rules import registry
 
+    if fmt == "md":
+        from dabprp.render.rules_doc import render_rules_markdown
+
+        write_output(render_rules_markdown(), None)
+        return EXIT_OK
     catalogue = registry()
     if rule_id:
         r = catalogue.get(rule_id.upper())
