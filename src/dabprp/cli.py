@@ -282,3 +282,34 @@ def scaffold(path: str, dry_run: bool, force: bool, serving: str | None) -> int:
         click.echo("next: dabprp validate . --all-targets --strict && pytest -q tests && "
                    "databricks bundle validate --strict -t staging && dabprp generate .")
     return EXIT_OK
+
+
+@main.command("verify-refs")
+@click.argument("file", type=click.Path())
+@click.option("--project", "project_path", default=".", type=click.Path(),
+              help="The project the Markdown is about (default: the current directory).")
+@guarded
+def verify_refs(file: str, project_path: str) -> int:
+    """Report every reference in FILE that does not exist in the project or its plan (exit 1 if any)."""
+    from dabprp.verify import verify_file
+
+    invented = verify_file(file, project_path)
+    for ref in invented:
+        click.echo(f"{file}:{ref.line}: `{ref.reference}`: {ref.reason}")
+    if invented:
+        click.echo(f"{len(invented)} unverifiable reference(s)", err=True)
+        return EXIT_FINDINGS
+    click.echo(f"{file}: every reference exists", err=True)
+    return EXIT_OK
+
+
+@main.command()
+@click.option("--root", default=".", type=click.Path(), show_default=True,
+              help="Project root; every tool path is confined to it.")
+@guarded
+def mcp(root: str) -> int:
+    """Serve dabprp's tools to MCP clients over stdio (needs the `mcp` extra)."""
+    from dabprp.mcp_server import serve
+
+    serve(root)
+    return EXIT_OK

@@ -1,0 +1,196 @@
+"""`dabprp mcp`: the analyzer, rules, PRP, validation and reference check as MCP tools over stdio.
+
+Every path is relative to the root the server was started for and may not leave it; the server never
+executes the analyzed project's code (it only reads files, like the CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from dabprp.errors import DabprpError
+from dabprp.facts import to_data
+
+SECTIONS = ("bundle", "python", "configs", "evalsets", "repo", "problems", "files")
+
+
+class PathRefused(ValueError):
+    """A requested path outside the server's project root."""
+
+
+def confine(root: str, path: str | None) -> str:
+    """`path` (relative to `root`) as a real path inside `root`, or PathRefused."""
+    real_root = os.path.realpath(root)
+    candidate = os.path.realpath(os.path.join(real_root, path or "."))
+    if candidate != real_root and not candidate.startswith(real_root + os.sep):
+        raise PathRefused(f"path `{path}` is outside the project root this server was started for")
+    return candidate
+
+
+def _finding(f: Any, fingerprint: str | None = None) -> dict[str, Any]:
+    data = {"id": f.rule_id, "title": f.title, "severity": f.severity.value, "stage": f.stage.value,
+            "message": f.message, "path": f.location.path, "line": f.location.line, "fix": f.remediation}
+    if fingerprint:
+        data["fingerprint"] = fingerprint
+    return data
+
+
+def build_server(root: str) -> Any:
+    try:
+        from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
+    except ImportError:
+        raise DabprpError("mcp", None, 'the MCP server needs the `mcp` extra: pip install "dabprp[mcp]"') from None
+    from dabprp import __version__
+
+    server = MCPServer(name="dabprp", version=__version__,
+                       instructions="Static analysis of a Databricks agent project and its multi-stage "
+                                    "deployment plan (PRP). Paths are relative to the project root.")
+
+    def guarded(fn: Any) -> Any:
+        def call(**kwargs: Any) -> Any:
+            try:
+                return fn(**kwargs)
+            except (DabprpError, ValueError) as exc:  # input problems reach the client as tool errors
+                raise ToolError(str(exc)) from None
+
+        call.__name__, call.__doc__ = fn.__name__, fn.__doc__
+        call.__annotations__ = fn.__annotations__
+        call.__signature__ = __import__("inspect").signature(fn)  # type: ignore[attr-defined]
+        return call
+
+    @server.tool(name="analyze", structured_output=True)
+    @guarded
+    def analyze_tool(path: str = ".", target: str | None = None, section: str | None = None) -> dict[str, Any]:
+        """Facts of the project (every fact with path and line); `section` limits it to one part:
+        bundle, python, configs, evalsets, repo, problems or files."""
+        from dabprp.analyze import analyze
+
+        data = to_data(analyze(confine(root, path), target))
+        if section:
+            if section not in SECTIONS:
+                raise ValueError(f"unknown section `{section}` (one of {', '.join(SECTIONS)})")
+            return {"root": data["root"], section: data[section]}
+        return data
+
+    @server.tool(name="findings", structured_output=True)
+    @guarded
+    def findings_tool(path: str = ".", target: str | None = None) -> dict[str, Any]:
+        """The deployment-gap rules that fire, each with evidence and a fix."""
+        from dabprp.analyze import analyze
+        from dabprp.api import findings
+
+        where = confine(root, path)
+        return {"findings": [_finding(f) for f in findings(analyze(where, target), where)]}
+
+    @server.tool(name="explain_rule", structured_output=True)
+    @guarded
+    def explain_rule(rule_id: str) -> dict[str, Any]:
+        """Documentation of one rule or validate check: title, severity, stage, rationale, fix, links."""
+        from dabprp.check import catalogue
+
+        doc = next((d for d in catalogue() if d.id == rule_id.upper()), None)
+        if doc is None:
+            raise ValueError(f"unknown rule `{rule_id}`")
+        return {"id": doc.id, "title": doc.title, "severity": doc.severity.value, "stage": doc.stage.value,
+                "rationale": doc.rationale, "fix": doc.fix, "docs": list(doc.docs)}
+
+    @server.tool(name="generate_prp", structured_output=True)
+    @guarded
+    def generate_prp(path: str = ".", write: bool = False) -> dict[str, Any]:
+        """The PRP Markdown and the path it belongs at (PRPs/multi-stage-deployment.md); written only when
+        `write` is true (an existing PRP is updated in place, keeping the user's text)."""
+        from dabprp.api import generate
+        from dabprp.cli import write_output
+
+        where = confine(root, path)
+        destination = os.path.join(where, "PRPs", "multi-stage-deployment.md")
+        existing = None
+        if os.path.isfile(destination):
+            with open(destination, encoding="utf-8") as handle:
+                existing = handle.read()
+        text, _ = generate(where, existing=existing)
+        if write:
+            write_output(text, destination)
+        return {"markdown": text, "path": os.path.relpath(destination, os.path.realpath(root)), "written": write}
+
+    @server.tool(name="validate", structured_output=True)
+    @guarded
+    def validate_tool(path: str = ".", target: str | None = None, all_targets: bool = True,
+                      strict: bool = False) -> dict[str, Any]:
+        """Offline bundle validation (schema + semantic checks), per target."""
+        from dabprp.render.validation import render_validation_json
+        from dabprp.validate.run import validate
+
+        report = validate(confine(root, path), target, all_targets and target is None, strict)
+        return json.loads(render_validation_json(report))
+
+    @server.tool(name="check", structured_output=True)
+    @guarded
+    def check_tool(path: str = ".", all_targets: bool = True, select: list[str] | None = None,
+                   ignore: list[str] | None = None, fail_on: str = "error") -> dict[str, Any]:
+        """Rules and validate checks together, as `dabprp check --format json`, with the exit code it
+        would have (`fail_on`: error, warning, note or never)."""
+        from dabprp.check import exit_code, run_check
+        from dabprp.render.check_out import render_check_json
+
+        result = run_check(confine(root, path), None, all_targets, tuple(select or ()), tuple(ignore or ()))
+        data = json.loads(render_check_json(result))
+        data["exit_code"] = exit_code(result, fail_on)
+        return data
+
+    @server.tool(name="scaffold_preview", structured_output=True)
+    @guarded
+    def scaffold_preview(path: str = ".", serving: str | None = None) -> dict[str, Any]:
+        """What `dabprp scaffold` would write, as a unified diff and a list of changes. Never writes."""
+        from dabprp.scaffold import scaffold
+
+        result = scaffold(confine(root, path), dry_run=True, serving=serving)
+        return {"diff": result.diff(), "notes": list(result.notes),
+                "changes": [{"path": c.path, "kind": c.kind, "reason": c.reason} for c in result.changes]}
+
+    @server.tool(name="verify_refs", structured_output=True)
+    @guarded
+    def verify_refs(markdown: str, path: str = ".") -> dict[str, Any]:
+        """Every `path:line`, file, job, task, resource and variable name in `markdown` that does not exist in
+        the project or its deployment plan."""
+        from dabprp.api import plan
+        from dabprp.verify import verify_text
+
+        where = confine(root, path)
+        built, project = plan(where)
+        invented = verify_text(markdown, project, built, where)
+        return {"ok": not invented,
+                "invented": [{"line": r.line, "reference": r.reference, "reason": r.reason} for r in invented]}
+
+    @server.resource("dabprp://schema/facts", name="facts-schema", mime_type="application/json",
+                     description="JSON Schema of the analyze output")
+    def facts_schema_resource() -> str:
+        from dabprp.facts_schema import facts_schema
+
+        return json.dumps(facts_schema(), indent=2)
+
+    @server.resource("dabprp://rules", name="rules", mime_type="text/markdown",
+                     description="The rule catalogue (docs/rules.md)")
+    def rules_resource() -> str:
+        from dabprp.render.rules_doc import render_rules_markdown
+
+        return render_rules_markdown()
+
+    @server.resource("dabprp://prp", name="prp", mime_type="text/markdown",
+                     description="The project's current PRP (PRPs/multi-stage-deployment.md), if present")
+    def prp_resource() -> str:
+        prp = os.path.join(os.path.realpath(root), "PRPs", "multi-stage-deployment.md")
+        if not os.path.isfile(prp):
+            return "No PRP yet: call the generate_prp tool with write=true."
+        with open(prp, encoding="utf-8") as handle:
+            return handle.read()
+
+    return server
+
+
+def serve(root: str) -> None:
+    if not os.path.isdir(root):
+        raise DabprpError(root, None, "project root is not a directory")
+    build_server(root).run("stdio")
