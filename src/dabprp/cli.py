@@ -313,3 +313,30 @@ def mcp(root: str) -> int:
 
     serve(root)
     return EXIT_OK
+
+
+@main.group()
+def init() -> None:
+    """Set up integrations with coding assistants."""
+
+
+@init.command("claude")
+@click.argument("path", default=".", type=click.Path())
+@click.option("--force", is_flag=True, help="Overwrite existing files and the existing `dabprp` MCP entry.")
+@click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")
+@guarded
+def init_claude(path: str, force: bool, dry_run: bool) -> int:
+    """Write the Claude Code `generate-prp` subagent and slash command, and register `dabprp mcp` in .mcp.json."""
+    from dabprp.integrations.claude import init_claude as run
+
+    result = run(path, force=force, dry_run=dry_run)
+    if dry_run:
+        write_output(result.diff(), None)
+    for change in result.changes:
+        if change.kind != "identical":
+            verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
+            click.echo(f"{'would ' if dry_run and change.kind != 'conflict' else ''}{verb:<7} {change.path}"
+                       + (" (exists; --force replaces it)" if change.kind == "conflict" else ""), err=dry_run)
+    if not dry_run:
+        click.echo("next: in Claude Code run /generate-prp", err=False)
+    return EXIT_OK

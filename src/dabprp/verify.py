@@ -21,7 +21,33 @@ REF_RE = re.compile(r"\$\{(var|resources)\.([^}]+)\}")
 TEMPLATE_MARKS = ("<", "{{", "://", "...", "*")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.-][A-Za-z0-9]+)+$")
 # Identifiers of the platforms the PRP talks about: always known.
-PLATFORM_WORDS = frozenset(["mlflow.genai.evaluate", "mlflow.pyfunc.log_model", "mlflow.register_model", "mlflow.models.predict", "mlflow.models.set_model", "mlflow.set_registry_uri", "mlflow.set_experiment", "mlflow.trace", "databricks.agents.deploy", "agents.deploy", "set_model", "update_registered_model", "create_registered_model", "set_registered_model_alias", "delete_registered_model_alias", "get_model_version", "get_model_version_by_alias", "set_model_version_tag", "deployment_job_id", "log_model", "register_model", "model_name", "model_version", "max_concurrent_runs", "max_retries", "min_retry_interval_millis", "timeout_seconds", "run_as", "service_principal_name", "user_name", "group_name", "root_path", "workspace.root_path", "workspace.host", "queue.enabled", "task_key", "depends_on", "job_cluster_key", "environment_key", "base_parameters", "email_notifications", "webhook_notifications", "on_failure", "health.rules", "traffic_config", "served_entities", "entity_version", "entity_name", "inference_table_config", "ai_gateway", "environment_vars", "secret_scopes", "registered_models", "model_serving_endpoints", "quality_monitors", "run_if", "condition_task", "notebook_task", "spark_python_task", "python_wheel_task", "run_job_task", "for_each_task", "env_manager", "input_example", "pip_requirements", "predict_stream", "ChatAgent", "ResponsesAgent", "PythonModel", "Approval_Check", "CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_MANAGE_RUN", "CAN_QUERY", "CAN_USE", "APPLY_TAG", "USE_CATALOG", "USE_SCHEMA", "CREATE_MODEL", "CREATE_MODEL_VERSION", "IS_OWNER", "ALL_PRIVILEGES", "bundle.name", "bundle.target", "workspace.current_user", "dev_", "model_id", "result.metrics", "task.name", "job.parameters.model_version", "job.parameters.model_name", "mode:production", "mode:development", "default:true", "max_retries:0", "max_concurrent_runs:1", "queue.enabled:true", "relevance_to_query", "safety", "correctness", "guidelines", "Scorer.register", "ScorerSamplingConfig", "mlflow.genai.scorers", "databricks-uc", "databricks.yml", "databricks.yaml", "bundle.yml", "requirements.txt", "pyproject.toml"])
+PLATFORM_WORDS = frozenset(
+    (
+        "mlflow.genai.evaluate", "mlflow.pyfunc.log_model", "mlflow.register_model", "mlflow.models.predict",
+        "mlflow.models.set_model", "mlflow.set_registry_uri", "mlflow.set_experiment", "mlflow.trace",
+        "databricks.agents.deploy", "agents.deploy", "set_model", "update_registered_model",
+        "create_registered_model", "set_registered_model_alias", "delete_registered_model_alias",
+        "get_model_version", "get_model_version_by_alias", "set_model_version_tag", "deployment_job_id",
+        "log_model", "register_model", "model_name", "model_version", "max_concurrent_runs", "max_retries",
+        "min_retry_interval_millis", "timeout_seconds", "run_as", "service_principal_name", "user_name",
+        "group_name", "root_path", "workspace.root_path", "workspace.host", "queue.enabled", "task_key",
+        "depends_on", "job_cluster_key", "environment_key", "base_parameters", "email_notifications",
+        "webhook_notifications", "on_failure", "health.rules", "traffic_config", "served_entities",
+        "entity_version", "entity_name", "inference_table_config", "ai_gateway", "environment_vars",
+        "secret_scopes", "registered_models", "model_serving_endpoints", "quality_monitors", "run_if",
+        "condition_task", "notebook_task", "spark_python_task", "python_wheel_task", "run_job_task",
+        "for_each_task", "env_manager", "input_example", "pip_requirements", "predict_stream", "ChatAgent",
+        "ResponsesAgent", "PythonModel", "Approval_Check", "CAN_VIEW", "CAN_RUN", "CAN_MANAGE",
+        "CAN_MANAGE_RUN", "CAN_QUERY", "CAN_USE", "APPLY_TAG", "USE_CATALOG", "USE_SCHEMA", "CREATE_MODEL",
+        "CREATE_MODEL_VERSION", "IS_OWNER", "ALL_PRIVILEGES", "bundle.name", "bundle.target",
+        "workspace.current_user", "dev_", "model_id", "result.metrics", "task.name",
+        "job.parameters.model_version", "job.parameters.model_name", "mode:production", "mode:development",
+        "default:true", "max_retries:0", "max_concurrent_runs:1", "queue.enabled:true", "relevance_to_query",
+        "safety", "correctness", "guidelines", "Scorer.register", "ScorerSamplingConfig",
+        "mlflow.genai.scorers", "databricks-uc", "databricks.yml", "databricks.yaml", "bundle.yml",
+        "requirements.txt", "pyproject.toml"
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,8 +65,10 @@ def unified_diff(change: FileChange) -> str:
                                         f"b/{change.path}"))
 
 
-def write_all(root: str, changes: list[FileChange], manifest: dict[str, str]) -> None:
-    """Write every create/update through a temp file, then rename them all; on error nothing is renamed."""
+def write_all(root: str, changes: list[FileChange], manifest: dict[str, str],
+              manifest_path: str | None = MANIFEST) -> None:
+    """Write every create/update through a temp file, then rename them all; on error nothing is renamed.
+    The hashes of what was written go to `manifest_path` (None: no manifest)."""
     todo = [c for c in changes if c.kind in ("create", "update")]
     if not todo:
         return
@@ -81,16 +83,17 @@ def write_all(root: str, changes: list[FileChange], manifest: dict[str, str]) ->
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(change.new)
             staged.append((tmp, target))
-        new_manifest = dict(manifest)
-        for change in todo:
-            new_manifest[change.path] = sha(change.new)
-        manifest_text = json.dumps({"version": 1, "files": dict(sorted(new_manifest.items()))}, indent=2) + "\n"
-        manifest_path = os.path.join(root, MANIFEST)
-        _makedirs(os.path.dirname(manifest_path), created_dirs)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(manifest_path), prefix=".dabprp-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(manifest_text)
-        staged.append((tmp, manifest_path))
+        if manifest_path is not None:
+            new_manifest = dict(manifest)
+            for change in todo:
+                new_manifest[change.path] = sha(change.new)
+            text = json.dumps({"version": 1, "files": dict(sorted(new_manifest.items()))}, indent=2) + "\n"
+            target = os.path.join(root, manifest_path)
+            _makedirs(os.path.dirname(target), created_dirs)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dabprp-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            staged.append((tmp, target))
     except OSError as exc:
         for tmp, _ in staged:
             _remove(tmp)

@@ -1,0 +1,1 @@
+"""Integrations with coding assistants: Claude Code subagent, slash command and MCP registration."""
