@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dabprp.analyze import analyze
 from dabprp.facts import Project
 from dabprp.findings import Finding
@@ -22,8 +24,8 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None) ->
     return build_plan(project, found, settings), project
 
 
-def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None
-             ) -> tuple[str, Project]:
+def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,
+             refiner: Callable[[str, Project, Plan], str] | None = None) -> tuple[str, Project]:
     """The PRP text (Markdown, or the plan as JSON) and the analyzed project.
 
     With `existing` (the current PRP), its generated regions are refreshed, items that are now done are
@@ -38,6 +40,8 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
 
     previous = living.parse_items(existing) if existing else {}
     text = render_markdown(built, project.files, gaps(built, project, path, previous))
+    if refiner is not None:
+        text = refiner(text, project, built)
     return (living.merge(existing, text) if existing else text), project
 
 

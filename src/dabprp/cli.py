@@ -137,8 +137,17 @@ def rules(rule_id: str | None, fmt: str) -> int:
 @click.option("--target", "-t", default=None, help="Analyze this target's effective configuration.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print instead of writing a file.")
 @click.option("--force", is_flag=True, help="Regenerate from scratch instead of updating the existing PRP.")
+@click.option("--refine", is_flag=True, help="Rewrite the prose with an LLM (OpenAI-compatible API); facts are kept.")
+@click.option("--refine-dry-run", is_flag=True, help="Print the LLM requests --refine would send; send nothing.")
+@click.option("--llm-base-url", default=None, help="Chat-completions base URL (env DABPRP_LLM_BASE_URL; default: "
+              "$DATABRICKS_HOST/serving-endpoints).")
+@click.option("--llm-model", default=None, help="Model or serving endpoint name (env DABPRP_LLM_MODEL).")
+@click.option("--llm-timeout", type=float, default=None, help="Seconds per request (default 60).")
+@click.option("--llm-retries", type=int, default=None, help="Retries with backoff per request (default 2).")
 @guarded
-def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool, force: bool) -> int:
+def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool, force: bool,
+             refine: bool, refine_dry_run: bool, llm_base_url: str | None, llm_model: str | None,
+             llm_timeout: float | None, llm_retries: int | None) -> int:
     """Write the PRP (multi-stage deployment blueprint) for the project at PATH.
 
     An existing PRP is updated in place: generated regions are refreshed, items now done are ticked,
@@ -154,7 +163,24 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
                 existing = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise DabprpError(destination, None, f"cannot read existing PRP: {exc}") from None
-    text, project = run(path, target=target, fmt=fmt, existing=existing)
+    refiner = None
+    if (refine or refine_dry_run) and fmt == "md":
+        from dabprp.refine import llm_settings
+        from dabprp.refine import refine as refine_prose
+
+        settings = llm_settings(llm_base_url, llm_model, llm_timeout, llm_retries)
+        if refine_dry_run:
+            def refiner(text, project, built):  # type: ignore[no-untyped-def]
+                return refine_prose(text, project, built, path, settings, dry_run=True)
+
+            text, _ = run(path, target=target, fmt=fmt, refiner=refiner)
+            write_output(text, None)
+            return EXIT_OK
+
+        def refiner(text, project, built):  # type: ignore[no-untyped-def]
+            return refine_prose(text, project, built, path, settings)
+
+    text, project = run(path, target=target, fmt=fmt, existing=existing, refiner=refiner)
     report_problems(project.problems)
     if to_stdout:
         write_output(text, None)
