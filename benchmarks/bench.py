@@ -114,6 +114,8 @@ def bench_example() -> None:
            base)
     report("process `dabprp validate --all-targets` (example)", process_time(["validate", str(EXAMPLE),
                                                                              "--all-targets"]), base)
+    report("process `dabprp check --all-targets` (example)", process_time(["check", str(EXAMPLE), "--all-targets",
+                                                                           "--fail-on", "never"]), base)
     report("process `dabprp generate --stdout` (example)", process_time(["generate", str(EXAMPLE), "--stdout"]), base)
     if shutil.which("dabprp") or (Path(sys.executable).parent / "dabprp").exists():
         startup = process_time(["--version"])

@@ -67,6 +67,8 @@ INLINE = {
                 "        - task_key: Approval_Check\n          max_retries: 2\n"}, ("databricks.yml", 6)),
     "DAB212": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
                 "        - task_key: t\n          notebook_task: {notebook_path: ./missing}\n"}, ("databricks.yml", 6)),
+    "DAB213": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+                "        - task_key: deploy\n"}, ("databricks.yml", 1)),
     "DAB305": ({"a.py": 'password = "s3cr3t-value"\n'}, ("a.py", 1)),
     "DAB306": ({".env": "TOKEN=x\n"}, (".env", 1)),
     "DAB401": ({"a.py": "import mlflow\nmlflow.register_model('runs:/x/m', 'my_model')\n"}, ("a.py", 2)),
@@ -81,6 +83,8 @@ INLINE = {
 
 
 SILENT = {
+    "DAB213": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+               "        - task_key: load_test\n"},
     "DAB501": {"a.py": "import mlflow\nmlflow.genai.evaluate(data=[], scorers=[])\n"},
     "DAB100": {"databricks.yml": "bundle: {name: x}\n"},
     "DAB503": {"data/evals/e.json": '[{"inputs": {"question": "a"}}]'},

@@ -172,7 +172,7 @@ def context_items(plan: Plan) -> list[str]:
     if s.numeric_answers:
         out.append("Metrics and calculations: answers report numeric metrics, so evaluation uses numeric "
                    "tolerance, not string match.")
-    limits = [f"`{f.rule_id}` {f.title}" for f in plan.findings if f.severity.value == "error"][:8]
+    limits = list(dict.fromkeys(f"`{f.rule_id}` {f.title}" for f in plan.findings if f.severity.value == "error"))[:8]
     out.append("Current bundle limitations: " + (", ".join(limits) if limits else "none of error severity") + ".")
     out.append("Integration with existing CI/CD: " + ("extend the existing workflows." if any(
         e.label == "CI" and e.value != "none" for e in plan.current_state) else "there is none; add one."))

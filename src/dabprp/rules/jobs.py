@@ -148,3 +148,19 @@ def task_path_missing(project: Project) -> Iterator[Hit]:
             if t.type in ("notebook", "spark_python") and t.target and t.resolved_path is None \
                     and not t.target.startswith("/") and "${" not in t.target:
                 yield Hit(t.location, f"task `{job.key}.{t.task_key}` points at missing `{t.target}`")
+
+
+@rule("DAB213", "No load test or rollback rehearsal before production", severity=Severity.WARNING,
+      stage=Stage.STAGE,
+      fix="Add a staging job that deploys the candidate, load-tests it against latency and error budgets and "
+          "rehearses the rollback.", docs=(DOCS["serving_traffic"],))
+def no_staging_rehearsal(project: Project) -> Iterator[Hit]:
+    """Latency under load and the rollback path are first exercised in production otherwise."""
+    if project.bundle is None:
+        return
+    words = ("load", "stress", "rollback")
+    for job in jobs(project):
+        for t in job.tasks:
+            if any(w in f"{t.task_key} {t.target or ''}".lower() for w in words):
+                return
+    yield Hit(bundle_location(project), "no job load-tests a candidate or rehearses a rollback")
