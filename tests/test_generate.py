@@ -16,7 +16,7 @@ from dabprp.validate.schema import schema_errors
 from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
 
 PROJECTS = {"multiagent-genie": EXAMPLE, "rag-apps": FIXTURES / "rag-apps",
-            "multi-target": FIXTURES / "multi-target", "no-bundle": FIXTURES / "never-execute"}
+            "multi-target": FIXTURES / "multi-target", "no-bundle": FIXTURES / "no-bundle"}
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
@@ -79,9 +79,14 @@ def test_seed_sections_present():
         assert item in text, item
 
 
-def test_no_bundle_prp_creates_one():
-    text, _ = generate(str(FIXTURES / "never-execute"))
-    assert "to create: `resources/test_job.yml`" in text or "resources/test_job.yml" in text
+def test_no_bundle_prp_creates_one_around_the_agent_code():
+    text, _ = generate(str(FIXTURES / "no-bundle"))
+    assert "| bundle | none: the project is deployed by hand | - |" in text
+    assert "`DAB100` No bundle: the project has no bundle (`databricks.yml`) (to create: `databricks.yml`)" in text
+    assert "#### Targets, variables and top-level permissions — `databricks.yml`" in text
+    assert "`OrderAgent` (ResponsesAgent: predict)" in text and "`notebooks/agent.py:22`" in text
+    for word in ("LangGraph", "Genie", "supervisor", "routing_accuracy"):
+        assert word not in text, word
 
 
 def test_cli_writes_default_path_under_project(tmp_path):
@@ -94,3 +99,25 @@ def test_cli_writes_default_path_under_project(tmp_path):
     result = CliRunner().invoke(main, ["generate", str(project), "--format", "json", "--stdout"])
     data = json.loads(result.stdout)
     assert data["bundle_name"] == "support-rag" and data["findings"]
+
+
+def test_settings_overridable_by_flags(tmp_path):
+    from dabprp.settings import parse_overrides
+
+    assert parse_overrides(["environments=dev,qa,prod", "thresholds.correctness/mean=0.85", "serving=apps",
+                            "rollout_steps=[5, 25, 100]"]) == {
+        "environments": ["dev", "qa", "prod"], "thresholds": {"correctness/mean": 0.85}, "serving": "apps",
+        "rollout_steps": [5, 25, 100]}
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / ".dabprp.yaml").write_text("thresholds: {safety/mean: 0.95}\n")
+    result = CliRunner().invoke(main, ["generate", str(project), "--stdout", "--set", "environments=dev,qa,prod",
+                                       "--set", "thresholds.correctness/mean=0.85",
+                                       "--set", "rollout_steps=[5, 25, 100]"])
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "| evaluate | `correctness/mean` | ≥ 0.85 |" in text and "| evaluate | `safety/mean` | ≥ 0.95 |" in text
+    assert "  qa:\n    mode: production" in text and "the `qa` target" in text
+    assert "canary 5% → 25% → 100%" in text
+    bad = CliRunner().invoke(main, ["generate", str(project), "--stdout", "--set", "nonsense"])
+    assert bad.exit_code == 2 and "KEY=VALUE" in bad.stderr

@@ -25,12 +25,13 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None) ->
 
 
 def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,
-             refiner: Callable[[str, Project, Plan], str] | None = None) -> tuple[str, Project]:
+             refiner: Callable[[str, Project, Plan], str] | None = None,
+             overrides: dict | None = None) -> tuple[str, Project]:
     """The PRP text (Markdown, or the plan as JSON) and the analyzed project.
 
     With `existing` (the current PRP), its generated regions are refreshed, items that are now done are
     ticked, and everything the user wrote outside the regions is kept byte for byte."""
-    built, project = plan(path, target)
+    built, project = plan(path, target, overrides)
     if fmt == "json":
         from dabprp.render.json_out import render_json
 

@@ -144,16 +144,21 @@ def rules(rule_id: str | None, fmt: str) -> int:
 @click.option("--llm-model", default=None, help="Model or serving endpoint name (env DABPRP_LLM_MODEL).")
 @click.option("--llm-timeout", type=float, default=None, help="Seconds per request (default 60).")
 @click.option("--llm-retries", type=int, default=None, help="Retries with backoff per request (default 2).")
+@click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting, e.g. --set environments=dev,qa,prod --set thresholds.correctness/mean=0.85 "
+                   "--set serving=apps (repeatable).")
 @guarded
 def generate(path: str, output: str | None, fmt: str, target: str | None, to_stdout: bool, force: bool,
              refine: bool, refine_dry_run: bool, llm_base_url: str | None, llm_model: str | None,
-             llm_timeout: float | None, llm_retries: int | None) -> int:
+             llm_timeout: float | None, llm_retries: int | None, set_values: tuple[str, ...]) -> int:
     """Write the PRP (multi-stage deployment blueprint) for the project at PATH.
 
     An existing PRP is updated in place: generated regions are refreshed, items now done are ticked,
     and text written outside the regions is kept."""
     from dabprp.api import generate as run
+    from dabprp.settings import parse_overrides
 
+    overrides = parse_overrides(set_values)
     default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
     destination = output or os.path.join(path, "PRPs", default_name)
     existing = None
@@ -173,14 +178,14 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
             def refiner(text, project, built):  # type: ignore[no-untyped-def]
                 return refine_prose(text, project, built, path, settings, dry_run=True)
 
-            text, _ = run(path, target=target, fmt=fmt, refiner=refiner)
+            text, _ = run(path, target=target, fmt=fmt, refiner=refiner, overrides=overrides)
             write_output(text, None)
             return EXIT_OK
 
         def refiner(text, project, built):  # type: ignore[no-untyped-def]
             return refine_prose(text, project, built, path, settings)
 
-    text, project = run(path, target=target, fmt=fmt, existing=existing, refiner=refiner)
+    text, project = run(path, target=target, fmt=fmt, existing=existing, refiner=refiner, overrides=overrides)
     report_problems(project.problems)
     if to_stdout:
         write_output(text, None)
@@ -286,12 +291,14 @@ def status(path: str, prp: str | None, fmt: str) -> int:
 @click.option("--force", is_flag=True, help="Overwrite files you wrote or edited, and apply planned target values.")
 @click.option("--serving", type=click.Choice(["model-serving", "apps"]), default=None,
               help="Serving path (default: from settings, else Apps when the bundle has an app).")
+@click.option("--set", "set_values", multiple=True, metavar="KEY=VALUE", help="Override a setting (see generate).")
 @guarded
-def scaffold(path: str, dry_run: bool, force: bool, serving: str | None) -> int:
+def scaffold(path: str, dry_run: bool, force: bool, serving: str | None, set_values: tuple[str, ...]) -> int:
     """Write the multi-stage bundle files, stage code, tests and CI that the plan describes."""
     from dabprp.scaffold import scaffold as run
+    from dabprp.settings import parse_overrides
 
-    result = run(path, dry_run=dry_run, force=force, serving=serving)
+    result = run(path, dry_run=dry_run, force=force, serving=serving, overrides=parse_overrides(set_values))
     if dry_run:
         write_output(result.diff(), None)
     for change in result.changes:

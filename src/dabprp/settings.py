@@ -59,13 +59,47 @@ class Settings:
 _LIST_KEYS = {"environments", "rollout_steps", "disabled_rules", "select", "ignore"}
 
 
+def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` flags: VALUE is YAML (`0.85`, `[dev, qa, prod]`, `apps`); `KEY.SUB=VALUE` sets one
+    entry of a mapping setting (`thresholds.correctness/mean=0.85`, `catalogs.prod=main_prod`)."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise DabprpError("--set", None, f"`{item}` must look like KEY=VALUE")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        key = key.strip().replace("-", "_")
+        if "." in key:
+            head, sub = key.split(".", 1)
+            out.setdefault(head, {})[sub] = value
+        else:
+            out[key] = [v.strip() for v in value.split(",")] if key in _LIST_KEYS and isinstance(value, str) \
+                else value
+    return out
+
+
 def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Settings:
     raw, source = _read_file_settings(root)
-    data = {**raw, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    data = dict(raw)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise DabprpError(source, None, f"unknown dabprp setting(s): {', '.join(unknown)}")
+        raise DabprpError(source if set(unknown) & set(raw) else "--set", None,
+                          f"unknown dabprp setting(s): {', '.join(unknown)}")
+    for key in ("catalogs", "service_principals", "secret_scopes", "thresholds", "per_path_ignores",
+                "severity_overrides"):
+        if not isinstance(data.get(key, {}), dict):
+            raise DabprpError(source, None, f"`{key}` must be a mapping")
     for key in _LIST_KEYS & set(data):
         data[key] = tuple(data[key])
     settings = replace(Settings(), **data, source=source if raw else "defaults")

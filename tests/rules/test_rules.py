@@ -69,6 +69,30 @@ INLINE = {
                 "        - task_key: t\n          notebook_task: {notebook_path: ./missing}\n"}, ("databricks.yml", 6)),
     "DAB213": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
                 "        - task_key: deploy\n"}, ("databricks.yml", 1)),
+    "DAB202": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+                "        - task_key: train\n"}, ("databricks.yml", 1)),
+    "DAB204": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n      name: d\n"},
+               ("databricks.yml", 4)),
+    "DAB206": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+                "        - task_key: a\n"}, ("databricks.yml", 6)),
+    "DAB207": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      name: j\n"},
+               ("databricks.yml", 4)),
+    "DAB209": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      name: j\n"},
+               ("databricks.yml", 4)),
+    "DAB211": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n      name: d\n"},
+               ("databricks.yml", 4)),
+    "DAB307": ({"databricks.yml": "bundle: {name: x}\n",
+                "a.py": "token = dbutils.secrets.get(scope='s', key='k')\n"}, ("a.py", 1)),
+    "DAB403": ({"databricks.yml": "bundle: {name: x}\nresources:\n  registered_models:\n    m:\n"
+                "      name: m\n"}, ("databricks.yml", 4)),
+    "DAB405": ({"a.py": "import mlflow\nmlflow.register_model('runs:/x/m', 'c.s.m')\n"}, ("a.py", 2)),
+    "DAB407": ({"a.py": "import mlflow\nmlflow.pyfunc.log_model(name='m', python_model='agent.py')\n"},
+               ("a.py", 2)),
+    "DAB410": ({"a.py": "from databricks import agents\nagents.deploy('c.s.m', 1)\n"}, ("a.py", 2)),
+    "DAB505": ({"data/evals/e.jsonl": "".join('{"inputs": {"question": "What was revenue in 20%02d?"}}\n' % i
+                                              for i in range(10)),
+                "agent.py": "import asyncio\nasync def run(qs):\n    return await asyncio.gather(*qs)\n"},
+               ("data/evals/e.jsonl", 1)),
     "DAB305": ({"a.py": 'password = "s3cr3t-value"\n'}, ("a.py", 1)),
     "DAB306": ({".env": "TOKEN=x\n"}, (".env", 1)),
     "DAB401": ({"a.py": "import mlflow\nmlflow.register_model('runs:/x/m', 'my_model')\n"}, ("a.py", 2)),
@@ -83,6 +107,28 @@ INLINE = {
 
 
 SILENT = {
+    "DAB202": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+               "        - task_key: evaluate\n"},
+    "DAB204": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n"
+               "      max_concurrent_runs: 1\n"},
+    "DAB206": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
+               "        - task_key: a\n          max_retries: 2\n"},
+    "DAB207": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      timeout_seconds: 60\n"},
+    "DAB209": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      health:\n        rules:\n"
+               "          - {metric: RUN_DURATION_SECONDS, op: GREATER_THAN, value: 60}\n"},
+    "DAB211": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n"
+               "      queue: {enabled: true}\n"},
+    "DAB307": {"databricks.yml": "bundle: {name: x}\nresources:\n  secret_scopes:\n    s: {name: s}\n",
+               "a.py": "token = dbutils.secrets.get(scope='s', key='k')\n"},
+    "DAB403": {"databricks.yml": "bundle: {name: x}\nresources:\n  registered_models:\n    m:\n      name: m\n"
+               "      grants:\n        - {principal: users, privileges: [EXECUTE]}\n"},
+    "DAB405": {"a.py": "import mlflow\nmlflow.register_model('runs:/x/m', 'c.s.m')\n"
+               "mlflow.MlflowClient().update_registered_model('c.s.m', deployment_job_id='1')\n"},
+    "DAB407": {"a.py": "import mlflow\nmlflow.pyfunc.log_model(name='m', python_model='agent.py', resources=[])\n"},
+    "DAB410": {"a.py": "x = 1\n"},
+    "DAB505": {"data/evals/e.jsonl": "".join('{"inputs": {"question": "Compare A and B in 20%02d"}}\n' % i
+                                             for i in range(10)),
+               "agent.py": "import asyncio\nasync def run(qs):\n    return await asyncio.gather(*qs)\n"},
     "DAB213": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
                "        - task_key: load_test\n"},
     "DAB501": {"a.py": "import mlflow\nmlflow.genai.evaluate(data=[], scorers=[])\n"},
@@ -100,6 +146,11 @@ def test_inline_rule_cases(rule_id, tree):
     silent = {f"other/{k}": v for k, v in SILENT.get(rule_id, {"ok.py": "x = 1\n"}).items()}
     clean = tree(silent)
     assert fired(str(clean / "other"), rule_id) == []
+
+
+def test_every_rule_has_a_firing_and_a_silent_case():
+    covered = set(CASES) | set(INLINE)
+    assert sorted(set(registry()) - covered) == []
 
 
 def test_registry_has_at_least_30_documented_rules():
@@ -126,3 +177,24 @@ def test_disabled_rules_from_settings(tree):
 
     ids = {f.rule_id for f in findings(analyze(str(root)), str(root))}
     assert "DAB100" not in ids and "DAB801" not in ids and "DAB503" in ids
+
+
+def test_a_rule_that_raises_becomes_an_internal_error_finding(monkeypatch):
+    import dataclasses
+
+    import dabprp.rules as rules_module
+
+    broken = dataclasses.replace(registry()["DAB101"], check=lambda project: 1 / 0)
+    monkeypatch.setattr(rules_module, "_REGISTRY", [{**registry(), "DAB101": broken}])
+    found = [f for f in run_rules(analyze(EX)) if f.rule_id == "DAB000"]
+    assert len(found) == 1 and "rule DAB101 failed: ZeroDivisionError" in found[0].message
+
+
+def test_no_rule_crashes_on_any_project_or_corpus_bundle():
+    from tests.conftest import CORPUS
+
+    projects = [EX, RAG, MULTI, str(FIXTURES / "broken"), str(FIXTURES / "never-execute")]
+    if CORPUS.is_dir():
+        projects += sorted(str(p) for p in CORPUS.iterdir() if p.is_dir())
+    for project in projects:
+        assert not [f for f in run_rules(analyze(project)) if f.rule_id == "DAB000"], project

@@ -55,15 +55,16 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
                         "compares the route taken with the one the question kind calls for.")
     evaluate.append("MLflow metric tracking: `result.metrics['<scorer>/mean']` is compared with the gate table "
                     "below; the task raises (fails the job) when a blocking gate is missed and logs a gate report.")
+    pre = plan.environments[1].name if len(plan.environments) > 2 else "staging"
     stage = [
-        "Pre-production staging environment: the `staging` target, its own catalog and secret scope, "
-        "deployed by CI as the staging service principal.",
+        f"Pre-production staging environment: the `{pre}` target, its own catalog and secret scope, "
+        f"deployed by CI as the `{pre}` service principal.",
         "Load and stress testing: `loadtest.py` (Locust) against the staging "
         + ("endpoint" if plan.serving == "model-serving" else "app")
         + " at 1×, 2× and 5× expected concurrency; gates on p95 latency and error rate.",
         "User acceptance testing preparation: the Review App or a UAT group on the staging "
         + ("endpoint" if plan.serving == "model-serving" else "app") + " with the evaluation questions as a script.",
-        "Security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t staging`; "
+        f"Security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t {pre}`; "
         "no PAT, run_as is a service principal, grants as in 2.4.",
         "Rollback mechanism testing: `rollback_rehearsal` rolls back to the previous version and forward again.",
     ]

@@ -90,7 +90,8 @@ def no_predeploy_check(project: Project) -> Iterator[Hit]:
 
 
 @rule("DAB407", "Logged model declares no resources", severity=Severity.WARNING, stage=Stage.SECURITY,
-      fix="Pass `resources=[DatabricksServingEndpoint(...), DatabricksGenieSpace(...), ...]` to `log_model`.",
+      fix="Pass `resources=` to `log_model` with one `mlflow.models.resources` entry per serving endpoint, index, "
+          "space, warehouse or function the agent calls.",
       docs=(DOCS["agents_deploy"],))
 def log_model_without_resources(project: Project) -> Iterator[Hit]:
     """Without declared resources the endpoint has no automatic credentials for the LLMs and tools it calls."""

@@ -29,10 +29,11 @@ class ScaffoldResult:
         return "".join(unified_diff(c) for c in self.changes if c.kind in ("create", "update"))
 
 
-def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None) -> ScaffoldResult:
+def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None,
+             overrides: dict | None = None) -> ScaffoldResult:
     if not os.path.isdir(path):
         raise DabprpError(path, None, "no such directory")
-    overrides = {"serving": serving} if serving else None
+    overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
     plan, project = build_plan(path, overrides=overrides)
     if project.bundle is None and any(p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml")
                                       for p in project.problems):
