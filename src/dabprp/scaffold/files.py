@@ -10,8 +10,8 @@ import yaml
 
 from dabprp import __version__
 from dabprp.facts import Project
-from dabprp.plan.build import slug
 from dabprp.plan.model import Plan
+from dabprp.plan.resources import slug
 from dabprp.settings import Settings
 
 PLAN_VERSION = 1

@@ -1,0 +1,153 @@
+"""The narrative parts of the plan: current state, grants, monitoring, success metrics, gotchas, context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dabprp.facts import Location, Project
+from dabprp.plan.model import Evidence, Gate, Grant
+from dabprp.settings import Settings
+
+
+def grants(settings: Settings, model_name: str, key: str, serving: str) -> tuple[Grant, ...]:
+    model = f"<catalog>.<schema>.{model_name}"
+    return (
+        Grant("deployer service principal", model, "MANAGE, EXECUTE, APPLY_TAG",
+              "owns versions and aliases; connects the deployment job"),
+        Grant("deployer service principal", f"job {key}_deployment", "IS_OWNER / CAN_MANAGE_RUN",
+              "the model owner needs CAN_MANAGE_RUN for automatic triggering"),
+        Grant(settings.approver_group, model, "APPLY_TAG, EXECUTE", "approve versions with the UC tag"),
+        Grant(settings.approver_group, f"job {key}_deployment", "CAN_MANAGE_RUN", "repair the run after approval"),
+        Grant(settings.consumer_group, model, "EXECUTE", "load the model; see deployment status"),
+        Grant(settings.consumer_group, "serving endpoint" if serving == "model-serving" else "app",
+              "CAN_QUERY" if serving == "model-serving" else "CAN_USE", "call the agent"),
+        Grant("deployer service principal", "catalog / schema", "USE CATALOG, USE SCHEMA, CREATE MODEL",
+              "register versions in each environment's catalog"),
+    )
+
+
+def monitoring(serving: str, settings: Settings) -> tuple[str, ...]:
+    items = [
+        "MLflow tracing on every request (autolog + `@mlflow.trace` on every node), logged to the "
+        "environment's experiment",
+        "production scorers registered on the experiment: `Safety().register(name='safety').start("
+        "sampling_config=ScorerSamplingConfig(sample_rate=1.0))` plus the code scorers at 10% sampling",
+        f"job failure and duration alerts to `{settings.notification_email}` (email_notifications + health rules)",
+    ]
+    if serving == "model-serving":
+        items.insert(1, "AI Gateway inference table on the endpoint (payload logging to `<catalog>.<schema>`)")
+        items.append("endpoint health: 5xx rate and p95 latency from the serving metrics, checked at each "
+                     "canary step")
+    else:
+        items.append("app health: HTTP error rate and latency from the app logs, checked at each rollout step")
+    return tuple(items)
+
+
+def success_metrics(settings: Settings, gates: tuple[Gate, ...]) -> tuple[Evidence, ...]:
+    return (
+        Evidence("lead time from merge to production", "under 1 day, no manual notebook runs"),
+        Evidence("evaluation gate", ", ".join(f"{g.metric} ≥ {g.threshold:g}" for g in gates
+                                              if g.stage == "evaluate")),
+        Evidence("staging latency",
+                 f"p95 ≤ {settings.latency_p95_ms} ms, error rate ≤ {settings.error_rate_budget:.0%}"),
+        Evidence("rollback time", "under 10 minutes, automatic on a failed canary step"),
+        Evidence("change failure rate", "under 15% of deployments rolled back"),
+        Evidence("failed deployments reaching 100% traffic", "0"),
+    )
+
+
+def gotchas(project: Project, serving: str) -> tuple[str, ...]:
+    items = [
+        "The approval task's first run fails by design: the version has no `Approval_Check` tag yet. "
+        "Approve on the model-version page and the run is repaired from that task. Keep `max_retries: 0` on it.",
+        "`mode: production` needs an explicit `workspace.root_path`; dev mode prefixes names "
+        "(`[dev <user>]`, and `dev_<user>_` for UC models and endpoints) and sets max_concurrent_runs to 4 "
+        "unless it is explicit.",
+        "When `run_as` differs from the deploying identity the CLI rejects serving endpoints, apps and quality "
+        "monitors: deploy staging and prod from CI as the service principal itself.",
+        "The bundle has no field for the model's `deployment_job_id`: the link job must run after each deploy.",
+        "Job parameters are strings: quote `model_version` and every `parameters[].default`; "
+        "`entity_version` is a string too.",
+        "Top-level `permissions` accept only CAN_VIEW, CAN_RUN and CAN_MANAGE; UC models take `grants`.",
+        "Pass the deployed model name (`${resources.registered_models.<key>.name}`) to code: dev mode renames it.",
+    ]
+    if project.python.calls("databricks.agents.deploy"):
+        items.append("`agents.deploy()` sends 100% of traffic to the new version and owns its endpoint: "
+                     "never let the bundle and `agents.deploy()` manage the same endpoint.")
+    if serving == "apps":
+        items.append("Apps get no dev-mode name prefix: include `${bundle.target}` in the app name.")
+    return tuple(items)
+
+
+def validation_commands(key: str) -> tuple[str, ...]:
+    return (
+        "dabprp validate . --all-targets --strict",
+        "databricks bundle validate --strict -t dev",
+        "databricks bundle validate --strict -t staging",
+        "databricks bundle validate --strict -t prod",
+        "pytest -q tests",
+        f"databricks bundle deploy -t staging --auto-approve && databricks bundle run -t staging {key}_tests",
+        f"databricks bundle run -t staging {key}_evaluation --params model_version=<version>",
+        f"databricks bundle run -t staging {key}_link_deployment_job",
+        "dabprp generate .   # re-run: the appendix shows which gaps remain",
+    )
+
+
+def context_files(project: Project) -> tuple[Evidence, ...]:
+    out: list[Evidence] = []
+    b = project.bundle
+    if b:
+        out.append(Evidence(b.root_file, "the bundle: targets, variables and jobs to extend",
+                            Location(b.root_file, 1)))
+    for g in project.python.graphs:
+        out.append(Evidence(g.location.path, f"agent graph `{g.variable}`: node names used by routing checks",
+                            g.location))
+    for c in project.configs:
+        out.append(Evidence(c.path, "agent configuration: placeholders to replace per environment", c.location))
+    for e in project.evalsets:
+        out.append(Evidence(e.path, f"evaluation dataset ({e.records} records)", e.location))
+    seen = {e.label for e in out}
+    for call in project.python.calls("mlflow.pyfunc.log_model", "databricks.agents.deploy", "mlflow.genai.evaluate"):
+        if call.location.path not in seen:
+            seen.add(call.location.path)
+            out.append(Evidence(call.location.path, f"`{call.api}` to move into the stage code", call.location))
+    return tuple(out)
+
+
+def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
+    b = project.bundle
+    out: list[Evidence] = []
+    if b is None:
+        out.append(Evidence("bundle", "none: the project is deployed by hand"))
+    else:
+        out.append(Evidence("bundle", f"`{b.name}`", Location(b.root_file, 1)))
+        for t in b.targets:
+            out.append(Evidence("target", f"`{t.name}` (mode {t.mode or 'unset'}"
+                                + (", default" if t.default else "") + ")", t.location))
+        for j in b.resources.jobs:
+            tasks = ", ".join(f"`{t.task_key}`" for t in j.tasks)
+            out.append(Evidence("job", f"`{j.key}`: {tasks}", j.location))
+        for e in b.resources.experiments:
+            out.append(Evidence("experiment", f"`{e.name}`", e.location))
+        for m in b.resources.registered_models:
+            out.append(Evidence("registered model", f"`{m.catalog}.{m.schema}.{m.name}`", m.location))
+        for a in b.resources.apps:
+            out.append(Evidence("app", f"`{a.name}`", a.location))
+        for s in b.resources.model_serving_endpoints:
+            out.append(Evidence("serving endpoint", f"`{s.name}`", s.location))
+    for g in project.python.graphs:
+        out.append(Evidence("agent graph", f"{len(g.nodes)} nodes ({', '.join(n.name for n in g.nodes)}), "
+                            f"entry `{g.entry_point}`", g.location))
+    for a in project.python.agent_classes:
+        out.append(Evidence("agent interface", f"`{a.name}` ({a.base}: {', '.join(a.methods)})", a.location))
+    for api, label in (("mlflow.pyfunc.log_model", "model logging"), ("mlflow.register_model", "registration"),
+                       ("databricks.agents.deploy", "serving"), ("mlflow.genai.evaluate", "evaluation")):
+        for call in project.python.calls(api):
+            out.append(Evidence(label, f"`{api}`", call.location))
+    for e in project.evalsets:
+        cats = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in e.categories.items())
+        out.append(Evidence("evaluation data", f"{e.records} records ({cats})", e.location))
+    tests = sum(len(t.tests) for t in project.repo.tests)
+    out.append(Evidence("tests", f"{tests} test functions" if tests else "none"))
+    out.append(Evidence("CI", ", ".join(c.path for c in project.repo.ci) or "none"))
+    return tuple(out)
