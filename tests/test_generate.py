@@ -121,3 +121,9 @@ def test_settings_overridable_by_flags(tmp_path):
     assert "canary 5% → 25% → 100%" in text
     bad = CliRunner().invoke(main, ["generate", str(project), "--stdout", "--set", "nonsense"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.stderr
+
+
+def test_unreadable_bundle_is_reported_not_called_missing(tree):
+    root = tree({"databricks.yml": "bundle:\n  name: [x\n", "agent.py": "x = 1\n"})
+    text, _ = generate(str(root))
+    assert "| bundle | unreadable: invalid YAML" in text and "`DAB100`" not in text

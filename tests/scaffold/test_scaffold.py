@@ -161,3 +161,11 @@ def test_existing_pieces_are_not_added_again(tmp_path):
     assert "${resources.registered_models.support_model.name}" in jobs
     assert "tests/test_agent_structure.py" not in paths  # the project has tests
     assert ".github/workflows/dabprp-deploy.yml" not in paths  # and CI
+
+
+def test_refuses_a_bundle_that_does_not_load(tmp_path):
+    project = copy(FIXTURES / "broken", tmp_path)
+    before = snapshot(project)
+    result = CliRunner().invoke(main, ["scaffold", str(project)])
+    assert result.exit_code == 2 and "resources/bad.yml:5: fix the bundle first: invalid YAML" in result.stderr
+    assert snapshot(project) == before

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dabprp.facts import Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
+from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.rules import rule
 from dabprp.rules.queries import bundle_location, targets_location
 
@@ -16,7 +17,7 @@ from dabprp.rules.queries import bundle_location, targets_location
       docs=(DOCS["bundles"],))
 def no_bundle(project: Project) -> Iterator[Hit]:
     """Without a bundle nothing about deployment is versioned, reviewed or repeatable."""
-    if project.bundle is None:
+    if project.bundle is None and not any(p.location.path in ROOT_FILES for p in project.problems):
         yield Hit(bundle_location(project), "the project has no bundle (`databricks.yml`)")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dabprp.api import plan as build_plan
 from dabprp.errors import DabprpError
 from dabprp.knowledge import names_a_deployment_job
+from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
 from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
@@ -35,10 +36,10 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
         raise DabprpError(path, None, "no such directory")
     overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
     plan, project = build_plan(path, overrides=overrides)
-    if project.bundle is None and any(p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml")
-                                      for p in project.problems):
-        bad = next(p for p in project.problems
-                   if p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml"))
+    bundle_files = set(ROOT_FILES) | {f for i in (project.bundle.includes if project.bundle else ()) for f in i.files}
+    bad = next((p for p in project.problems if p.location.path in bundle_files
+                and p.message.startswith(("invalid YAML", "file is not valid UTF-8", "binary file"))), None)
+    if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     manifest = read_manifest(path)
     contents: dict[str, tuple[str, bool]] = {}
