@@ -49,7 +49,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         eval_checks=checks,
         yaml_blocks=blocks,
         grants=narrative.grants(settings, model_name, key, serving),
-        rollout_steps=settings.rollout_steps,
+        # an app has no traffic split: it follows the `champion` alias, switched once after health checks
+        rollout_steps=settings.rollout_steps if serving == "model-serving" else (100,),
         monitoring=narrative.monitoring(serving, settings),
         success_metrics=narrative.success_metrics(settings, gates),
         roadmap=roadmap(project, findings, key, serving),
@@ -78,7 +79,7 @@ def _environments(project: Project, settings: Settings, name: str) -> tuple[Envi
     schema = settings.schema or _variable(project, "schema") or "agents"
     purposes = {"dev": "personal iteration; dev-mode name prefixes isolate each developer",
                 "staging": "pre-production: deploy, load test, rollback rehearsal, UAT",
-                "prod": "production traffic behind approval and canary rollout"}
+                "prod": "production traffic behind approval and a health-checked rollout"}
     out = []
     for i, env in enumerate(settings.environments):
         production = i > 0
@@ -152,7 +153,7 @@ def _gates(checks: tuple[EvalCheck, ...], settings: Settings) -> tuple[Gate, ...
             gates.append(Gate("evaluate", metric, float(thresholds[metric]), c.kind))
     gates.append(Gate("stage", "p95_latency_ms", float(settings.latency_p95_ms), "load test"))
     gates.append(Gate("stage", "error_rate", settings.error_rate_budget, "load test"))
-    gates.append(Gate("deploy", "canary_error_rate", settings.error_rate_budget, "endpoint metrics"))
+    gates.append(Gate("deploy", "rollout_error_rate", settings.error_rate_budget, "health checks at each step"))
     return tuple(gates)
 
 

@@ -51,7 +51,7 @@ def success_metrics(settings: Settings, gates: tuple[Gate, ...]) -> tuple[Eviden
                                               if g.stage == "evaluate")),
         Evidence("staging latency",
                  f"p95 ≤ {settings.latency_p95_ms} ms, error rate ≤ {settings.error_rate_budget:.0%}"),
-        Evidence("rollback time", "under 10 minutes, automatic on a failed canary step"),
+        Evidence("rollback time", "under 10 minutes, automatic on a failed health check"),
         Evidence("change failure rate", "under 15% of deployments rolled back"),
         Evidence("failed deployments reaching 100% traffic", "0"),
     )

@@ -124,7 +124,8 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
                    ["Evaluation"], 0, 600),
         by.py_task("Deployment", f"{stages}/deploy.py", ["--model-name", "{{job.parameters.model_name}}",
                    "--model-version", "{{job.parameters.model_version}}",
-                   "--steps", ",".join(str(s) for s in settings.rollout_steps)], ["Approval_Check"], 2, 3600)]
+                   "--steps", ",".join(str(s) for s in (settings.rollout_steps if serving == "model-serving"
+                                                        else (100,)))], ["Approval_Check"], 2, 3600)]
     deploy_job = job("deployment", 10800, deploy_tasks,
                      parameters=[{"name": "model_name", "default": full_model},
                                  {"name": "model_version", "default": ""}],

@@ -85,7 +85,7 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
-        effort_total=f"{effort:g}",
+        effort_total=f"{effort:g}", **prp_sections.rollout_texts(plan),
     )
     text = "\n".join(line.rstrip() for line in text.splitlines())
     text = re.sub(r"\n{3,}", "\n\n", text)

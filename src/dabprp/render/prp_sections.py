@@ -78,8 +78,11 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         "Monitoring and alerting: see the list below.",
         f"Health check implementation: after each rollout step the {target}'s readiness, error rate and p95 "
         "latency are checked before continuing.",
-        "Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
-        + " of traffic to the challenger; automatic rollback to the champion on any failed check.",
+        ("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
+         + " of traffic to the challenger; automatic rollback to the champion on any failed check.")
+        if plan.serving == "model-serving" else
+        ("Blue-green strategy: the app serves `models:/<name>@champion`; the candidate is the `challenger` until "
+         "its health checks pass, then the `champion` alias moves to it, and moves back on any failed check."),
     ]
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
@@ -95,6 +98,17 @@ def environment_rows(plan: Plan) -> list[list[str]]:
         ["run_as", *[f"SP `{e.service_principal}`" if e.mode == "production" else "deploying user" for e in envs]],
         ["root_path", *[f"`{e.root_path}`" if e.root_path else "default (per user)" for e in envs]],
     ]
+
+
+def rollout_texts(plan: Plan) -> dict[str, str]:
+    if plan.serving == "model-serving":
+        steps = " → ".join(f"{s}%" for s in plan.rollout_steps)
+        return {"rollout_label": f"canary {steps}",
+                "bad_version_line": f"A bad version reaches at most {plan.rollout_steps[0]}% of traffic and is "
+                                    "rolled back automatically."}
+    return {"rollout_label": "champion alias switch after health checks",
+            "bad_version_line": "A bad version is caught by health checks before the `champion` alias moves, "
+                                "and the alias moves back automatically."}
 
 
 def enhancements(plan: Plan) -> list[str]:
@@ -140,7 +154,9 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
         "Prompt optimization workflow: prompts are versioned in the config and evaluated by the same gates "
         "before promotion.",
         "Feature flags: a config switch per route lets staging try a new route before production.",
-        "A/B testing: the canary traffic split doubles as an A/B test, compared with the production scorers.",
+        "A/B testing: the canary traffic split doubles as an A/B test, compared with the production scorers."
+        if plan.serving == "model-serving" else
+        "A/B testing: a second app instance on the `challenger` alias, compared with the production scorers.",
     ]
     obs = [
         "Deployment KPIs: lead time, change failure rate, rollback time (section 8).",
