@@ -49,6 +49,17 @@ def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
     return wrapper
 
 
+def echo_changes(changes: Any, dry_run: bool, conflict_reason: str | None = None) -> None:
+    """One line per planned file change (stderr for a dry run, whose stdout is the diff)."""
+    for change in changes:
+        if change.kind == "identical":
+            continue
+        verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
+        prefix = "would " if dry_run and change.kind != "conflict" else ""
+        reason = conflict_reason if change.kind == "conflict" and conflict_reason else change.reason
+        click.echo(f"{prefix}{verb:<7} {change.path}" + (f" ({reason})" if reason else ""), err=dry_run)
+
+
 def report_problems(problems: Any) -> None:
     for p in problems:
         click.echo(f"{p.location}: {p.message}", err=True)
@@ -301,12 +312,7 @@ def scaffold(path: str, dry_run: bool, force: bool, serving: str | None, set_val
     result = run(path, dry_run=dry_run, force=force, serving=serving, overrides=parse_overrides(set_values))
     if dry_run:
         write_output(result.diff(), None)
-    for change in result.changes:
-        if change.kind != "identical":
-            verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
-            prefix = "would " if dry_run and change.kind != "conflict" else ""
-            suffix = f" ({change.reason})" if change.reason else ""
-            click.echo(f"{prefix}{verb:<7} {change.path}{suffix}", err=dry_run)
+    echo_changes(result.changes, dry_run)
     for note in result.notes:
         click.echo(f"note: {note}", err=dry_run)
     if not any(c.kind in ("create", "update") for c in result.changes):
@@ -365,11 +371,7 @@ def init_claude(path: str, force: bool, dry_run: bool) -> int:
     result = run(path, force=force, dry_run=dry_run)
     if dry_run:
         write_output(result.diff(), None)
-    for change in result.changes:
-        if change.kind != "identical":
-            verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
-            click.echo(f"{'would ' if dry_run and change.kind != 'conflict' else ''}{verb:<7} {change.path}"
-                       + (" (exists; --force replaces it)" if change.kind == "conflict" else ""), err=dry_run)
+    echo_changes(result.changes, dry_run, conflict_reason="exists; --force replaces it")
     if not dry_run:
         click.echo("next: in Claude Code run /generate-prp", err=False)
     return EXIT_OK

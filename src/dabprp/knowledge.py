@@ -55,3 +55,8 @@ def names_a_deployment_job(text: str) -> bool:
     only links or reports on deployments."""
     lowered = text.lower()
     return bool(re.search(r"(^|[^a-z])deploy(ment)?([^a-z]|$)", lowered)) and "link" not in lowered
+
+
+def is_approval_task_key(task_key: object) -> bool:
+    """MLflow 3 deployment jobs treat tasks whose name starts with "approval" (any case) as approval tasks."""
+    return str(task_key or "").lower().startswith("approval")

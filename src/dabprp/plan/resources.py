@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Project
+from dabprp.knowledge import is_approval_task_key
 from dabprp.plan import bundle_yaml as by
 from dabprp.plan.model import Environment, Gate, YamlBlock
 from dabprp.settings import Settings
@@ -42,7 +43,7 @@ def existing_keys(project: Project) -> ExistingKeys:
         return next((i.key for i in items if i.key not in ours), None)
 
     res = b.resources
-    approval_jobs = [j for j in res.jobs if any(t.task_key.lower().startswith("approval") for t in j.tasks)]
+    approval_jobs = [j for j in res.jobs if any(is_approval_task_key(t.task_key) for t in j.tasks)]
     return ExistingKeys(model=first(res.registered_models), endpoint=first(res.model_serving_endpoints),
                         app=first(res.apps), scope=first(res.secret_scopes), deploy_job=first(approval_jobs))
 

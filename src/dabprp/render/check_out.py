@@ -7,21 +7,27 @@ from itertools import groupby
 
 from dabprp import __version__
 from dabprp.check import CheckResult
-from dabprp.findings import Severity
+from dabprp.findings import Finding, Severity
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
 
-def render_check_text(result: CheckResult) -> str:
+def findings_by_file(findings: tuple[Finding, ...], summary: str) -> str:
+    """Findings grouped by file (in the order given: sorted by location), then one summary line."""
     lines = []
-    for path, group in groupby(result.findings, key=lambda f: f.location.path):
+    for path, group in groupby(findings, key=lambda f: f.location.path):
         lines.append(path)
         for f in group:
             lines.append(f"  {f.location.line:>5}  {f.severity.value:<7}  {f.rule_id}  {f.message}")
-    lines.append(f"{result.count(Severity.ERROR)} error(s), {result.count(Severity.WARNING)} warning(s), "
-                 f"{result.count(Severity.NOTE)} note(s); {result.suppressed} suppressed, "
-                 f"{result.baselined} in baseline")
+    lines.append(summary)
     return "\n".join(lines) + "\n"
+
+
+def render_check_text(result: CheckResult) -> str:
+    return findings_by_file(result.findings,
+                            f"{result.count(Severity.ERROR)} error(s), {result.count(Severity.WARNING)} warning(s), "
+                            f"{result.count(Severity.NOTE)} note(s); {result.suppressed} suppressed, "
+                            f"{result.baselined} in baseline")
 
 
 def render_check_json(result: CheckResult) -> str:

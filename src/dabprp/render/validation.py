@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from itertools import groupby
 
+from dabprp.render.check_out import findings_by_file
 from dabprp.validate.run import ValidationReport
 
 
 def render_validation_text(report: ValidationReport) -> str:
-    lines = []
-    for path, group in groupby(report.findings, key=lambda f: f.location.path):
-        lines.append(path)
-        for f in group:
-            lines.append(f"  {f.location.line:>5}  {f.severity.value:<7}  {f.rule_id}  {f.message}")
     verdict = "valid" if report.valid else "invalid"
-    lines.append(f"{report.root_file}: {verdict} for target(s) {', '.join(report.targets)}: "
-                 f"{report.errors} error(s), {report.warnings} warning(s)"
-                 + (" (--strict: warnings are errors)" if report.strict else ""))
-    return "\n".join(lines) + "\n"
+    return findings_by_file(report.findings,
+                            f"{report.root_file}: {verdict} for target(s) {', '.join(report.targets)}: "
+                            f"{report.errors} error(s), {report.warnings} warning(s)"
+                            + (" (--strict: warnings are errors)" if report.strict else ""))
 
 
 def render_validation_json(report: ValidationReport) -> str:

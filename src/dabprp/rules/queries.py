@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task
-from dabprp.knowledge import names_a_deployment_job
+from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 
 BUNDLE_FILE = "databricks.yml"
 DEPLOY_APIS = ("databricks.agents.deploy", "mlflow.register_model", "mlflow.deployments.create_endpoint")
@@ -50,7 +50,7 @@ def deploy_jobs(project: Project) -> list[Job]:
 
 
 def is_approval_task(task: Task) -> bool:
-    return task.task_key.lower().startswith("approval")
+    return is_approval_task_key(task.task_key)
 
 
 def production_targets(project: Project) -> list[Target]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dabprp.api import plan as build_plan
 from dabprp.errors import DabprpError
-from dabprp.knowledge import names_a_deployment_job
+from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
@@ -77,7 +77,7 @@ def _settings(path: str, overrides: dict | None):
 
 def _is_deploy_job(job) -> bool:
     return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "") or any(
-        t.task_key.lower().startswith("approval") for t in job.tasks)
+        is_approval_task_key(t.task_key) for t in job.tasks)
 
 
 def _read(root: str, rel: str) -> str:

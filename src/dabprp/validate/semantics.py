@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dabprp.findings import Hit, Severity, Stage
-from dabprp.knowledge import TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS, names_a_deployment_job
+from dabprp.knowledge import (
+    TARGET_MODES,
+    TOP_LEVEL_PERMISSION_LEVELS,
+    is_approval_task_key,
+    names_a_deployment_job,
+)
 from dabprp.validate.context import TargetView, walk_strings
 from dabprp.validate.schema import bundle_schema
 
@@ -255,7 +260,7 @@ def user_run_as_with_serving(view: TargetView) -> Iterator[Hit]:
 def approval_retries(view: TargetView) -> Iterator[Hit]:
     for key, spec in view.jobs():
         for i, task in enumerate(spec.get("tasks") or []):
-            if isinstance(task, dict) and str(task.get("task_key", "")).lower().startswith("approval") \
+            if isinstance(task, dict) and is_approval_task_key(task.get("task_key")) \
                     and task.get("max_retries") not in (None, 0):
                 yield Hit(view.at("resources", "jobs", key, "tasks", i, "max_retries"),
                           f"approval task `{key}.{task.get('task_key')}` has max_retries {task.get('max_retries')}")
@@ -265,7 +270,7 @@ def approval_retries(view: TargetView) -> Iterator[Hit]:
        "Add job-level parameters `model_name` and `model_version`.")
 def deployment_parameters(view: TargetView) -> Iterator[Hit]:
     for key, spec in view.jobs():
-        has_approval = any(str(t.get("task_key", "")).lower().startswith("approval") for t in _tasks(spec))
+        has_approval = any(is_approval_task_key(t.get("task_key")) for t in _tasks(spec))
         if not has_approval and not (names_a_deployment_job(key) or names_a_deployment_job(str(spec.get("name", "")))):
             continue
         names = {p.get("name") for p in spec.get("parameters") or [] if isinstance(p, dict)}
