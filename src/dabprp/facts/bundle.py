@@ -1,0 +1,225 @@
+"""Facts of a bundle: targets, variables, resources, variable references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dabprp.facts.location import Location
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    pattern: str
+    files: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+    location: Location
+    default: Any = None
+    description: str | None = None
+    lookup: dict[str, Any] | None = None
+    type: str | None = None
+    value: Any = None
+    """Effective value for the analyzed target (target override, else default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunAs:
+    kind: str
+    """`user`, `service_principal` or `group`."""
+    principal: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    level: str
+    principal_kind: str
+    principal: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    principal: str
+    privileges: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_key: str
+    type: str
+    location: Location
+    target: str | None = None
+    """Notebook path, python file, wheel `package:entry_point`, job reference, … as written."""
+    resolved_path: str | None = None
+    """For notebook/python tasks: the root-relative file the path points at, if it exists."""
+    depends_on: tuple[str, ...] = ()
+    parameters: dict[str, Any] = field(default_factory=dict)
+    max_retries: int | None = None
+    timeout_seconds: int | None = None
+    compute: str | None = None
+    run_if: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobParameter:
+    name: str
+    default: Any
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    key: str
+    location: Location
+    name: str | None = None
+    tasks: tuple[Task, ...] = ()
+    parameters: tuple[JobParameter, ...] = ()
+    max_concurrent_runs: int | None = None
+    timeout_seconds: int | None = None
+    queue_enabled: bool | None = None
+    schedule: dict[str, Any] | None = None
+    trigger: dict[str, Any] | None = None
+    email_notifications: dict[str, Any] | None = None
+    webhook_notifications: dict[str, Any] | None = None
+    health_rules: tuple[dict[str, Any], ...] = ()
+    run_as: RunAs | None = None
+    permissions: tuple[Permission, ...] = ()
+    job_clusters: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    tags: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    key: str
+    location: Location
+    name: str | None = None
+    permissions: tuple[Permission, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    key: str
+    location: Location
+    catalog: str | None = None
+    schema: str | None = None
+    name: str | None = None
+    grants: tuple[Grant, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServedEntity:
+    name: str | None
+    entity_name: str | None
+    entity_version: Any
+    location: Location
+    workload_size: str | None = None
+    scale_to_zero: Any = None
+    environment_vars: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ServingEndpoint:
+    key: str
+    location: Location
+    name: str | None = None
+    served_entities: tuple[ServedEntity, ...] = ()
+    traffic: tuple[dict[str, Any], ...] = ()
+    inference_table: bool = False
+    ai_gateway: dict[str, Any] | None = None
+    permissions: tuple[Permission, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    key: str
+    location: Location
+    name: str | None = None
+    source_code_path: str | None = None
+    resources: tuple[str, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OtherResource:
+    type: str
+    key: str
+    location: Location
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    jobs: tuple[Job, ...] = ()
+    experiments: tuple[Experiment, ...] = ()
+    registered_models: tuple[RegisteredModel, ...] = ()
+    models: tuple[OtherResource, ...] = ()
+    model_serving_endpoints: tuple[ServingEndpoint, ...] = ()
+    apps: tuple[App, ...] = ()
+    secret_scopes: tuple[OtherResource, ...] = ()
+    quality_monitors: tuple[OtherResource, ...] = ()
+    other: tuple[OtherResource, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    location: Location
+    host: str | None = None
+    root_path: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    location: Location
+    mode: str | None = None
+    default: bool = False
+    workspace: Workspace | None = None
+    run_as: RunAs | None = None
+    permissions: tuple[Permission, ...] = ()
+    presets: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    resource_overrides: tuple[str, ...] = ()
+    """`type.key` of every resource the target overrides or adds."""
+
+
+@dataclass(frozen=True, slots=True)
+class VarRef:
+    expression: str
+    location: Location
+    resolved: Any = None
+    is_resolved: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    root_file: str
+    location: Location
+    name: str | None = None
+    includes: tuple[Include, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    workspace: Workspace | None = None
+    run_as: RunAs | None = None
+    permissions: tuple[Permission, ...] = ()
+    presets: dict[str, Any] = field(default_factory=dict)
+    sync: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[Target, ...] = ()
+    selected_target: str | None = None
+    """The target whose effective configuration `resources` shows (None: top level only)."""
+    resources: Resources = field(default_factory=Resources)
+    var_refs: tuple[VarRef, ...] = ()
+    top_level_keys: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def target(self, name: str) -> Target | None:
+        return next((t for t in self.targets if t.name == name), None)

@@ -1,0 +1,116 @@
+"""Facts of the agent config, evaluation sets and repository, and the Project that holds them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dabprp.facts.bundle import Bundle
+from dabprp.facts.code import PythonFacts
+from dabprp.facts.location import Location
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigValue:
+    key: str
+    value: Any
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    key: str
+    length: int
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class DataScope:
+    entities: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    data_sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    evidence: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    path: str
+    location: Location
+    keys: tuple[ConfigValue, ...] = ()
+    placeholders: tuple[ConfigValue, ...] = ()
+    llm_endpoints: tuple[ConfigValue, ...] = ()
+    genie_spaces: tuple[ConfigValue, ...] = ()
+    secret_names: tuple[ConfigValue, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    scope: DataScope = field(default_factory=DataScope)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSet:
+    path: str
+    location: Location
+    records: int
+    fields: tuple[str, ...] = ()
+    categories: dict[str, int] = field(default_factory=dict)
+    referenced_from: tuple[Location, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TestFile:
+    path: str
+    tests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CiDefinition:
+    path: str
+    system: str
+    runs_bundle_commands: tuple[str, ...] = ()
+    runs_tests: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    name: str
+    spec: str
+    pinning: str
+    """`exact`, `range` or `none`."""
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class RepoSignals:
+    tests: tuple[TestFile, ...] = ()
+    ci: tuple[CiDefinition, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    ignored_secret_files: tuple[str, ...] = ()
+    tracked_secret_files: tuple[str, ...] = ()
+    has_pyproject: bool = False
+
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Input that could not be read (bad YAML, missing include, …): a fact, not a crash."""
+
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    root: str
+    """The project's directory name (never an absolute path)."""
+    bundle: Bundle | None
+    python: PythonFacts
+    configs: tuple[AgentConfig, ...] = ()
+    evalsets: tuple[EvalSet, ...] = ()
+    repo: RepoSignals = field(default_factory=RepoSignals)
+    problems: tuple[Problem, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
