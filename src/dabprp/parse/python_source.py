@@ -5,14 +5,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from dabprp.facts import (
     AgentClass,
     AgentGraph,
     CodeFact,
-    GraphEdge,
-    GraphNode,
     HardcodedSecret,
     Location,
     MlflowCall,
@@ -22,6 +19,7 @@ from dabprp.facts import (
     TraceSpan,
 )
 from dabprp.knowledge import TEMPORAL_NAME_RE
+from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
 from dabprp.parse.notebooks import PythonText
 from dabprp.parse.python_ast import (
     PLACEHOLDER_RE,
@@ -30,7 +28,6 @@ from dabprp.parse.python_ast import (
     arg,
     call_args,
     const_str,
-    dotted,
     import_aliases,
     qualified,
     summarize,
@@ -64,9 +61,6 @@ THRESHOLD_RE = re.compile(r"(threshold|min_score|quality_gate)", re.I)
 TEMPORAL_RE = re.compile(TEMPORAL_NAME_RE, re.I)
 ITERATION_RE = re.compile(r"(max_?iter|recursion_limit|max_?steps|max_?turns|max_?rounds)", re.I)
 COMMENTED_AUTOLOG_RE = re.compile(r"^\s*#\s*(?:MAGIC\s+)?(mlflow(?:\.\w+)*\.autolog)\s*\(")
-GRAPH_METHODS = {"add_node", "add_edge", "add_conditional_edges", "set_entry_point",
-                 "set_finish_point", "compile", "add_sequence"}
-END_NAMES = {"END": "END", "START": "START"}
 
 
 @dataclass(slots=True)
@@ -129,7 +123,7 @@ class _Visitor(ast.NodeVisitor):
         self.facts = facts
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, str] = {}
-        self.graphs: dict[str, dict[str, Any]] = {}
+        self.graphs: GraphCollector | None = None
         self.structured: dict[str, list[str]] = {}
         self.functions: list[str] = []
         self.scope: list[str] = []
@@ -139,6 +133,7 @@ class _Visitor(ast.NodeVisitor):
 
     def run(self, tree: ast.AST) -> None:
         self.aliases = import_aliases(tree)
+        self.graphs = GraphCollector(self.loc, self.constants)
         for node in getattr(tree, "body", []):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -146,7 +141,7 @@ class _Visitor(ast.NodeVisitor):
                 if isinstance(target, ast.Name) and value is not None:
                     self.constants[target.id] = value
         self.visit(tree)
-        self._finish_graphs()
+        self.facts.graphs.extend(self.graphs.finish())
         for model in list(self.facts.routing_models):
             users = self.structured.get(model.name)
             if users and model.location.path == self.path:
@@ -212,12 +207,9 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(node.value, ast.Call):
             name = qualified(node.value.func, self.aliases) or ""
             if name.rsplit(".", 1)[-1] in ("StateGraph", "MessageGraph"):
+                state = node.value.args[0] if node.value.args else arg(node.value, "state_schema")
                 for target in node.targets:
-                    key = ast.unparse(target)
-                    state = node.value.args[0] if node.value.args else arg(node.value, "state_schema")
-                    self.graphs[key] = {"state": ast.unparse(state) if state is not None else None,
-                                        "loc": self.loc(node), "nodes": [], "edges": [],
-                                        "entry": None, "finish": [], "compiled": None}
+                    self.graphs.start(ast.unparse(target), state, node)
         for target in node.targets:
             self._secret_assignment(target, node.value)
             self._iteration_limit(target, node.value, node)
@@ -250,9 +242,7 @@ class _Visitor(ast.NodeVisitor):
         short = name.rsplit(".", 1)[-1]
         fn = self.scope[-1] if self.scope else None
         if isinstance(node.func, ast.Attribute) and node.func.attr in GRAPH_METHODS:
-            owner = ast.unparse(node.func.value)
-            if owner in self.graphs:
-                self._graph_call(self.graphs[owner], node.func.attr, node)
+            self.graphs.call(ast.unparse(node.func.value), node.func.attr, node)
         if name in PARALLEL_APIS or short in ("ThreadPoolExecutor", "ProcessPoolExecutor") or (
             short == "run_in_executor"
         ):
@@ -331,74 +321,6 @@ class _Visitor(ast.NodeVisitor):
             return
         kind = "iteration_limit" if ITERATION_RE.search(key) else "config_read"
         self.facts.code.append(CodeFact(kind, key, self.loc(node), {"owner": ast.unparse(owner)}))
-
-    # ---- graphs
-
-    def _name(self, node: ast.AST | None) -> str | None:
-        if node is None:
-            return None
-        text = const_str(node, self.constants)
-        if text is not None:
-            return text
-        raw = dotted(node) or ast.unparse(node)
-        return END_NAMES.get(raw.rsplit(".", 1)[-1], raw)
-
-    def _graph_call(self, graph: dict[str, Any], method: str, node: ast.Call) -> None:
-        where = self.loc(node)
-        if method == "add_node":
-            first = node.args[0] if node.args else arg(node, "node")
-            second = node.args[1] if len(node.args) > 1 else arg(node, "action")
-            if second is None and first is not None and not isinstance(first, ast.Constant):
-                graph["nodes"].append(GraphNode(self._name(first) or "?", _fn_name(first), where))
-            else:
-                graph["nodes"].append(GraphNode(self._name(first) or "?", _fn_name(second), where))
-        elif method == "add_edge":
-            sources = node.args[0] if node.args else arg(node, "start_key")
-            target = self._name(node.args[1] if len(node.args) > 1 else arg(node, "end_key"))
-            srcs = sources.elts if isinstance(sources, (ast.List, ast.Tuple)) else [sources]
-            for src in srcs:
-                name = self._name(src)
-                if name == "START" and target:
-                    graph["entry"] = graph["entry"] or target
-                graph["edges"].append(GraphEdge(name or "?", target or "?", where))
-        elif method == "add_conditional_edges":
-            source = self._name(node.args[0] if node.args else arg(node, "source")) or "?"
-            router = node.args[1] if len(node.args) > 1 else arg(node, "path")
-            path_map = node.args[2] if len(node.args) > 2 else arg(node, "path_map")
-            targets: list[str] = []
-            if isinstance(path_map, ast.Dict):
-                targets = [self._name(v) or "?" for v in path_map.values]
-            elif isinstance(path_map, (ast.List, ast.Tuple)):
-                targets = [self._name(v) or "?" for v in path_map.elts]
-            router_name = _fn_name(router)
-            if not targets:
-                graph["edges"].append(GraphEdge(source, "<dynamic>", where, True, router_name))
-            for tgt in dict.fromkeys(targets):
-                graph["edges"].append(GraphEdge(source, tgt, where, True, router_name))
-        elif method == "set_entry_point":
-            graph["entry"] = self._name(node.args[0] if node.args else arg(node, "key"))
-        elif method == "set_finish_point":
-            graph["finish"].append(self._name(node.args[0] if node.args else arg(node, "key")))
-        elif method == "compile":
-            graph["compiled"] = where
-
-    def _finish_graphs(self) -> None:
-        for var, g in self.graphs.items():
-            finish = list(g["finish"]) + [e.source for e in g["edges"] if e.target == "END"]
-            self.facts.graphs.append(AgentGraph(
-                var, g["state"], g["loc"], tuple(g["nodes"]), tuple(g["edges"]), g["entry"],
-                tuple(dict.fromkeys(finish)), g["compiled"]))
-
-
-def _fn_name(node: ast.AST | None) -> str | None:
-    if node is None:
-        return None
-    if isinstance(node, ast.Call) and node.args:  # functools.partial(fn, ...), RunnableLambda(fn)
-        return _fn_name(node.args[0])
-    if isinstance(node, ast.Lambda):
-        return "lambda"
-    return dotted(node) or ast.unparse(node)
-
 
 def _literal_values(annotation: ast.AST, aliases: dict[str, str]) -> tuple[str, ...]:
     for sub in ast.walk(annotation):
