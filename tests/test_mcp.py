@@ -52,8 +52,11 @@ def test_tools_over_stdio(tmp_path):
     tools, resources, results, prp = run(session_calls(root, calls))
     assert {t.name for t in tools.tools} == TOOLS
     assert all(t.input_schema["type"] == "object" for t in tools.tools)
+    assert all(t.output_schema["type"] == "object" for t in tools.tools)
+    assert set(next(t for t in tools.tools if t.name == "analyze").input_schema["properties"]) == {
+        "path", "target", "section"}
     assert {str(r.uri) for r in resources.resources} >= {"dabprp://schema/facts", "dabprp://rules", "dabprp://prp"}
-    data = [(r.structured_content or {}).get("result") for r in results]
+    data = [r.structured_content for r in results]
     assert not any(r.is_error for r in results[:-1]), [r.content for r in results if r.is_error]
     assert data[0]["bundle"]["name"] == "support-rag"
     assert {f["id"] for f in data[1]["findings"]} >= {"DAB101", "DAB201"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dabprp.analyze import analyze
+from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.findings import Finding
 from dabprp.plan import Plan, build_plan
@@ -22,6 +23,17 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None) ->
     settings = load_settings(path, overrides)
     found = run_rules(project, settings.disabled_rules, settings.severity_overrides)
     return build_plan(project, found, settings), project
+
+
+def read_prp(path: str) -> str | None:
+    """The PRP at `path`, or None when there is none yet."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DabprpError(path, None, f"cannot read PRP: {exc}") from None
 
 
 def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 
 from dabprp.analyze import analyze
 from dabprp.errors import DabprpError
-from dabprp.findings import Finding, Severity, Stage
+from dabprp.findings import Finding, Severity, Stage, matches_rule_id
 from dabprp.fingerprints import SourceLines, fingerprints
 from dabprp.rules import INTERNAL_ERROR_ID, registry, run_rules
 from dabprp.settings import Settings, load_settings
@@ -66,10 +66,6 @@ def catalogue() -> tuple[RuleDoc, ...]:
     return tuple(sorted(docs, key=lambda d: d.id))
 
 
-def _matches(rule_id: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    return any(rule_id == p.upper() or (len(p) < len(rule_id) and rule_id.startswith(p.upper())) for p in patterns)
-
-
 def run_check(path: str, target: str | None = None, all_targets: bool = False, select: tuple[str, ...] = (),
               ignore: tuple[str, ...] = (), baseline: str | None = None, settings: Settings | None = None
               ) -> CheckResult:
@@ -88,10 +84,11 @@ def run_check(path: str, target: str | None = None, all_targets: bool = False, s
                                  problem.message, problem.location, "Fix the syntax error or encoding."))
     selected = tuple(select) or settings.select
     ignored = (*settings.ignore, *settings.disabled_rules, *ignore)
-    ran = [d for d in catalogue() if (not selected or _matches(d.id, selected)) and not _matches(d.id, ignored)]
+    ran = [d for d in catalogue()
+           if (not selected or matches_rule_id(d.id, selected)) and not matches_rule_id(d.id, ignored)]
     ran_ids = {d.id for d in ran}
     found = [f for f in found if f.rule_id in ran_ids]
-    found = [f for f in found if not any(fnmatch.fnmatch(f.location.path, glob) and _matches(f.rule_id, ids)
+    found = [f for f in found if not any(fnmatch.fnmatch(f.location.path, glob) and matches_rule_id(f.rule_id, ids)
                                          for glob, ids in settings.per_path_ignores.items())]
     found = [replace(f, severity=Severity(settings.severity_overrides[f.rule_id]))
              if f.rule_id in settings.severity_overrides else f for f in found]
@@ -108,7 +105,7 @@ def run_check(path: str, target: str | None = None, all_targets: bool = False, s
     suppressed = len(found) - len(kept)
     if UNUSED_SUPPRESSION_ID in ran_ids:
         for i, s in enumerate(suppressions):
-            if i not in used and any(_matches(r, s.rule_ids) or r in s.rule_ids for r in ran_ids):
+            if i not in used and any(matches_rule_id(r, s.rule_ids) for r in ran_ids):
                 kept.append(Finding(UNUSED_SUPPRESSION_ID, "Unused suppression", Severity.WARNING, Stage.TEST,
                                     f"`# dabprp: ignore[{', '.join(s.rule_ids)}]` suppresses nothing",
                                     s.location, "Remove the suppression comment."))

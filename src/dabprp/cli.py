@@ -167,18 +167,13 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
     An existing PRP is updated in place: generated regions are refreshed, items now done are ticked,
     and text written outside the regions is kept."""
     from dabprp.api import generate as run
+    from dabprp.api import read_prp
     from dabprp.settings import parse_overrides
 
     overrides = parse_overrides(set_values)
     default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
     destination = output or os.path.join(path, "PRPs", default_name)
-    existing = None
-    if fmt == "md" and not force and os.path.isfile(destination):
-        try:
-            with open(destination, encoding="utf-8") as handle:
-                existing = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DabprpError(destination, None, f"cannot read existing PRP: {exc}") from None
+    existing = read_prp(destination) if fmt == "md" and not force else None
     refiner = None
     if (refine or refine_dry_run) and fmt == "md":
         from dabprp.refine import llm_settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -26,6 +27,11 @@ class Stage(str, Enum):
     DEPLOY = "deploy"
     SECURITY = "security"
     OBSERVABILITY = "observability"
+
+
+def matches_rule_id(rule_id: str, patterns: Iterable[str]) -> bool:
+    """`rule_id` equals one of `patterns`, or starts with a shorter one (a family prefix like `DAB3`)."""
+    return any(rule_id == p.upper() or (len(p) < len(rule_id) and rule_id.startswith(p.upper())) for p in patterns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ executes the analyzed project's code (it only reads files, like the CLI)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -49,15 +50,13 @@ def build_server(root: str) -> Any:
                                     "deployment plan (PRP). Paths are relative to the project root.")
 
     def guarded(fn: Any) -> Any:
+        @functools.wraps(fn)  # keeps the signature the SDK derives the input schema from
         def call(**kwargs: Any) -> Any:
             try:
                 return fn(**kwargs)
             except (DabprpError, ValueError) as exc:  # input problems reach the client as tool errors
                 raise ToolError(str(exc)) from None
 
-        call.__name__, call.__doc__ = fn.__name__, fn.__doc__
-        call.__annotations__ = fn.__annotations__
-        call.__signature__ = __import__("inspect").signature(fn)  # type: ignore[attr-defined]
         return call
 
     @server.tool(name="analyze", structured_output=True)
@@ -101,16 +100,12 @@ def build_server(root: str) -> Any:
     def generate_prp(path: str = ".", write: bool = False) -> dict[str, Any]:
         """The PRP Markdown and the path it belongs at (PRPs/multi-stage-deployment.md); written only when
         `write` is true (an existing PRP is updated in place, keeping the user's text)."""
-        from dabprp.api import generate
+        from dabprp.api import generate, read_prp
         from dabprp.cli import write_output
 
         where = confine(root, path)
         destination = os.path.join(where, "PRPs", "multi-stage-deployment.md")
-        existing = None
-        if os.path.isfile(destination):
-            with open(destination, encoding="utf-8") as handle:
-                existing = handle.read()
-        text, _ = generate(where, existing=existing)
+        text, _ = generate(where, existing=read_prp(destination))
         if write:
             write_output(text, destination)
         return {"markdown": text, "path": os.path.relpath(destination, os.path.realpath(root)), "written": write}
@@ -181,11 +176,10 @@ def build_server(root: str) -> Any:
     @server.resource("dabprp://prp", name="prp", mime_type="text/markdown",
                      description="The project's current PRP (PRPs/multi-stage-deployment.md), if present")
     def prp_resource() -> str:
-        prp = os.path.join(os.path.realpath(root), "PRPs", "multi-stage-deployment.md")
-        if not os.path.isfile(prp):
-            return "No PRP yet: call the generate_prp tool with write=true."
-        with open(prp, encoding="utf-8") as handle:
-            return handle.read()
+        from dabprp.api import read_prp
+
+        text = read_prp(os.path.join(os.path.realpath(root), "PRPs", "multi-stage-deployment.md"))
+        return text if text is not None else "No PRP yet: call the generate_prp tool with write=true."
 
     return server
 

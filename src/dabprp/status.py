@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from dabprp import living
-from dabprp.api import gaps, plan
+from dabprp.api import gaps, plan, read_prp
 from dabprp.errors import DabprpError
 
 DEFAULT_PRP = os.path.join("PRPs", "multi-stage-deployment.md")
@@ -34,13 +34,9 @@ class StatusReport:
 
 def status(path: str, prp: str | None = None, target: str | None = None) -> StatusReport:
     prp_path = prp or os.path.join(path, DEFAULT_PRP)
-    try:
-        with open(prp_path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise DabprpError(prp_path, None, "no PRP found (write one with `dabprp generate`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DabprpError(prp_path, None, f"cannot read PRP: {exc}") from None
+    text = read_prp(prp_path)
+    if text is None:
+        raise DabprpError(prp_path, None, "no PRP found (write one with `dabprp generate`)")
     items = living.parse_items(text)
     if not items:
         raise DabprpError(prp_path, None, "no dabprp checklist items found in the generated regions")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from dabprp.facts import Location
+from dabprp.findings import matches_rule_id
 from dabprp.fingerprints import SourceLines
 
 SUPPRESS_RE = re.compile(r"#\s*dabprp:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
@@ -37,4 +38,4 @@ def covers(s: Suppression, rule_id: str, where: Location) -> bool:
     """A suppression on line N covers findings on N and N+1 (the comment may sit on the line above)."""
     if s.location.path != where.path or where.line not in (s.location.line, s.location.line + 1):
         return False
-    return any(rule_id == r or (len(r) < len(rule_id) and rule_id.startswith(r)) for r in s.rule_ids)
+    return matches_rule_id(rule_id, s.rule_ids)

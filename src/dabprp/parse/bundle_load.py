@@ -151,30 +151,23 @@ def effective_tree(loaded: LoadedBundle, target: str | None) -> tuple[dict[str, 
         raise DabprpError(loaded.root_file, loc.locate(("targets",)).line,
                           f"no target named `{target}` (targets: {names or 'none'})")
     tval = targets[target] or {}
-    tnode = _node(loc, ("targets", target)) or LocNode(loc.at)
+    tnode = loc.find(("targets", target)) or LocNode(loc.at)
     if not isinstance(tval, dict):
         return tree, loc
     for key in TARGET_OVERRIDES:
         if key not in tval or tval[key] is None:
             continue
-        knode = _node(tnode, (key,)) or tnode
+        knode = tnode.find((key,)) or tnode
         base = tree.get(key)
-        bnode = _node(loc, (key,))
-        if key == "run_as" or base is None or bnode is None:
+        bnode = loc.find((key,))
+        if base is None or bnode is None:
             tree, loc = _set(tree, loc, key, tval[key], knode)
         else:
             merged, mloc = merge(base, bnode, tval[key], knode, key)
             tree, loc = _set(tree, loc, key, merged, mloc)
     if "run_as" in tval and tval["run_as"] is not None:
-        tree, loc = _set(tree, loc, "run_as", tval["run_as"], _node(tnode, ("run_as",)) or tnode)
+        tree, loc = _set(tree, loc, "run_as", tval["run_as"], tnode.find(("run_as",)) or tnode)
     return tree, loc
-
-
-def _node(loc: LocNode, path: tuple[Any, ...]) -> LocNode | None:
-    node: LocNode | None = loc
-    for key in path:
-        node = node.child(key) if node else None
-    return node
 
 
 def _set(tree: dict[str, Any], loc: LocNode, key: str, value: Any, vloc: LocNode) -> tuple[dict[str, Any], LocNode]:

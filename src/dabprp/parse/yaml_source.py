@@ -32,6 +32,13 @@ class LocNode:
             return self.kids[key]
         return None
 
+    def find(self, path: tuple[Any, ...] | list[Any]) -> LocNode | None:
+        """The node at `path`, or None when some part of it is missing."""
+        node: LocNode | None = self
+        for key in path:
+            node = node.child(key) if node is not None else None
+        return node
+
     def locate(self, path: tuple[Any, ...] | list[Any]) -> Location:
         """The location of `path`, or of its nearest ancestor that exists."""
         node = self

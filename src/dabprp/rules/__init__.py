@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from dabprp.facts import Location, Project
-from dabprp.findings import Finding, Hit, Severity, Stage
+from dabprp.findings import Finding, Hit, Severity, Stage, matches_rule_id
 
 FAMILIES = ("targets", "jobs", "security", "mlflow_uc", "evaluation", "observability", "agent", "repo")
 INTERNAL_ERROR_ID = "DAB000"
@@ -71,7 +71,7 @@ def run_rules(project: Project, disabled: Iterable[str] = (),
     overrides = severity_overrides or {}
     out: list[Finding] = []
     for rid, r in registry().items():
-        if any(rid == p or (len(p) < len(rid) and rid.startswith(p)) for p in skip):
+        if matches_rule_id(rid, skip):
             continue
         severity = Severity(overrides.get(rid, r.severity.value))
         try:

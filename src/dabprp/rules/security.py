@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import Location, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -86,8 +86,6 @@ def hardcoded_secret(project: Project) -> Iterator[Hit]:
       fix="Remove the file from the repository and add it to `.gitignore`.", docs=(DOCS["secrets"],))
 def secrets_file_tracked(project: Project) -> Iterator[Hit]:
     """Files such as `.env` or `.databrickscfg` hold credentials and must not be committed."""
-    from dabprp.facts import Location
-
     for path in project.repo.tracked_secret_files:
         yield Hit(Location(path, 1), f"`{path}` looks like a secrets file and is not ignored")
 

@@ -20,10 +20,7 @@ class TargetView:
     loc: LocNode
 
     def node(self, *path: Any) -> LocNode | None:
-        node: LocNode | None = self.loc
-        for key in path:
-            node = node.child(key) if node else None
-        return node
+        return self.loc.find(path)
 
     def at(self, *path: Any):
         return self.loc.locate(path)
