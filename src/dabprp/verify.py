@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from dabprp.facts import Project, to_data
+from dabprp.fingerprints import SourceLines
 from dabprp.plan.model import Plan
 
 CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
@@ -97,6 +98,7 @@ def _collect(value: Any, names: set[str]) -> None:
 
 def verify_text(text: str, project: Project, plan: Plan | None, root: str) -> list[InventedRef]:
     names, files = vocabulary(project, plan)
+    sources = SourceLines(root)
     out: list[InventedRef] = []
     fenced = False
     for number, line in enumerate(text.splitlines(), 1):
@@ -106,18 +108,18 @@ def verify_text(text: str, project: Project, plan: Plan | None, root: str) -> li
         if fenced:
             continue
         for span in CODE_SPAN_RE.findall(line):
-            out.extend(InventedRef(number, ref, why) for ref, why in _check_span(span.strip(), names, files, root))
+            out.extend(InventedRef(number, ref, why) for ref, why in _check_span(span.strip(), names, files, sources))
     return out
 
 
-def _check_span(span: str, names: set[str], files: set[str], root: str) -> list[tuple[str, str]]:
+def _check_span(span: str, names: set[str], files: set[str], sources: SourceLines) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     match = PATH_LINE_RE.match(span)
     if match:
         path, line = match.group(1), int(match.group(2))
-        if path not in files or not os.path.isfile(os.path.join(root, path)):
+        if path not in files or not os.path.isfile(os.path.join(sources.root, path)):
             return [(span, f"file `{path}` does not exist in the project")]
-        count = _line_count(os.path.join(root, path))
+        count = len(sources.lines(path))  # each file read once per verification
         if not 1 <= line <= max(count, 1):
             return [(span, f"`{path}` has {count} lines")]
         return []
@@ -155,14 +157,6 @@ def _known_dotted(token: str, names: set[str]) -> bool:
     """`pkg.module.fn` is known when its last part is, `x/mean` metric names when the metric is."""
     last = re.split(r"[./]", token)[-1]
     return (last in names and "." in token) or token.split("/")[0] in names
-
-
-def _line_count(path: str) -> int:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return sum(1 for _ in handle)
-    except OSError:
-        return 0
 
 
 def verify_file(markdown_path: str, project_path: str) -> list[InventedRef]:
