@@ -21,7 +21,7 @@ from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.parse.python_ast import redact_tokens
 from dabprp.plan.model import Plan
-from dabprp.verify import CODE_SPAN_RE, verify_text
+from dabprp.verify import CODE_SPAN_RE, verify_text, vocabulary
 
 REFINED_REGIONS = ("executive-summary", "stages", "asset-bundle-enhancements", "context-engineering-focus-areas",
                    "context-integration", "success-criteria")
@@ -126,9 +126,10 @@ def check_refined(chunk: Chunk, answer: str, project: Project, plan: Plan, root:
         report(f"{chunk.region}: the answer contains code, tables or headings; kept the generated text")
         return chunk.text
     known_numbers = set(NUMBER_RE.findall(document))
+    vocab = vocabulary(project, plan)
     kept: list[str] = []
     for sentence in (s for s in SENTENCE_RE.split(answer) if s.strip()):
-        invented = verify_text(sentence, project, plan, root)
+        invented = verify_text(sentence, project, plan, root, vocab)
         prose = CODE_SPAN_RE.sub("", sentence)  # numbers in code spans (path:line) are checked by verify_text
         numbers = [n for n in NUMBER_RE.findall(prose) if n not in known_numbers]
         if invented or numbers:

@@ -96,8 +96,10 @@ def _collect(value: Any, names: set[str]) -> None:
         names.update(re.findall(r"[A-Za-z_][\w.-]*", value))
 
 
-def verify_text(text: str, project: Project, plan: Plan | None, root: str) -> list[InventedRef]:
-    names, files = vocabulary(project, plan)
+def verify_text(text: str, project: Project, plan: Plan | None, root: str,
+                vocab: tuple[set[str], set[str]] | None = None) -> list[InventedRef]:
+    """`vocab`: the result of `vocabulary(project, plan)`, for callers that verify many small texts."""
+    names, files = vocab or vocabulary(project, plan)
     sources = SourceLines(root)
     out: list[InventedRef] = []
     fenced = False
