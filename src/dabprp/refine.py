@@ -116,7 +116,7 @@ def _spans(text: str) -> set[str]:
 
 
 def check_refined(chunk: Chunk, answer: str, project: Project, plan: Plan, root: str, document: str,
-                  report: Callable[[str], None]) -> str:
+                  report: Callable[[str], None], vocab: tuple[set[str], set[str]] | None = None) -> str:
     """The refined text to use for `chunk` (the deterministic text when the answer cannot be trusted)."""
     answer = (answer or "").strip()
     if not answer:
@@ -126,7 +126,7 @@ def check_refined(chunk: Chunk, answer: str, project: Project, plan: Plan, root:
         report(f"{chunk.region}: the answer contains code, tables or headings; kept the generated text")
         return chunk.text
     known_numbers = set(NUMBER_RE.findall(document))
-    vocab = vocabulary(project, plan)
+    vocab = vocab or vocabulary(project, plan)
     kept: list[str] = []
     for sentence in (s for s in SENTENCE_RE.split(answer) if s.strip()):
         invented = verify_text(sentence, project, plan, root, vocab)
@@ -161,6 +161,7 @@ def refine(markdown: str, project: Project, plan: Plan, root: str, settings: Llm
     client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=settings.timeout,
                            max_retries=settings.retries)
     lines = markdown.split("\n")
+    vocab = vocabulary(project, plan)
     replacements: dict[int, tuple[int, str]] = {}
     from rich.progress import Progress
 
@@ -178,7 +179,7 @@ def refine(markdown: str, project: Project, plan: Plan, root: str, settings: Llm
             if choice is not None and choice.finish_reason == "content_filter":
                 report(f"{chunk.region}: the model refused; kept the generated text")
                 answer = ""
-            refined = check_refined(chunk, answer or "", project, plan, root, markdown, report)
+            refined = check_refined(chunk, answer or "", project, plan, root, markdown, report, vocab)
             replacements[chunk.start] = (len(chunk.lines), refined)
             progress.advance(task)
     out: list[str] = []
