@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,13 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    """A working copy of a project, without what earlier runs wrote into it (the README's command writes
+    `PRPs/` into the example) or Python caches."""
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("PRPs", ".dabprp", "__pycache__"))
+    return dest
 
 
 def check_golden(path: Path, actual: str, update: bool) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import jsonschema
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from dabprp.check import run_check
 from dabprp.cli import main
-from tests.conftest import EXAMPLE, FIXTURES
+from tests.conftest import EXAMPLE, FIXTURES, copy_project
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 
@@ -24,7 +23,7 @@ def cli(*args: str):
 @pytest.fixture
 def example(tmp_path) -> Path:
     dest = tmp_path / "example"
-    shutil.copytree(EXAMPLE, dest)
+    copy_project(EXAMPLE, dest)
     return dest
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 import yaml
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 from dabprp.api import generate
 from dabprp.cli import main
 from dabprp.validate.schema import schema_errors
-from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
+from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
 
 PROJECTS = {"multiagent-genie": EXAMPLE, "rag-apps": FIXTURES / "rag-apps",
             "multi-target": FIXTURES / "multi-target", "no-bundle": FIXTURES / "no-bundle"}
@@ -91,7 +90,7 @@ def test_no_bundle_prp_creates_one_around_the_agent_code():
 
 def test_cli_writes_default_path_under_project(tmp_path):
     project = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "rag-apps", project)
+    copy_project(FIXTURES / "rag-apps", project)
     result = CliRunner().invoke(main, ["generate", str(project)])
     assert result.exit_code == 0, result.stderr
     out = project / "PRPs" / "multi-stage-deployment.md"
@@ -109,7 +108,7 @@ def test_settings_overridable_by_flags(tmp_path):
         "environments": ["dev", "qa", "prod"], "thresholds": {"correctness/mean": 0.85}, "serving": "apps",
         "rollout_steps": [5, 25, 100]}
     project = tmp_path / "p"
-    shutil.copytree(EXAMPLE, project)
+    copy_project(EXAMPLE, project)
     (project / ".dabprp.yaml").write_text("thresholds: {safety/mean: 0.95}\n")
     result = CliRunner().invoke(main, ["generate", str(project), "--stdout", "--set", "environments=dev,qa,prod",
                                        "--set", "thresholds.correctness/mean=0.85",

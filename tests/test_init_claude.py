@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import shutil
 
 import yaml
 from click.testing import CliRunner
 
 from dabprp.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, copy_project
 
 
 def cli(*args: str):
@@ -20,7 +19,7 @@ def cli(*args: str):
 
 def test_agent_and_command_files(tmp_path):
     project = tmp_path / "p"
-    shutil.copytree(FIXTURES / "rag-apps", project)
+    copy_project(FIXTURES / "rag-apps", project)
     assert cli("init", "claude", str(project)).exit_code == 0
     agent = (project / ".claude" / "agents" / "generate-prp.md").read_text()
     front = yaml.safe_load(agent.split("---\n")[1])
@@ -34,7 +33,7 @@ def test_agent_and_command_files(tmp_path):
 
 def test_every_command_in_the_instructions_runs_on_a_fixture(tmp_path, monkeypatch):
     project = tmp_path / "p"
-    shutil.copytree(FIXTURES / "rag-apps", project)
+    copy_project(FIXTURES / "rag-apps", project)
     cli("init", "claude", str(project))
     text = (project / ".claude" / "agents" / "generate-prp.md").read_text()
     text += (project / ".claude" / "commands" / "generate-prp.md").read_text()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 from click.testing import CliRunner
 
 from dabprp import living
 from dabprp.cli import main
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, copy_project
 
 STAGING = """  staging:
     mode: production
@@ -27,7 +26,7 @@ def cli(*args: str):
 
 def test_generate_update_status_regression(tmp_path):
     project = tmp_path / "proj"
-    shutil.copytree(EXAMPLE, project)
+    copy_project(EXAMPLE, project)
     prp = project / "PRPs" / "multi-stage-deployment.md"
     assert cli("generate", str(project)).exit_code == 0
     original = prp.read_text()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, copy_project
 
 mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
@@ -36,7 +35,7 @@ async def session_calls(root: Path, calls: list[tuple[str, dict]]):
 
 def test_tools_over_stdio(tmp_path):
     root = tmp_path / "workspace"
-    shutil.copytree(FIXTURES / "rag-apps", root / "rag")
+    copy_project(FIXTURES / "rag-apps", root / "rag")
     calls = [
         ("analyze", {"path": "rag", "section": "bundle"}),
         ("findings", {"path": "rag"}),

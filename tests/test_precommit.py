@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dabprp.scaffold import scaffold
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, copy_project
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")
 pytestmark = pytest.mark.skipif(not Path(PRE_COMMIT).exists() or not (ROOT / ".git").exists(),
@@ -38,7 +38,7 @@ def home(tmp_path_factory) -> Path:
 
 def make_repo(tmp_path: Path, clean: bool) -> Path:
     project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "rag-apps", project)
+    copy_project(FIXTURES / "rag-apps", project)
     scaffold(str(project), force=True)  # the full pipeline: no deployment gaps of error severity left
     if not clean:
         bundle = project / "databricks.yml"

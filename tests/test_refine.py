@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 
 from dabprp.api import generate
 from dabprp.cli import main
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, copy_project
 
 pytest.importorskip("openai")
 
@@ -79,7 +78,7 @@ class ChatServer:
 @pytest.fixture
 def project(tmp_path):
     dest = tmp_path / "p"
-    shutil.copytree(EXAMPLE, dest)
+    copy_project(EXAMPLE, dest)
     return dest
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -9,14 +8,14 @@ from types import ModuleType
 import pytest
 
 from dabprp.scaffold import scaffold
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, copy_project
 
 
 @pytest.fixture(scope="session")
 def scaffolded_example(tmp_path_factory) -> Path:
     """A copy of the reference project after `dabprp scaffold` (shared: tests must not modify it)."""
     dest = tmp_path_factory.mktemp("scaffolded") / "multiagent-genie"
-    shutil.copytree(EXAMPLE, dest)
+    copy_project(EXAMPLE, dest)
     scaffold(str(dest))
     return dest
 

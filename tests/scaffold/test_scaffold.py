@@ -16,14 +16,14 @@ from dabprp.cli import main
 from dabprp.rules import run_rules
 from dabprp.scaffold import scaffold
 from dabprp.validate.run import validate
-from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
+from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
 
 STAGES = ("approve", "deploy", "evaluate", "link_deployment_job", "loadtest", "run_tests", "validate_config")
 
 
 def copy(src: Path, tmp_path: Path) -> Path:
     dest = tmp_path / src.name
-    shutil.copytree(src, dest)
+    copy_project(src, dest)
     return dest
 
 
