@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
+
+from dabprp.version import __version__
 
 __all__ = ["__version__", "analyze", "generate", "plan"]
 
 
-def __getattr__(name: str):  # lazy: `import dabprp` stays cheap for the CLI
+def __getattr__(name: str) -> Any:  # lazy: `import dabprp` stays cheap for the CLI
     if name == "analyze":
         from dabprp.analyze import analyze
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from dabprp import __version__
+from dabprp.atomic import write_text_atomic
 from dabprp.errors import DabprpError
+from dabprp.version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -22,15 +22,7 @@ def write_output(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    directory = os.path.dirname(os.path.abspath(output))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dabprp-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise DabprpError(output, None, f"cannot write: {exc.strerror or exc}") from None
+    write_text_atomic(output, text)
 
 
 def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
@@ -176,20 +168,17 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
     existing = read_prp(destination) if fmt == "md" and not force else None
     refiner = None
     if (refine or refine_dry_run) and fmt == "md":
+        import functools
+
         from dabprp.refine import llm_settings
         from dabprp.refine import refine as refine_prose
 
         settings = llm_settings(llm_base_url, llm_model, llm_timeout, llm_retries)
+        refiner = functools.partial(refine_prose, root=path, settings=settings, dry_run=refine_dry_run)
         if refine_dry_run:
-            def refiner(text, project, built):  # type: ignore[no-untyped-def]
-                return refine_prose(text, project, built, path, settings, dry_run=True)
-
             text, _ = run(path, target=target, fmt=fmt, refiner=refiner, overrides=overrides)
             write_output(text, None)
             return EXIT_OK
-
-        def refiner(text, project, built):  # type: ignore[no-untyped-def]
-            return refine_prose(text, project, built, path, settings)
 
     text, project = run(path, target=target, fmt=fmt, existing=existing, refiner=refiner, overrides=overrides)
     report_problems(project.problems)

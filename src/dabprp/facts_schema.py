@@ -42,7 +42,7 @@ def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             "properties": {"path": {"type": "string"}, "line": {"type": "integer", "minimum": 1}},
         })
         return {"$ref": "#/$defs/Location"}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion

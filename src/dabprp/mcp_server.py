@@ -43,7 +43,7 @@ def build_server(root: str) -> Any:
         from mcp.server.mcpserver.exceptions import ToolError
     except ImportError:
         raise DabprpError("mcp", None, 'the MCP server needs the `mcp` extra: pip install "dabprp[mcp]"') from None
-    from dabprp import __version__
+    from dabprp.version import __version__
 
     server = MCPServer(name="dabprp", version=__version__,
                        instructions="Static analysis of a Databricks agent project and its multi-stage "
@@ -101,13 +101,13 @@ def build_server(root: str) -> Any:
         """The PRP Markdown and the path it belongs at (PRPs/multi-stage-deployment.md); written only when
         `write` is true (an existing PRP is updated in place, keeping the user's text)."""
         from dabprp.api import generate, read_prp
-        from dabprp.cli import write_output
+        from dabprp.atomic import write_text_atomic
 
         where = confine(root, path)
         destination = os.path.join(where, "PRPs", "multi-stage-deployment.md")
         text, _ = generate(where, existing=read_prp(destination))
         if write:
-            write_output(text, destination)
+            write_text_atomic(destination, text)
         return {"markdown": text, "path": os.path.relpath(destination, os.path.realpath(root)), "written": write}
 
     @server.tool(name="validate", structured_output=True)

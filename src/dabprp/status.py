@@ -51,8 +51,9 @@ def status(path: str, prp: str | None = None, target: str | None = None) -> Stat
         if item.id.startswith("G-"):
             gap = current_gaps.get(item.id)
             is_open = gap is not None
-            evidence = (f"{gap.finding.rule_id} at {gap.finding.location}",) if gap and gap.finding else (
-                "no longer reported",)
+            evidence: tuple[str, ...] = ("no longer reported",)
+            if gap and gap.finding:
+                evidence = (f"{gap.finding.rule_id} at {gap.finding.location}",)
             kind = "gap"
         elif item.id in tasks:
             task = tasks[item.id]

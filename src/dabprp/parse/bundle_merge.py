@@ -30,13 +30,13 @@ def merge(base: Any, bloc: LocNode, over: Any, oloc: LocNode, key: Any = None) -
                 out[k], kids[k] = v, ok
         return out, LocNode(bloc.at, kids)
     if isinstance(base, list) and isinstance(over, list):
-        bkids = bloc.kids if isinstance(bloc.kids, list) else []
-        okids = oloc.kids if isinstance(oloc.kids, list) else []
+        bitems = bloc.kids if isinstance(bloc.kids, list) else []
+        oitems = oloc.kids if isinstance(oloc.kids, list) else []
         item_key = KEYED_LISTS.get(key)
         if item_key and all(isinstance(i, dict) for i in base + over):
-            return _merge_keyed(base, bkids, over, okids, item_key, bloc)
+            return _merge_keyed(base, bitems, over, oitems, item_key, bloc)
         values = list(base) + list(over)
-        kids_list = _pad(bkids, len(base), bloc) + _pad(okids, len(over), oloc)
+        kids_list = _pad(bitems, len(base), bloc) + _pad(oitems, len(over), oloc)
         return values, LocNode(bloc.at, kids_list)
     return over, oloc
 

@@ -18,7 +18,7 @@ from dabprp.facts import (
     ServingEndpoint,
     Task,
 )
-from dabprp.parse.bundle_values import as_dict, as_int, as_str, child, get, permissions, run_as
+from dabprp.parse.bundle_values import as_dict, as_int, as_list, as_str, child, get, permissions, run_as
 from dabprp.parse.yaml_source import LocNode
 
 NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R")
@@ -47,11 +47,11 @@ def resources(raw: Any, loc: LocNode, root: str) -> Resources:
 
 
 def _job(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> Job:
-    tasks_raw = spec.get("tasks") if isinstance(spec.get("tasks"), list) else []
+    tasks_raw = as_list(spec.get("tasks"))
     tasks = tuple(
         _task(t, child(loc, "tasks", i), root) for i, t in enumerate(tasks_raw) if isinstance(t, dict)
     )
-    params_raw = spec.get("parameters") if isinstance(spec.get("parameters"), list) else []
+    params_raw = as_list(spec.get("parameters"))
     params = tuple(
         JobParameter(str(p.get("name")), p.get("default"), child(loc, "parameters", i).at)
         for i, p in enumerate(params_raw) if isinstance(p, dict)
@@ -90,7 +90,7 @@ def _task(spec: dict[str, Any], loc: LocNode, root: str) -> Task:
     resolved = None
     if ttype in ("notebook", "spark_python") and isinstance(target, str):
         resolved = _resolve_path(root, loc.at.path, target, ttype == "notebook")
-    deps = spec.get("depends_on") if isinstance(spec.get("depends_on"), list) else []
+    deps = as_list(spec.get("depends_on"))
     compute = next(
         (f"{k}:{spec[k]}" if isinstance(spec[k], str) else k
          for k in ("environment_key", "job_cluster_key", "existing_cluster_id", "new_cluster")
@@ -129,7 +129,7 @@ def _task_target(ttype: str, body: dict[str, Any]) -> tuple[str | None, dict[str
                 return as_str(inner.get("path") or next(iter(inner.values()), None)), {}
         return None, {}
     if ttype == "for_each":
-        inner = body.get("task") if isinstance(body.get("task"), dict) else {}
+        inner = as_dict(body.get("task"))
         kind = next((k for k in inner if isinstance(k, str) and k.endswith("_task")), None)
         return f"for_each({body.get('inputs')}) -> {kind}", {}
     return None, {}
@@ -154,7 +154,7 @@ def _experiment(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> Expe
 
 
 def _registered_model(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> RegisteredModel:
-    grants_raw = spec.get("grants") if isinstance(spec.get("grants"), list) else []
+    grants_raw = as_list(spec.get("grants"))
     grants = tuple(
         Grant(str(g.get("principal")), tuple(str(p) for p in (g.get("privileges") or [])),
               child(loc, "grants", i).at)
@@ -190,7 +190,7 @@ def _serving_endpoint(key: str, spec: dict[str, Any], loc: LocNode, root: str) -
 
 
 def _app(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> App:
-    res = spec.get("resources") if isinstance(spec.get("resources"), list) else []
+    res = as_list(spec.get("resources"))
     names = tuple(
         f"{next((k for k in r if k not in ('name', 'description')), '?')}:{r.get('name')}"
         for r in res if isinstance(r, dict)

@@ -43,6 +43,10 @@ def as_dict(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def workspace(raw: Any, loc: LocNode) -> Workspace | None:
     if not isinstance(raw, dict):
         return None

@@ -72,7 +72,7 @@ def summarize(node: ast.AST | None, depth: int = 0) -> Any:
         return "…"
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            v.value if isinstance(v, ast.Constant) else "{" + _short(v.value) + "}"
+            str(v.value) if isinstance(v, ast.Constant) else "{" + _short(v.value) + "}"
             for v in node.values
             if isinstance(v, (ast.Constant, ast.FormattedValue))
         )

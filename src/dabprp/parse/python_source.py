@@ -106,7 +106,7 @@ def _parse(ptext: PythonText) -> tuple[list[ast.AST], tuple[str, int] | None]:
         return [], first
     # One broken cell must not hide the others: parse cell by cell, keeping line numbers.
     lines = ptext.text.splitlines()
-    trees = []
+    trees: list[ast.AST] = []
     for start, end in ptext.cells:
         chunk = "\n" * (start - 1) + "\n".join(lines[start - 1:end])
         try:
@@ -123,17 +123,16 @@ class _Visitor(ast.NodeVisitor):
         self.facts = facts
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, str] = {}
-        self.graphs: GraphCollector | None = None
         self.structured: dict[str, list[str]] = {}
         self.functions: list[str] = []
         self.scope: list[str] = []
+        self.graphs = GraphCollector(self.loc, self.constants)
 
     def loc(self, node: ast.AST) -> Location:
         return Location(self.path, self.ptext.file_line(getattr(node, "lineno", 1)))
 
     def run(self, tree: ast.AST) -> None:
         self.aliases = import_aliases(tree)
-        self.graphs = GraphCollector(self.loc, self.constants)
         for node in getattr(tree, "body", []):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -161,7 +160,7 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
         self.scope.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def _decorator(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, dec: ast.AST) -> None:
         call = dec if isinstance(dec, ast.Call) else None

@@ -134,6 +134,7 @@ class _Walker:
                 kids.append(loc)
             return result
         else:
+            assert isinstance(node, yaml.ScalarNode)
             out = (self._scalar(node), LocNode(self.here(node)))
         self.memo[key] = out
         return out

@@ -143,15 +143,16 @@ def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
     for g in project.python.graphs:
         out.append(Evidence("agent graph", f"{len(g.nodes)} nodes ({', '.join(n.name for n in g.nodes)}), "
                             f"entry `{g.entry_point}`", g.location))
-    for a in project.python.agent_classes:
-        out.append(Evidence("agent interface", f"`{a.name}` ({a.base}: {', '.join(a.methods)})", a.location))
+    for cls in project.python.agent_classes:
+        out.append(Evidence("agent interface", f"`{cls.name}` ({cls.base}: {', '.join(cls.methods)})",
+                            cls.location))
     for api, label in (("mlflow.pyfunc.log_model", "model logging"), ("mlflow.register_model", "registration"),
                        ("databricks.agents.deploy", "serving"), ("mlflow.genai.evaluate", "evaluation")):
         for call in project.python.calls(api):
             out.append(Evidence(label, f"`{api}`", call.location))
-    for e in project.evalsets:
-        cats = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in e.categories.items())
-        out.append(Evidence("evaluation data", f"{e.records} records ({cats})", e.location))
+    for evalset in project.evalsets:
+        cats = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in evalset.categories.items())
+        out.append(Evidence("evaluation data", f"{evalset.records} records ({cats})", evalset.location))
     tests = sum(len(t.tests) for t in project.repo.tests)
     out.append(Evidence("tests", f"{tests} test functions" if tests else "none"))
     out.append(Evidence("CI", ", ".join(c.path for c in project.repo.ci) or "none"))

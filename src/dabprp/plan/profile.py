@@ -14,7 +14,7 @@ def agent_profile(project: Project) -> AgentProfile:
     graph = py.graphs[0] if py.graphs else None
     interface = py.agent_classes[0] if py.agent_classes else None
     framework = "LangGraph" if graph else (interface.base if interface else "custom Python")
-    routes = ()
+    routes: tuple[str, ...] = ()
     router = None
     if py.routing_models:
         model = py.routing_models[0]

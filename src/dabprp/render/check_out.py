@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
-from dabprp import __version__
 from dabprp.check import CheckResult
 from dabprp.findings import Finding, Severity
+from dabprp.version import __version__
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import jinja2
 
-from dabprp import __version__, living
+from dabprp import living
 from dabprp.facts import Location
 from dabprp.findings import Finding
 from dabprp.plan.model import Plan
 from dabprp.render import prp_sections
+from dabprp.version import __version__
 
 
 def _environment(files: frozenset[str]) -> jinja2.Environment:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from dabprp import __version__
 from dabprp.check import CheckResult
+from dabprp.version import __version__
 
 INFORMATION_URI = "https://github.com/dabprp/dabprp"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dabprp.facts import Project
 
@@ -15,7 +15,7 @@ def render_facts_text(project: Project, width: int = 120) -> str:
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=False)
 
-    def table(title: str, columns: Iterable[str], rows: list[tuple[str, ...]]) -> None:
+    def table(title: str, columns: Iterable[str], rows: Sequence[tuple[str, ...]]) -> None:
         if not rows:
             console.print(f"{title}: none found")
             console.print()

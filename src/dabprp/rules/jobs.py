@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import Job, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
 from dabprp.rules.queries import bundle_location, deploy_jobs, is_approval_task, jobs, task_calls
 
 
-def _runs_tests(project: Project, job) -> bool:
+def _runs_tests(project: Project, job: Job) -> bool:
     for t in job.tasks:
         text = f"{t.task_key} {t.target or ''} {t.parameters}".lower()
         if "pytest" in text or "test" in t.task_key.lower():

@@ -54,7 +54,12 @@ def no_monitoring(project: Project) -> Iterator[Hit]:
                                                                           or b.resources.apps))
     if serves and not (tables or monitors or registered):
         where = project.python.calls("databricks.agents.deploy")
-        loc = where[0].location if where else (b.resources.model_serving_endpoints or b.resources.apps)[0].location
+        if where:
+            loc = where[0].location
+        elif b is not None:
+            loc = (b.resources.model_serving_endpoints or b.resources.apps)[0].location
+        else:
+            return
         yield Hit(loc, "no inference tables, quality monitors or production scorers are configured")
 
 

@@ -51,8 +51,9 @@ def no_permissions(project: Project) -> Iterator[Hit]:
     if b is None:
         return
     res = b.resources
-    scoped = [*res.jobs, *res.experiments, *res.model_serving_endpoints, *res.apps]
-    anywhere = b.permissions or any(t.permissions for t in b.targets) or any(r.permissions for r in scoped)
+    scoped = [*(r.permissions for r in res.jobs), *(r.permissions for r in res.experiments),
+              *(r.permissions for r in res.model_serving_endpoints), *(r.permissions for r in res.apps)]
+    anywhere = b.permissions or any(t.permissions for t in b.targets) or any(scoped)
     if not anywhere:
         yield Hit(bundle_location(project), "no `permissions` at bundle, target or job level")
 

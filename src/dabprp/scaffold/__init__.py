@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from dabprp.api import plan as build_plan
 from dabprp.errors import DabprpError
+from dabprp.facts import Job
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
 from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
+from dabprp.settings import Settings
 
 DEPLOY_JOB_KEYS = {"parameters": [{"name": "model_name", "default": ""}, {"name": "model_version", "default": ""}],
                    "queue": {"enabled": True}, "max_concurrent_runs": 1}
@@ -69,13 +72,13 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
     return ScaffoldResult(changes, tuple(notes), not dry_run)
 
 
-def _settings(path: str, overrides: dict | None):
+def _settings(path: str, overrides: dict[str, Any] | None) -> Settings:
     from dabprp.settings import load_settings
 
     return load_settings(path, overrides)
 
 
-def _is_deploy_job(job) -> bool:
+def _is_deploy_job(job: Job) -> bool:
     return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "") or any(
         is_approval_task_key(t.task_key) for t in job.tasks)
 

@@ -8,11 +8,11 @@ from typing import Any
 import jinja2
 import yaml
 
-from dabprp import __version__
 from dabprp.facts import Project
 from dabprp.plan.model import Plan
 from dabprp.plan.resources import slug
 from dabprp.settings import Settings
+from dabprp.version import __version__
 
 PLAN_VERSION = 1
 STAGE_FILES = ("__init__", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest", "run_tests",

@@ -43,7 +43,7 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
                           f"cannot edit: {exc}") from None
     if doc is None:
         doc = CommentedMap()
-    if not isinstance(doc, dict):
+    if not isinstance(doc, CommentedMap):
         raise DabprpError(path, 1, "bundle root must be a mapping")
     notes: list[str] = []
     if "bundle" not in doc:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from dabprp.facts import Location
 from dabprp.parse.bundle_load import LoadedBundle
 from dabprp.parse.yaml_source import LocNode
 
@@ -22,7 +23,7 @@ class TargetView:
     def node(self, *path: Any) -> LocNode | None:
         return self.loc.find(path)
 
-    def at(self, *path: Any):
+    def at(self, *path: Any) -> Location:
         return self.loc.locate(path)
 
     def jobs(self) -> Iterator[tuple[str, dict[str, Any]]]:

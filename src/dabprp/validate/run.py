@@ -109,13 +109,15 @@ def _run(check: Any, view: TargetView) -> list[Hit]:
 
 def _targets_to_check(loaded: LoadedBundle, target: str | None, all_targets: bool) -> list[str | None]:
     targets = loaded.tree.get("targets")
-    names = [str(n) for n in targets] if isinstance(targets, dict) else []
+    if not isinstance(targets, dict):
+        targets = {}
+    names: list[str | None] = [str(n) for n in targets]
     if all_targets:
         return names or [None]
     if target is not None:
         if target not in names:
             raise DabprpError(loaded.root_file, loaded.loc.locate(("targets",)).line,
-                              f"no target named `{target}` (targets: {', '.join(names) or 'none'})")
+                              f"no target named `{target}` (targets: {', '.join(str(n) for n in names) or 'none'})")
         return [target]
     defaults = [n for n in names if isinstance(targets[n], dict) and targets[n].get("default") is True]
     if defaults:

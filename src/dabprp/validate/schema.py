@@ -16,7 +16,7 @@ PROVENANCE_FILE = "bundle-jsonschema.provenance.json"
 
 
 def _data(name: str) -> bytes:
-    return resources.files("dabprp.validate").joinpath("data", name).read_bytes()
+    return resources.files("dabprp.validate").joinpath("data").joinpath(name).read_bytes()
 
 
 def provenance() -> dict[str, str]:

@@ -15,6 +15,7 @@ from dabprp.knowledge import (
     is_approval_task_key,
     names_a_deployment_job,
 )
+from dabprp.parse.bundle_values import as_dict
 from dabprp.validate.context import TargetView, walk_strings
 from dabprp.validate.schema import bundle_schema
 
@@ -179,7 +180,7 @@ def undefined_variable(view: TargetView) -> Iterator[Hit]:
 
 @check("DAB908", "Reference to a missing resource", Severity.ERROR, "Reference an existing resource key.")
 def missing_resource_ref(view: TargetView) -> Iterator[Hit]:
-    resources = view.tree.get("resources") if isinstance(view.tree.get("resources"), dict) else {}
+    resources = as_dict(view.tree.get("resources"))
     for path, text in walk_strings(view.tree):
         for match in REF_RE.finditer(text):
             parts = match.group(1).strip().split(".")
@@ -196,10 +197,9 @@ def variable_without_value(view: TargetView) -> Iterator[Hit]:
     declared = view.loaded.tree.get("variables")
     if not isinstance(declared, dict):
         return
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if view.target:
-        spec = view.targets().get(view.target)
-        overrides = spec.get("variables") if isinstance(spec, dict) and isinstance(spec.get("variables"), dict) else {}
+        overrides = as_dict(as_dict(view.targets().get(view.target)).get("variables"))
     for name, spec in declared.items():
         spec = spec if isinstance(spec, dict) else {"default": spec}
         if "default" in spec or "lookup" in spec or name in overrides:
@@ -216,7 +216,7 @@ def _target_spec(view: TargetView) -> dict[str, Any]:
 def _missing_root_path(view: TargetView) -> bool | None:
     """None: not applicable; True: the CLI errors; False: the CLI only recommends (every job has run_as)."""
     spec = _target_spec(view)
-    workspace = view.tree.get("workspace") if isinstance(view.tree.get("workspace"), dict) else {}
+    workspace = as_dict(view.tree.get("workspace"))
     if spec.get("mode") != "production" or workspace.get("root_path"):
         return None
     jobs = list(view.jobs())
@@ -246,10 +246,10 @@ def production_root_path_recommended(view: TargetView) -> Iterator[Hit]:
        Stage.SECURITY)
 def user_run_as_with_serving(view: TargetView) -> Iterator[Hit]:
     spec = _target_spec(view)
-    run_as = view.tree.get("run_as") if isinstance(view.tree.get("run_as"), dict) else {}
+    run_as = as_dict(view.tree.get("run_as"))
     if spec.get("mode") != "production" or not run_as.get("user_name"):
         return
-    resources = view.tree.get("resources") if isinstance(view.tree.get("resources"), dict) else {}
+    resources = as_dict(view.tree.get("resources"))
     kinds = [k for k in SERVING_LIKE if resources.get(k)]
     if kinds:
         yield Hit(view.at("run_as"), f"target `{view.target}` runs as user `{run_as['user_name']}` while the "
