@@ -99,10 +99,7 @@ def _python(
                                     facts.source.syntax_error))
         parts.append(facts)
         if repo.is_test_file(rel) and rel.endswith(".py"):
-            try:
-                test_trees[rel] = ast.parse(ptext.text)
-            except (SyntaxError, ValueError):
-                test_trees[rel] = None
+            test_trees[rel] = facts.trees[0] if len(facts.trees) == 1 and not facts.source.syntax_error else None
     return PythonFacts(
         files=tuple(p.source for p in parts),
         graphs=tuple(g for p in parts for g in p.graphs),

@@ -6,6 +6,8 @@ import ast
 import re
 from typing import Any
 
+from dabprp.parse.python_grammar import FSTRING_SENTINEL
+
 SECRET_NAME_RE = re.compile(r"(pass(word|wd)?|secret|token|api_?key|access_?key|credential)", re.I)
 TOKEN_RES = (
     ("databricks-token", re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b")),
@@ -65,6 +67,8 @@ def summarize(node: ast.AST | None, depth: int = 0) -> Any:
         return None
     if isinstance(node, ast.Constant):
         value = node.value
+        if is_stand_in(value):
+            return "<f-string>"
         if isinstance(value, str) and len(value) > MAX_SUMMARY:
             return value[:MAX_SUMMARY] + "…"
         return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
@@ -128,8 +132,13 @@ def arg(call: ast.Call, name: str, position: int | None = None) -> ast.AST | Non
     return None
 
 
+def is_stand_in(value: object) -> bool:
+    """The string that replaced an f-string the running interpreter cannot parse (not a literal)."""
+    return isinstance(value, str) and value.startswith(FSTRING_SENTINEL)
+
+
 def const_str(node: ast.AST | None, constants: dict[str, str] | None = None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and not is_stand_in(node.value):
         return node.value
     if constants and isinstance(node, ast.Name) and node.id in constants:
         return constants[node.id]
