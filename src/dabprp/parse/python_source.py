@@ -360,7 +360,7 @@ def _commented_autolog(path: str, ptext: PythonText, facts: FileFacts) -> None:
                                                  {}, commented_out=True))
 
 
-def _token_scan(path: str, ptext: PythonText, facts: FileFacts, trees: list[ast.AST]) -> None:
+def _token_scan(path: str, ptext: PythonText, facts: FileFacts, trees: list[ast.Module]) -> None:
     """Credentials with a recognisable shape anywhere in the text (comments included)."""
     seen = {(s.location.line) for s in facts.hardcoded_secrets}
     for number, line in enumerate(ptext.text.splitlines(), 1):
