@@ -109,11 +109,15 @@ def test_never_overwrites_user_files_without_force(tmp_path):
     assert not deploy.read_text().endswith("# tuned by hand\n")
 
 
-def test_force_applies_planned_target_values(tmp_path):
+def test_force_never_changes_an_existing_targets_mode_or_state(tmp_path):
     project = copy(EXAMPLE, tmp_path)
     scaffold(str(project), force=True)
     b = analyze(str(project)).bundle
-    assert b.target("dev").mode == "development"
+    dev = b.target("dev")
+    # a mode change renames deployed resources; the plan asks for it as a migration step instead
+    assert dev.mode == "production"
+    assert (dev.workspace.host, dev.workspace.root_path) == (
+        "https://adb-1234567890123456.7.azuredatabricks.net", "~/.bundle/${bundle.name}/${bundle.target}")
     assert validate(str(project), all_targets=True, strict=True).valid
 
 

@@ -18,7 +18,9 @@ from dabprp.plan.model import (
 )
 from dabprp.plan.profile import agent_profile, project_scope
 from dabprp.plan.resources import STAGES_DIR, existing_keys, slug, yaml_blocks
+from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
+from dabprp.plan.targets import DEFAULT_ROOT_PATH, SHARED_ROOT_PATH, migrations, reused_evidence
 from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Settings
 
 
@@ -29,12 +31,16 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     agent = agent_profile(project)
     scope = project_scope(project)
     serving = settings.serving or ("apps" if b and b.resources.apps else "model-serving")
-    envs = _environments(project, settings, name)
+    reuse = reused_variables(project)
+    envs = _environments(project, settings, name, reuse)
     checks = _eval_checks(project, agent, scope)
     gates = _gates(checks, settings)
-    model_name = _variable(project, "model_name") or key
-    jobs = _jobs(key, agent, serving, existing_keys(project).deploy_job)
-    blocks = yaml_blocks(project, settings, name, key, model_name, envs, gates, serving, agent, existing_keys(project))
+    model_name = _variable(project, reuse["model_name"].variable if "model_name" in reuse else "model_name") or key
+    existing = existing_keys(project)
+    folder, covered = resource_dir(project)
+    jobs = _jobs(key, agent, serving, existing.deploy_job, folder)
+    blocks = yaml_blocks(project, settings, name, key, model_name, envs, gates, serving, agent, existing, reuse,
+                         folder, covered)
     return Plan(
         project=project.root,
         bundle_name=name,
@@ -61,6 +67,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         context_files=narrative.context_files(project),
         findings=findings,
         settings_source=settings.source,
+        reused=reused_evidence(project, reuse, existing, folder, covered, envs),
+        migrations=migrations(project, envs),
     )
 
 
@@ -74,9 +82,13 @@ def _variable(project: Project, name: str) -> str | None:
     return None
 
 
-def _environments(project: Project, settings: Settings, name: str) -> tuple[Environment, ...]:
-    base_catalog = _variable(project, "catalog") or "main"
-    schema = settings.schema or _variable(project, "schema") or "agents"
+def _environments(project: Project, settings: Settings, name: str,
+                  reuse: dict[str, Reused]) -> tuple[Environment, ...]:
+    catalog_var = reuse["catalog"].variable if "catalog" in reuse else "catalog"
+    schema_var = reuse["schema"].variable if "schema" in reuse else "schema"
+    base_catalog = _variable(project, catalog_var) or "main"
+    base_schema = settings.schema or _variable(project, schema_var) or "agents"
+    top_root = project.bundle.workspace.root_path if project.bundle and project.bundle.workspace else None
     purposes = {"dev": "personal iteration; dev-mode name prefixes isolate each developer",
                 "staging": "pre-production: deploy, load test, rollback rehearsal, UAT",
                 "prod": "production traffic behind approval and a health-checked rollout"}
@@ -84,21 +96,29 @@ def _environments(project: Project, settings: Settings, name: str) -> tuple[Envi
     for i, env in enumerate(settings.environments):
         production = i > 0
         existing = project.bundle.target(env) if project.bundle else None
-        existing_catalog = existing.variables.get("catalog") if existing else None
+        own = existing.variables if existing else {}
+        existing_catalog = own.get(catalog_var)
         catalog = settings.catalogs.get(env) or (existing_catalog if isinstance(existing_catalog, str) else None) \
-            or (base_catalog if i == 0 else f"{base_catalog}_{env}")
+            or (base_catalog if i == 0 or existing else f"{base_catalog}_{env}")
+        existing_schema = own.get(schema_var)
+        schema = existing_schema if isinstance(existing_schema, str) and not settings.schema else base_schema
         sp_id = existing.run_as.principal if existing and existing.run_as and \
             existing.run_as.kind == "service_principal" and production and "${" not in existing.run_as.principal \
             else None
-        root_path = existing.workspace.root_path if existing and existing.workspace else None
+        own_root = (existing.workspace.root_path if existing and existing.workspace else None) or top_root
+        if existing is not None:
+            # kept where it is; a production target gets today's default written out, so the state stays put
+            root_path = own_root or (DEFAULT_ROOT_PATH if existing.mode == "production" else None)
+        else:
+            root_path = own_root or (SHARED_ROOT_PATH if production else None)
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
             secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}",
             service_principal=settings.service_principals.get(env) or sp_id or f"{name}-deployer-{env}",
-            root_path=(root_path or "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}") if production
-            else None,
-            default=i == 0, purpose=purposes.get(env, "additional environment"),
+            root_path=root_path, default=i == 0 if existing is None else existing.default,
+            purpose=purposes.get(env, "additional environment"),
             service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
+            exists=existing is not None, root_path_exists=own_root is not None,
         ))
     return tuple(out)
 
@@ -110,7 +130,10 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
         EvalCheck("relevance_to_query", "judge", "the answer addresses the question", "built-in judge"),
         EvalCheck("safety", "judge", "no harmful content", "built-in judge"),
     ]
-    guidelines = [c for c in project.python.mlflow_calls if c.api.endswith("scorers.Guidelines")]
+    # dabprp's own stage code (an earlier scaffold) is not the project's: reading it would add gates each run
+    generated = {f.path for f in project.python.files if f.generated}
+    guidelines = [c for c in project.python.mlflow_calls if c.api.endswith("scorers.Guidelines")
+                  and c.location.path not in generated]
     if guidelines:
         checks.append(EvalCheck("guidelines", "judge", "the project's own guideline: "
                                 f"{guidelines[0].args.get('guidelines', '')}", "already used by the project",
@@ -157,21 +180,21 @@ def _gates(checks: tuple[EvalCheck, ...], settings: Settings) -> tuple[Gate, ...
     return tuple(gates)
 
 
-def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None) -> tuple[PlannedJob, ...]:
+def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None, folder: str) -> tuple[PlannedJob, ...]:
     s = STAGES_DIR
     return (
         PlannedJob(f"{key}_tests", "test", "unit tests, config validation, pre-deployment check",
-                   "resources/test_job.yml", (
+                   f"{folder}/test_job.yml", (
                        PlannedTask("unit_tests", f"{s}/run_tests.py", (), 1, "pytest on tests/"),
                        PlannedTask("validate_config", f"{s}/validate_config.py", ("unit_tests",), 1,
                                    "no placeholders; endpoints and ids resolve in this target"),
                    ), "CI on every pull request"),
         PlannedJob(f"{key}_evaluation", "evaluate", "quality gate on the evaluation dataset",
-                   "resources/evaluation_job.yml", (
+                   f"{folder}/evaluation_job.yml", (
                        PlannedTask("evaluate", f"{s}/evaluate.py", (), 1, "mlflow.genai.evaluate + gates"),
                    ), "CI after tests; nightly regression"),
         PlannedJob(f"{key}_staging", "stage", "deploy to staging, load test, rollback rehearsal",
-                   "resources/staging_job.yml", (
+                   f"{folder}/staging_job.yml", (
                        PlannedTask("deploy_staging", f"{s}/deploy.py", (), 2, "deploy the candidate to staging"),
                        PlannedTask("load_test", f"{s}/loadtest.py", ("deploy_staging",), 0,
                                    "latency and error budgets under load"),
@@ -179,7 +202,7 @@ def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None) -> tuple[P
                                    "roll back to the previous version and back"),
                    ), "CI on merge to main"),
         PlannedJob(deploy_job or f"{key}_deployment", "deploy", "MLflow 3 deployment job for each new model version",
-                   "resources/deployment_job.yml", (
+                   f"{folder}/deployment_job.yml", (
                        PlannedTask("Evaluation", f"{s}/evaluate.py", (), 1, "evaluate this version"),
                        PlannedTask("Approval_Check", f"{s}/approve.py", ("Evaluation",), 0,
                                    "UC tag `Approval_Check=Approved` on the version"),
@@ -188,7 +211,7 @@ def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None) -> tuple[P
                                    + " with automatic rollback"),
                    ), "automatic, for every new version of the UC model"),
         PlannedJob(f"{key}_link_deployment_job", "deploy", "post-deploy: link the deployment job to the model",
-                   "resources/deployment_job.yml", (
+                   f"{folder}/deployment_job.yml", (
                        PlannedTask("link", f"{s}/link_deployment_job.py", (), 2,
                                    "update_registered_model(deployment_job_id=...)"),
                    ), "once after each `bundle deploy` of staging and prod"),

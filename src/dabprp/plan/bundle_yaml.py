@@ -20,27 +20,38 @@ def dump(doc: dict[str, Any]) -> str:
 
 
 def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[str, dict[str, Any]],
-                    env_values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                    env_values: dict[str, dict[str, Any]], includes: list[str],
+                    deployer_refs: dict[str, Any], deployer: str = "${var.deployer_sp}") -> dict[str, Any]:
+    """What the plan adds to the root bundle file. An existing target gets no new `mode`, `default` or `run_as`
+    (each renames or re-owns its deployed resources) and keeps its deployment state (workspace)."""
     targets: dict[str, Any] = {}
+    has_default = any(e.exists and e.default for e in envs)
     for env in envs:
-        target: dict[str, Any] = {"mode": env.mode}
-        if env.default:
-            target["default"] = True
-        if env.root_path:
+        target: dict[str, Any] = {}
+        if not env.exists:
+            target["mode"] = env.mode
+            if env.default and not has_default:
+                target["default"] = True
+        if env.root_path and not env.root_path_exists:
             target["workspace"] = {"root_path": env.root_path}
         overrides = dict(env_values.get(env.name, {}))
-        if env.mode == "production" and env.service_principal:
+        production = env.mode == "production"
+        # the project's own deployer variable keeps its values
+        if production and env.service_principal and "deployer_sp" in variables:
             overrides["deployer_sp"] = env.service_principal if env.service_principal_is_id else {
                 "lookup": {"service_principal": env.service_principal}}
-            target["run_as"] = {"service_principal_name": "${var.deployer_sp}"}
+        if production and not env.exists:
+            target["run_as"] = {"service_principal_name": deployer}
         if overrides:
             target["variables"] = overrides
-        if env.mode == "production":
+        if production and deployer_refs:
+            target["resources"] = deployer_refs
+        if production:  # added only where the target has none (an existing list is kept)
             target["permissions"] = [{"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]
         targets[env.name] = target
     return {
         "bundle": {"name": name, "databricks_cli_version": ">= 1.3.0"},
-        "include": ["resources/*.yml"],
+        "include": includes,
         "variables": variables,
         "permissions": [
             {"level": "CAN_VIEW", "group_name": "${var.consumer_group}"},

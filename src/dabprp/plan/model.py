@@ -58,6 +58,10 @@ class Environment:
     default: bool
     purpose: str
     service_principal_is_id: bool = False
+    exists: bool = False
+    """The bundle already has this target: its mode, run_as, permissions and deployment state are kept."""
+    root_path_exists: bool = False
+    """`root_path` is the target's own (or the top-level) value, not one the plan adds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,17 @@ class YamlBlock:
     title: str
     file: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """A change to a deployed target that the plan does not edit in: explicit, ordered steps with their cost."""
+
+    target: str
+    change: str
+    steps: tuple[str, ...]
+    cost: str
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +171,6 @@ class Plan:
     context_files: tuple[Evidence, ...]
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     settings_source: str = "defaults"
+    reused: tuple[Evidence, ...] = ()
+    """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
+    migrations: tuple[Migration, ...] = ()

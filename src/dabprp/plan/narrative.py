@@ -7,6 +7,7 @@ from typing import Any
 from dabprp.facts import Location, Project
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Evidence, Gate, Grant
+from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
 
 
@@ -19,7 +20,8 @@ def grants(settings: Settings, model_name: str, key: str, serving: str) -> tuple
               "the model owner needs CAN_MANAGE_RUN for automatic triggering"),
         Grant(settings.approver_group, model, "APPLY_TAG, EXECUTE", "approve versions with the UC tag"),
         Grant(settings.approver_group, f"job {key}_deployment", "CAN_MANAGE_RUN", "repair the run after approval"),
-        Grant(settings.consumer_group, model, "EXECUTE", "load the model; see deployment status"),
+        Grant(ACCOUNT_GROUP_FOR.get(settings.consumer_group, settings.consumer_group), model, "EXECUTE",
+              "load the model; see deployment status (UC grants name account-level groups)"),
         Grant(settings.consumer_group, "serving endpoint" if serving == "model-serving" else "app",
               "CAN_QUERY" if serving == "model-serving" else "CAN_USE", "call the agent"),
         Grant("deployer service principal", "catalog / schema", "USE CATALOG, USE SCHEMA, CREATE MODEL",

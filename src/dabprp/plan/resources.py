@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 from dabprp.facts import Project
 from dabprp.knowledge import is_approval_task_key
 from dabprp.plan import bundle_yaml as by
+from dabprp.plan.includes import include_matches
 from dabprp.plan.model import Environment, Gate, YamlBlock
+from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
 STAGES_DIR = "src/stages"
@@ -28,6 +31,7 @@ class ExistingKeys:
     app: str | None = None
     scope: str | None = None
     deploy_job: str | None = None
+    experiment: str | None = None
 
 
 def existing_keys(project: Project) -> ExistingKeys:
@@ -37,7 +41,8 @@ def existing_keys(project: Project) -> ExistingKeys:
     if b is None:
         return ExistingKeys()
     key = slug(b.name or project.root)
-    ours = {f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment"}
+    ours = {f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment",
+            f"{key}_experiment"}
 
     def first(items: Any) -> str | None:
         return next((i.key for i in items if i.key not in ours), None)
@@ -45,55 +50,94 @@ def existing_keys(project: Project) -> ExistingKeys:
     res = b.resources
     approval_jobs = [j for j in res.jobs if any(is_approval_task_key(t.task_key) for t in j.tasks)]
     return ExistingKeys(model=first(res.registered_models), endpoint=first(res.model_serving_endpoints),
-                        app=first(res.apps), scope=first(res.secret_scopes), deploy_job=first(approval_jobs))
+                        app=first(res.apps), scope=first(res.secret_scopes), deploy_job=first(approval_jobs),
+                        experiment=first(res.experiments))
+
+
+# Workspace-local groups and the account-level group UC grants need instead (UC knows account groups only).
+ACCOUNT_GROUP_FOR = {"users": "account users"}
+
+
+@dataclass(frozen=True, slots=True)
+class BundleNames:
+    """The names the plan writes into YAML: the project's own variables where it has them, else the plan's."""
+
+    catalog: str = "catalog"
+    schema: str = "schema"
+    model_name: str = "model_name"
+    added: tuple[str, ...] = ()
+    """Variables the plan adds (not in the project)."""
+
+    def ref(self, role: str) -> str:
+        return "${var.%s}" % getattr(self, role)
 
 
 def _variables(project: Project, settings: Settings, model_name: str, envs: tuple[Environment, ...],
-               agent: Any) -> dict[str, dict[str, Any]]:
+               agent: Any, reuse: dict[str, Reused], existing: ExistingKeys) -> dict[str, dict[str, Any]]:
+    """Only the variables the project lacks; the project's own (under any equivalent name) are reused."""
     dev = envs[0]
-    out: dict[str, dict[str, Any]] = {}
     b = project.bundle
-    for v in b.variables if b else ():
-        if v.lookup:
-            out[v.name] = {"description": v.description or v.name, "lookup": dict(v.lookup)}
-        elif isinstance(v.default, (str, int, float, bool)):
-            out[v.name] = {"description": v.description or v.name, "default": v.default}
-    out.setdefault("catalog", {"description": "Unity Catalog catalog of this environment",
-                               "default": dev.catalog})
-    out.setdefault("schema", {"description": "schema for the agent model and tables", "default": dev.schema})
-    out.setdefault("model_name", {"description": "registered model name (without catalog and schema)",
-                                  "default": model_name})
-    endpoints = sorted({e.value for e in agent.llm_endpoints if e.value and not e.value.startswith("<")})
+    have = {v.name for v in b.variables} if b else set()
+    out: dict[str, dict[str, Any]] = {}
+    if "catalog" not in reuse:
+        out["catalog"] = {"description": "Unity Catalog catalog of this environment", "default": dev.catalog}
+    if "schema" not in reuse:
+        out["schema"] = {"description": "schema for the agent model and tables", "default": dev.schema}
+    if "model_name" not in reuse and not existing.model:
+        out["model_name"] = {"description": "registered model name (without catalog and schema)",
+                             "default": model_name}
+    # only literal endpoints: an endpoint computed at run time cannot be known statically (never `default: None`)
+    endpoints = sorted({e.value for e in agent.llm_endpoints if is_literal(e.value)})
     for cfg in project.configs:
-        endpoints += sorted({str(v.value) for v in cfg.llm_endpoints if v.value} - set(endpoints))
-    if endpoints and "llm_endpoint" not in out:
+        endpoints += sorted({v.value for v in cfg.llm_endpoints if is_literal(v.value)} - set(endpoints))
+    if endpoints and "llm_endpoint" not in reuse:
         out["llm_endpoint"] = {"description": "LLM serving endpoint the agent calls", "default": endpoints[0]}
     out["secret_scope"] = {"description": "secret scope of this environment", "default": dev.secret_scope}
-    out["deployer_sp"] = {"description": "application ID of the deployment service principal (looked up by name)",
-                          "lookup": {"service_principal": dev.service_principal}}
+    # no lookup here: a top-level lookup is resolved in every target, dev included; production targets set it
+    if "deployer" not in reuse:
+        out["deployer_sp"] = {"description": "application ID of the deployment service principal; set (looked up "
+                                             "by name) in each target that deploys as it, empty elsewhere",
+                              "default": ""}
     out["approver_group"] = {"description": "group allowed to approve model versions",
                              "default": settings.approver_group}
     out["consumer_group"] = {"description": "group that may view and query", "default": settings.consumer_group}
     out["admin_group"] = {"description": "platform administrators", "default": settings.admin_group}
     out["notification_email"] = {"description": "where failures are sent", "default": settings.notification_email}
-    return out
+    return {k: v for k, v in out.items() if k not in have}
+
+
+def is_literal(value: Any) -> bool:
+    """A string the analyzed code wrote literally (expressions are summarized as `<expr>`)."""
+    return isinstance(value, str) and bool(value) and not (value.startswith("<") and value.endswith(">"))
+
+
+def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
+    return BundleNames(**{role: reuse[role].variable for role in ("catalog", "schema", "model_name") if role in reuse},
+                       added=added)
 
 
 def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model_name: str,
-                 envs: tuple[Environment, ...], gates: tuple[Gate, ...], serving: str, agent: Any,
-                 existing: ExistingKeys) -> tuple[YamlBlock, ...]:
-    variables = _variables(project, settings, model_name, envs, agent)
-    env_values = {e.name: {"catalog": e.catalog, "secret_scope": e.secret_scope} for e in envs[1:]}
+                envs: tuple[Environment, ...], gates: tuple[Gate, ...], serving: str, agent: Any,
+                existing: ExistingKeys, reuse: dict[str, Reused], folder: str,
+                include_covered: bool) -> tuple[YamlBlock, ...]:
+    variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
+    names = names_for(reuse, tuple(variables))
+    cat, sch = names.ref("catalog"), names.ref("schema")
+    # a value for a variable the project already has would change where its deployed resources live
+    env_values = {e.name: {k: v for k, v in {names.catalog: e.catalog, "secret_scope": e.secret_scope}.items()
+                           if k in variables or not e.exists} for e in envs[1:]}
     # the deployed name: dev mode prefixes UC model names, so code gets it from the resource
     model_key = existing.model or f"{key}_model"
     deploy_key = existing.deploy_job or f"{key}_deployment"
-    full_model = "${var.catalog}.${var.schema}.${resources.registered_models.%s.name}" % model_key
+    experiment_key = existing.experiment or f"{key}_experiment"
+    full_model = "%s.%s.${resources.registered_models.%s.name}" % (cat, sch, model_key)
     deps = _dependencies(project)
     email = "${var.notification_email}"
-    stages = f"../{STAGES_DIR}"
+    stages = os.path.relpath(STAGES_DIR, folder).replace(os.sep, "/")
     model_ref = "${resources.registered_models.%s.name}" % model_key
     common = {"max_concurrent_runs": 1, "queue": {"enabled": True},
               "email_notifications": by.notifications(email), "environments": by.environments_block(deps)}
+    consumers = _uc_principal(settings.consumer_group)
 
     def job(job_name: str, timeout: int, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         return {"name": f"{name}-{job_name}-${{bundle.target}}", **extra, **common,
@@ -103,7 +147,7 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
 
     test_job = job("tests", 3600, [
         by.py_task("unit_tests", f"{stages}/run_tests.py", ["tests", "-q"], [], 1, 1800),
-        by.py_task("validate_config", f"{stages}/validate_config.py", ["--catalog", "${var.catalog}"],
+        by.py_task("validate_config", f"{stages}/validate_config.py", ["--catalog", cat],
                    ["unit_tests"], 1, 600)])
     eval_args = ["--model-name", full_model, "--model-version", "{{job.parameters.model_version}}",
                  *by.gate_args(tuple(g for g in gates if g.stage == "evaluate"))]
@@ -129,69 +173,99 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
                                                         else (100,)))], ["Approval_Check"], 2, 3600)]
     deploy_job = job("deployment", 10800, deploy_tasks,
                      parameters=[{"name": "model_name", "default": full_model},
-                                 {"name": "model_version", "default": ""}],
-                     run_as={"service_principal_name": "${var.deployer_sp}"})
+                                 {"name": "model_version", "default": ""}])
     link_job = job("link-deployment-job", 1200, [by.py_task(
         "link", f"{stages}/link_deployment_job.py",
         ["--model-name", full_model, "--job-id", "${resources.jobs.%s.id}" % deploy_key], [], 2, 600)])
-    model_doc: dict[str, Any] = {"resources": {
-        "registered_models": {f"{key}_model": {
-            "catalog_name": "${var.catalog}", "schema_name": "${var.schema}", "name": "${var.model_name}",
+    resources: dict[str, Any] = {}
+    if not existing.model:
+        resources["registered_models"] = {model_key: {
+            "catalog_name": cat, "schema_name": sch, "name": names.ref("model_name"),
             "comment": f"{agent.framework} agent of {name}",
-            "grants": [{"principal": "${var.consumer_group}", "privileges": ["EXECUTE"]},
-                       {"principal": "${var.approver_group}", "privileges": ["EXECUTE", "APPLY_TAG"]},
-                       {"principal": "${var.deployer_sp}", "privileges": ["MANAGE", "EXECUTE", "APPLY_TAG"]}]}},
-        "experiments": {f"{key}_experiment": {
+            "grants": [{"principal": consumers, "privileges": ["EXECUTE"]},
+                       {"principal": "${var.approver_group}", "privileges": ["EXECUTE", "APPLY_TAG"]}]}}
+    if not existing.experiment:
+        resources["experiments"] = {experiment_key: {
             "name": f"/Workspace/Shared/{name}/${{bundle.target}}/{key}",
             "permissions": [{"level": "CAN_READ", "group_name": "${var.consumer_group}"},
-                            {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]}},
-        "secret_scopes": {f"{key}_secrets": {
+                            {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]}}
+    if not existing.scope:
+        resources["secret_scopes"] = {f"{key}_secrets": {
             "name": "${var.secret_scope}", "backend_type": "DATABRICKS",
-            "permissions": [{"level": "READ", "service_principal_name": "${var.deployer_sp}"},
-                            {"level": "MANAGE", "group_name": "${var.admin_group}"}]}},
-    }}
-    if existing.model:
-        del model_doc["resources"]["registered_models"]
-    if existing.scope:
-        del model_doc["resources"]["secret_scopes"]
+            "permissions": [{"level": "MANAGE", "group_name": "${var.admin_group}"}]}}
     deployment_jobs = {f"{key}_link_deployment_job": link_job}
     if not existing.deploy_job:
         deployment_jobs = {f"{key}_deployment": deploy_job, **deployment_jobs}
+    deployer = "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")
+    deployer_refs = _deployer_overrides(existing, model_key, f"{key}_secrets", deploy_key, deployer)
     serving_exists = existing.app if serving == "apps" else existing.endpoint
+    files = {kind: f"{folder}/{kind}.yml" for kind in ("test_job", "evaluation_job", "staging_job",
+                                                       "deployment_job", "model", "serving")}
+    ours = [f for kind, f in files.items() if (kind != "serving" or not serving_exists)
+            and (kind != "model" or resources)]
+    glob = f"{folder}/*.yml"
+    # a glob that would also pick up a file the bundle does not deploy today: list our files instead
+    strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
+    includes = [] if include_covered else [glob] if not strangers else ours
     blocks = [
         YamlBlock("Targets, variables and top-level permissions", "databricks.yml",
-                  by.dump(by.environment_doc(name, envs, variables, env_values))),
-        YamlBlock("Test stage job", "resources/test_job.yml", by.dump({"resources": {"jobs": {
+                  by.dump(by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer))),
+        YamlBlock("Test stage job", files["test_job"], by.dump({"resources": {"jobs": {
             f"{key}_tests": test_job}}})),
-        YamlBlock("Evaluation stage job", "resources/evaluation_job.yml", by.dump({"resources": {"jobs": {
+        YamlBlock("Evaluation stage job", files["evaluation_job"], by.dump({"resources": {"jobs": {
             f"{key}_evaluation": eval_job}}})),
-        YamlBlock("Staging job", "resources/staging_job.yml", by.dump({"resources": {"jobs": {
+        YamlBlock("Staging job", files["staging_job"], by.dump({"resources": {"jobs": {
             f"{key}_staging": stage_job}}})),
         YamlBlock("MLflow 3 deployment job and its post-deploy link" if not existing.deploy_job else
                   f"Post-deploy link for the existing deployment job `{existing.deploy_job}`",
-                  "resources/deployment_job.yml", by.dump({"resources": {"jobs": deployment_jobs}})),
-        YamlBlock(", ".join(filter(None, ["Registered model with grants" if not existing.model else "",
-                                          "experiment", "secret scope" if not existing.scope else ""])),
-                  "resources/model.yml", by.dump(model_doc)),
+                  files["deployment_job"], by.dump({"resources": {"jobs": deployment_jobs}})),
     ]
+    if resources:
+        blocks.append(YamlBlock(", ".join(filter(None, [
+            "Registered model with grants" if not existing.model else "",
+            "experiment" if not existing.experiment else "",
+            "secret scope" if not existing.scope else ""])).capitalize(), files["model"],
+            by.dump({"resources": resources})))
     if not serving_exists:
-        blocks.append(YamlBlock(*_serving_block(name, key, model_ref, serving)))
+        blocks.append(YamlBlock(*_serving_block(name, key, model_ref, serving, experiment_key, cat, sch,
+                                                files["serving"], folder)))
     return tuple(blocks)
 
 
-def _serving_block(name: str, key: str, model_ref: str, serving: str) -> tuple[str, str, str]:
+def _uc_principal(group: str) -> str:
+    account = ACCOUNT_GROUP_FOR.get(group)
+    return account if account else "${var.consumer_group}"
+
+
+def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, deploy_key: str,
+                        deployer: str) -> dict[str, Any]:
+    """What references the deployer principal: only in the targets that deploy as it."""
+    out: dict[str, Any] = {}
+    if not existing.model:
+        out["registered_models"] = {model_key: {"grants": [
+            {"principal": deployer, "privileges": ["MANAGE", "EXECUTE", "APPLY_TAG"]}]}}
+    if not existing.scope:
+        out["secret_scopes"] = {scope_key: {"permissions": [
+            {"level": "READ", "service_principal_name": deployer}]}}
+    if not existing.deploy_job:
+        out["jobs"] = {deploy_key: {"run_as": {"service_principal_name": deployer}}}
+    return out
+
+
+def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
+                   file: str, folder: str) -> tuple[str, str, str]:
     if serving == "apps":
         doc = {"resources": {"apps": {f"{key}_app": {
             "name": f"{slug(name).replace('_', '-')}-app-${{bundle.target}}",
             "description": f"{name} agent",
-            "source_code_path": "../app",
+            "source_code_path": os.path.relpath("app", folder).replace(os.sep, "/"),
             "config": {"command": ["python", "app.py"],
                        "env": [{"name": "MLFLOW_EXPERIMENT_NAME",
-                                "value": "${resources.experiments.%s_experiment.name}" % key}]},
+                                "value": "${resources.experiments.%s.name}" % experiment_key}]},
             "resources": [{"name": "secrets", "secret": {"scope": "${var.secret_scope}", "key": "api-key",
                                                          "permission": "READ"}}],
             "permissions": [{"level": "CAN_USE", "group_name": "${var.consumer_group}"}]}}}}
-        return "Databricks App", "resources/serving.yml", by.dump(doc)
+        return "Databricks App", file, by.dump(doc)
     doc = {"resources": {"model_serving_endpoints": {f"{key}_endpoint": {
         "name": f"{slug(name).replace('_', '-')}-${{bundle.target}}",
         "config": {
@@ -199,16 +273,16 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str) -> tuple[s
                 {"name": "champion", "entity_name": model_ref, "entity_version": "1",
                  "workload_size": "Small", "scale_to_zero_enabled": True,
                  "environment_vars": {"MLFLOW_EXPERIMENT_NAME":
-                                      "${resources.experiments.%s_experiment.name}" % key}}],
+                                      "${resources.experiments.%s.name}" % experiment_key}}],
             "traffic_config": {"routes": [{"served_entity_name": "champion", "traffic_percentage": 100}]}},
         "ai_gateway": {"inference_table_config": {
-            "enabled": True, "catalog_name": "${var.catalog}", "schema_name": "${var.schema}",
+            "enabled": True, "catalog_name": cat, "schema_name": sch,
             "table_name_prefix": key}},
         "permissions": [{"level": "CAN_QUERY", "group_name": "${var.consumer_group}"},
                         {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
         "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
     return "Serving endpoint with inference tables (bundle-owned; replaces `agents.deploy`)", \
-        "resources/serving.yml", by.dump(doc)
+        file, by.dump(doc)
 
 
 def _dependencies(project: Project) -> list[str]:

@@ -10,7 +10,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dabprp.errors import DabprpError
 
-PRODUCTION_ROOT_PATH = "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}"
+# Where a target's deployment state lives: never replaced, not even with --force (the state would move).
+STATE_KEYS = ("workspace",)
 
 
 def _yaml() -> YAML:
@@ -49,9 +50,9 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
     if "bundle" not in doc:
         doc.insert(0, "bundle", _to_commented(planned["bundle"]))
     includes = doc.get("include")
-    if includes is None:
+    if includes is None and planned["include"]:
         doc.insert(min(1, len(doc)), "include", CommentedSeq(planned["include"]))
-    else:
+    elif isinstance(includes, list):  # extended, never replaced: every file it selects stays deployed
         for item in planned["include"]:
             if item not in includes:
                 includes.append(item)
@@ -72,12 +73,6 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
             _append(targets, name, _to_commented(spec))
             continue
         _merge_missing(targets[name], spec, f"targets.{name}", force, notes)
-    for name, spec in targets.items():
-        if isinstance(spec, dict) and spec.get("mode") == "production" and not (
-                isinstance(spec.get("workspace"), dict) and spec["workspace"].get("root_path")) and not (
-                isinstance(doc.get("workspace"), dict) and doc["workspace"].get("root_path")):
-            spec.setdefault("workspace", CommentedMap())["root_path"] = PRODUCTION_ROOT_PATH
-            notes.append(f"targets.{name}.workspace.root_path: added (production mode requires it)")
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue(), notes
@@ -115,7 +110,7 @@ def _merge_missing(current: Any, planned: dict[str, Any], where: str, force: boo
         elif isinstance(current[key], dict) and isinstance(value, dict):
             _merge_missing(current[key], value, f"{where}.{key}", force, notes)
         elif current[key] != value and key != "variables":
-            if force:
+            if force and key not in STATE_KEYS and not where.endswith(".workspace"):
                 notes.append(f"{where}.{key}: replaced `{current[key]}` with `{value}` (--force)")
                 current[key] = _to_commented(value)
             else:

@@ -1,0 +1,81 @@
+"""Deployed targets: where their state lives, the migrations the plan asks for, and what it reuses."""
+
+from __future__ import annotations
+
+from dabprp.facts import Project
+from dabprp.plan.includes import include_matches
+from dabprp.plan.model import Environment, Evidence, Migration
+from dabprp.plan.resources import ExistingKeys
+from dabprp.plan.reuse import Reused
+
+# The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing.
+DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
+SHARED_ROOT_PATH = "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}"
+
+
+def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migration, ...]:
+    """Changes the plan wants on targets that already exist, as ordered steps instead of edits."""
+    b = project.bundle
+    if b is None:
+        return ()
+    out: list[Migration] = []
+    for env in envs:
+        target = b.target(env.name)
+        if target is None:
+            continue
+        if (target.mode or None) != env.mode:
+            out.append(Migration(
+                env.name, f"`mode: {target.mode or 'unset'}` → `mode: {env.mode}`",
+                (f"`databricks bundle summary -t {env.name}` and note every resource ID.",
+                 f"`databricks bundle destroy -t {env.name}` (deletes the target's resources and files).",
+                 f"Set `targets.{env.name}.mode: {env.mode}`"
+                 + (f" and `workspace.root_path: {SHARED_ROOT_PATH}`" if env.mode == "production" else "") + ".",
+                 f"`databricks bundle deploy -t {env.name}`."),
+                "development mode prefixes the names of jobs, UC models and serving endpoints, so a mode change "
+                "renames them: UC models and endpoints are destroyed and created again (versions, aliases, "
+                "inference tables and endpoint URLs are lost), jobs lose their run history.",
+                target.location))
+        elif env.mode == "production" and env.root_path in (None, DEFAULT_ROOT_PATH):
+            out.append(Migration(
+                env.name, f"root_path `{DEFAULT_ROOT_PATH}` (per deploying user) → `{SHARED_ROOT_PATH}`",
+                (f"`databricks bundle summary -t {env.name} -o json` and note every resource's ID.",
+                 f"Set `targets.{env.name}.workspace.root_path: {SHARED_ROOT_PATH}` (a new, empty state).",
+                 f"For each resource: `databricks bundle deployment bind <key> <id> -t {env.name} "
+                 "--auto-approve`, so the new state adopts the deployed object instead of creating a second one.",
+                 f"`databricks bundle deploy -t {env.name}`; then delete the old root's files."),
+                "no resource is recreated when every one is bound first; skipping the bind deploys a second copy "
+                "of every resource. Alternative: `bundle destroy` with the old root, then deploy with the new "
+                "one (every resource is deleted and created again).",
+                target.location))
+    return tuple(out)
+
+
+def reused_evidence(project: Project, reuse: dict[str, Reused], existing: ExistingKeys, folder: str,
+                    covered: bool, envs: tuple[Environment, ...]) -> tuple[Evidence, ...]:
+    """What the plan takes from the project instead of adding it, with where it is."""
+    b = project.bundle
+    if b is None:
+        return ()
+    out = [Evidence(f"variable for the {r.role}", f"`{r.variable}` ({r.why})", r.location)
+           for r in sorted(reuse.values(), key=lambda r: r.role)]
+    kinds = (("registered model", existing.model, b.resources.registered_models),
+             ("experiment", existing.experiment, b.resources.experiments),
+             ("serving endpoint", existing.endpoint, b.resources.model_serving_endpoints),
+             ("app", existing.app, b.resources.apps),
+             ("secret scope", existing.scope, b.resources.secret_scopes),
+             ("deployment job", existing.deploy_job, b.resources.jobs))
+    for label, key, items in kinds:
+        found = next((i for i in items if i.key == key), None) if key else None
+        if found is not None:
+            out.append(Evidence(label, f"`{found.key}`" + (f" (name `{found.name}`)" if found.name else ""),
+                                found.location))
+    covering = next((i for i in b.includes if include_matches(i.pattern, f"{folder}/dabprp_probe.yml")), None)
+    if covered and covering is not None:
+        out.append(Evidence("include glob", f"`{covering.pattern}` already covers `{folder}/`", covering.location))
+    pinned = {e.name for e in envs if e.exists and e.root_path == DEFAULT_ROOT_PATH}
+    for target in b.targets:
+        out.append(Evidence("target", f"`{target.name}` kept: mode, run_as and workspace (deployment state) "
+                            "unchanged" + (f"; `workspace.root_path: {DEFAULT_ROOT_PATH}` is the CLI's default "
+                                           "written out, so the state stays where it is"
+                                           if target.name in pinned else ""), target.location))
+    return tuple(out)

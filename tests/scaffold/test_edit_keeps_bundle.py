@@ -1,0 +1,205 @@
+"""Scaffold edits the user's bundle, never replaces it: names reused, deployed resources and state kept, fixpoint."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dabprp.api import plan as build_plan
+from dabprp.parse.bundle_load import effective_tree, load_bundle
+from dabprp.scaffold import scaffold
+from dabprp.validate.run import validate
+from tests.conftest import EXAMPLE, FIXTURES, copy_project
+
+PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",
+            "rag-apps": FIXTURES / "rag-apps", "multiagent-genie": EXAMPLE}
+STATE_KEYS = ("host", "root_path", "state_path")
+DEFAULT_ROOT = "~/.bundle/${bundle.name}/${bundle.target}"
+
+
+def copy(src: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / src.name
+    copy_project(src, dest)
+    return dest
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def deployed(root: Path) -> dict[str, Any]:
+    """Per target: every resource's name, the variables' values, the state location and the included files."""
+    loaded = load_bundle(str(root))
+    assert loaded is not None
+    out: dict[str, Any] = {"includes": [i.pattern for i in loaded.includes],
+                           "files": sorted(f for i in loaded.includes for f in i.files),
+                           "variables": {k: (v or {}).get("default", (v or {}).get("lookup"))
+                                         for k, v in (loaded.tree.get("variables") or {}).items()}}
+    for target in loaded.tree.get("targets") or {}:
+        tree, _ = effective_tree(loaded, target)
+        spec = loaded.tree["targets"][target] or {}
+        workspace = tree.get("workspace") or {}
+        out[target] = {
+            "resources": {(rtype, key): (body or {}).get("name")
+                          for rtype, items in (tree.get("resources") or {}).items()
+                          for key, body in (items or {}).items()},
+            "variables": dict(spec.get("variables") or {}),
+            "mode": spec.get("mode"), "run_as": tree.get("run_as"),
+            "state": {k: workspace.get(k) for k in STATE_KEYS},
+        }
+    return out
+
+
+def errors(root: Path) -> set[tuple[str, str, str]]:
+    report = validate(str(root), all_targets=True)
+    return {(f.rule_id, f.location.path, f.message) for f in report.findings if f.severity.value == "error"}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_scaffold_keeps_everything_deployed(name, tmp_path):
+    project = copy(PROJECTS[name], tmp_path)
+    before, errors_before = deployed(project), errors(project)
+    scaffold(str(project))
+    after = deployed(project)
+    assert after["includes"][:len(before["includes"])] == before["includes"]
+    assert set(before["files"]) <= set(after["files"])
+    assert {k: after["variables"][k] for k in before["variables"]} == before["variables"]
+    for target in (k for k in before if k not in ("includes", "files", "variables")):
+        old, new = before[target], after[target]
+        assert {k: new["resources"].get(k) for k in old["resources"]} == old["resources"], target
+        assert {k: new["variables"].get(k) for k in old["variables"]} == old["variables"], target
+        assert (new["mode"], new["run_as"]) == (old["mode"], old["run_as"]), target
+        for key in STATE_KEYS:  # a production target gets today's default root written out: same place
+            assert new["state"][key] == old["state"][key] or (
+                key == "root_path" and old["state"][key] is None and new["state"][key] == DEFAULT_ROOT), target
+    assert errors(project) <= errors_before
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_second_scaffold_changes_no_byte_and_plan_is_a_fixpoint(name, tmp_path):
+    project = copy(PROJECTS[name], tmp_path)
+    first, _ = build_plan(str(project))
+    scaffold(str(project))
+    second, _ = build_plan(str(project))
+    # the same environments; only whether each target was there before the first scaffold differs
+    assert [replace(e, exists=False, root_path_exists=False) for e in second.environments] == [
+        replace(e, exists=False, root_path_exists=False) for e in first.environments]
+    assert second.jobs == first.jobs
+    assert second.gates == first.gates and second.eval_checks == first.eval_checks
+    assert [(b.file, b.text) for b in second.yaml_blocks[1:]] == [(b.file, b.text) for b in first.yaml_blocks[1:]]
+    # lines move when scaffold inserts above a target; the migrations themselves are the same
+    assert [replace(m, location=None) for m in second.migrations] == [
+        replace(m, location=None) for m in first.migrations]
+    before = snapshot(project)
+    result = scaffold(str(project))
+    assert [c.path for c in result.changes if c.kind != "identical"] == []
+    assert snapshot(project) == before  # the manifest included
+
+
+def test_project_names_are_reused_not_added(tmp_path):
+    project = copy(FIXTURES / "deployed-edit", tmp_path)
+    plan, _ = build_plan(str(project))
+    scaffold(str(project))
+    root = yaml.safe_load((project / "databricks.yml").read_text())
+    assert not {"catalog", "schema", "model_name", "llm_endpoint", "deployer_sp"} & set(root["variables"])
+    jobs = (project / "resources" / "evaluation_job.yml").read_text()
+    assert "${var.uc_catalog}.${var.uc_schema}.${resources.registered_models.claims_model.name}" in jobs
+    model = yaml.safe_load((project / "resources" / "model.yml").read_text())
+    assert set(model["resources"]) == {"secret_scopes"}  # the model and the experiment exist
+    assert not (project / "resources" / "serving.yml").exists()  # the endpoint and the app exist
+    assert root["targets"]["prod"]["resources"]["jobs"]["claims_assistant_deployment"]["run_as"] == {
+        "service_principal_name": "${var.runner_sp}"}
+    reused = {(e.label, e.value.split(" ")[0], str(e.location)) for e in plan.reused}
+    assert {("variable for the catalog", "`uc_catalog`", "databricks.yml:9"),
+            ("variable for the schema", "`uc_schema`", "databricks.yml:12"),
+            ("variable for the deployer", "`runner_sp`", "databricks.yml:18"),
+            ("experiment", "`claims_experiment`", "resources/ml/model.yml:8"),
+            ("serving endpoint", "`claims_endpoint`", "resources/ml/serving/endpoint.yml:3"),
+            ("include glob", "`./resources/**/*.yml`", "databricks.yml:6")} <= reused
+    assert [(m.target, str(m.location)) for m in plan.migrations] == [
+        ("staging", "databricks.yml:28"), ("prod", "databricks.yml:37")]
+
+
+def test_prp_names_what_it_reused_and_the_ordered_migration(tmp_path):
+    from dabprp.api import generate
+
+    text, _ = generate(str(copy(FIXTURES / "deployed-edit", tmp_path)))
+    assert "- variable for the catalog: `uc_catalog` (registered model `claims_model` uses it as its catalog " \
+           "(resources/ml/model.yml:3)) (`databricks.yml:9`)" in text
+    assert "1. Target `staging` (`databricks.yml:28`): root_path" in text
+    assert "   3. For each resource: `databricks bundle deployment bind <key> <id> -t staging" in text
+
+
+def test_lookups_only_in_targets_that_use_them_and_account_groups(tmp_path):
+    project = copy(FIXTURES / "multi-target", tmp_path)
+    scaffold(str(project))
+    root = yaml.safe_load((project / "databricks.yml").read_text())
+    assert root["variables"]["deployer_sp"].get("lookup") is None
+    assert "deployer_sp" not in str(root["targets"]["dev"])
+    assert root["targets"]["prod"]["variables"]["deployer_sp"] == "11111111-2222-3333-4444-555555555555"
+    text = "".join(p.read_text() for p in sorted((project / "resources").glob("*.yml")))
+    assert "${var.deployer_sp}" not in text  # only the production targets reference the deployer
+    model = yaml.safe_load((project / "resources" / "model.yml").read_text())
+    grants = model["resources"]["registered_models"]["ticket_triage_model"]["grants"]
+    assert grants[0] == {"principal": "account users", "privileges": ["EXECUTE"]}
+
+
+BUNDLE_WITH_JOB_FOLDER = """\
+bundle:
+  name: folder-bot
+include:
+  - resources/jobs/*.yml
+variables:
+  catalog_name:
+    default: bots
+targets:
+  dev:
+    mode: development
+    default: true
+"""
+
+
+def test_new_files_go_where_an_include_glob_matches(tmp_path):
+    project = write_tree(tmp_path / "p", {
+        "databricks.yml": BUNDLE_WITH_JOB_FOLDER,
+        "resources/jobs/etl.yml": "resources:\n  jobs:\n    etl:\n      name: etl\n",
+        "resources/old_unused.yml": "resources:\n  jobs:\n    old:\n      name: never deployed\n",
+        "agent.py": "import os\nfrom databricks_langchain import ChatDatabricks\n"
+                    "llm = ChatDatabricks(endpoint=os.environ['LLM'])\n",
+    })
+    scaffold(str(project))
+    root = yaml.safe_load((project / "databricks.yml").read_text())
+    assert root["include"] == ["resources/jobs/*.yml"]  # already covers the new files
+    job = yaml.safe_load((project / "resources" / "jobs" / "test_job.yml").read_text())
+    task = job["resources"]["jobs"]["folder_bot_tests"]["tasks"][0]
+    assert task["spark_python_task"]["python_file"] == "../../src/stages/run_tests.py"
+    assert (project / task["spark_python_task"]["python_file"].replace("../../", "")).exists()
+    assert "llm_endpoint" not in root["variables"]  # computed at run time: no `default: None`
+    assert "catalog" not in root["variables"] and "${var.catalog_name}" in (
+        project / "resources" / "jobs" / "test_job.yml").read_text()
+    assert validate(str(project), all_targets=True).errors == 0
+
+
+def test_include_list_is_extended_with_our_files_when_a_glob_would_pick_up_strangers(tmp_path):
+    project = write_tree(tmp_path / "p", {
+        "databricks.yml": "bundle:\n  name: lone\ninclude:\n  - jobs.yml\n",
+        "jobs.yml": "resources:\n  jobs:\n    etl:\n      name: etl\n",
+        "resources/draft.yml": "resources:\n  jobs:\n    draft:\n      name: not deployed\n",
+    })
+    scaffold(str(project))
+    root = yaml.safe_load((project / "databricks.yml").read_text())
+    assert root["include"][0] == "jobs.yml"
+    assert "resources/draft.yml" not in root["include"] and "resources/*.yml" not in root["include"]
+    assert "resources/test_job.yml" in root["include"]
