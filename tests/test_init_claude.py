@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 
@@ -57,7 +58,9 @@ def test_mcp_json_merge_keeps_other_servers_and_existing_files(tmp_path):
     assert result.exit_code == 0 and "keep    .claude/agents/generate-prp.md" in result.stdout
     data = json.loads((tmp_path / ".mcp.json").read_text())
     assert data["extra"] == 1 and data["mcpServers"]["other"] == {"command": "x"}
-    assert data["mcpServers"]["dabprp"] == {"command": "dabprp", "args": ["mcp", "--root", "."]}
+    entry = data["mcpServers"]["dabprp"]
+    assert os.path.isabs(entry["command"]) and os.access(entry["command"], os.X_OK)
+    assert entry["args"] in (["mcp", "--root", "."], ["-m", "dabprp", "mcp", "--root", "."])
     assert (tmp_path / ".claude" / "agents" / "generate-prp.md").read_text() == "mine\n"
     before = (tmp_path / ".mcp.json").read_text()
     cli("init", "claude", str(tmp_path))

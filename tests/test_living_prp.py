@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -36,11 +37,10 @@ def test_generate_update_status_regression(tmp_path):
 
     # user edits: title, notes between sections, a note inside nothing generated, text at the end
     edited = original.replace("# PRP: multi-stage deployment", "# Our deployment plan (edited)", 1)
-    edited = edited.replace("<!-- dabprp:begin technical-requirements -->",
-                            "Team note: review with platform team on Monday.\n\n"
-                            "<!-- dabprp:begin technical-requirements -->", 1)
-    marker = "<!-- dabprp:begin appendix-a-findings -->"
-    edited = edited.replace(marker, "> Decision: we keep Model Serving for now.\n\n" + marker, 1)
+    edited = re.sub(r"(<!-- dabprp:begin technical-requirements \w+ -->)",
+                    r"Team note: review with platform team on Monday.\n\n\1", edited, count=1)
+    edited = re.sub(r"(<!-- dabprp:begin appendix-a-findings \w+ -->)",
+                    r"> Decision: we keep Model Serving for now.\n\n\1", edited, count=1)
     edited += "\n## Our own appendix\nNothing generated here.\n"
     prp.write_text(edited)
 
@@ -87,8 +87,8 @@ def test_generate_update_status_regression(tmp_path):
 def test_merge_keeps_user_text_byte_for_byte():
     old = ("# T\n\nintro\n" + living.wrap("a", "A1\n") + "\nmiddle\n" + living.wrap("b", "B1\n") + "tail")
     new = "# X\n\n" + living.wrap("a", "A2\n") + living.wrap("c", "C2\n") + living.wrap("b", "B2\n")
-    merged = living.merge(old, new)
-    assert merged == ("# T\n\nintro\n" + living.wrap("a", "A2\n") + living.wrap("c", "C2\n") + "\nmiddle\n"
+    merged = living.merge(old, new).text
+    assert merged == living.stamp("# T\n\nintro\n" + living.wrap("a", "A2\n") + living.wrap("c", "C2\n") + "\nmiddle\n"
                       + living.wrap("b", "B2\n") + "tail")
 
 

@@ -25,24 +25,23 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None) ->
     return build_plan(project, found, settings), project
 
 
-def read_prp(path: str) -> str | None:
-    """The PRP at `path`, or None when there is none yet."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DabprpError(path, None, f"cannot read PRP: {exc}") from None
+def read_prp(path: str, root: str | None = None) -> str | None:
+    """The PRP at `path` with its line endings as they are, or None when there is none yet. Only a regular
+    file is read; with `root`, a path inside the root that a symbolic link leads out of is refused."""
+    from dabprp.confined_io import read_text
+
+    return read_text(path, root=root)
 
 
 def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,
              refiner: Callable[[str, Project, Plan], str] | None = None,
-             overrides: dict | None = None) -> tuple[str, Project]:
+             overrides: dict | None = None, existing_path: str = "PRP",
+             report: Callable[[str], None] | None = None) -> tuple[str, Project]:
     """The PRP text (Markdown, or the plan as JSON) and the analyzed project.
 
-    With `existing` (the current PRP), its generated regions are refreshed, items that are now done are
-    ticked, and everything the user wrote outside the regions is kept byte for byte."""
+    With `existing` (the current PRP, read from `existing_path`), its generated regions are refreshed, items
+    that are now done are ticked, and everything the user wrote outside the regions is kept byte for byte;
+    ambiguous markers raise DabprpError. `report` receives notes (regions kept because edited by hand)."""
     built, project = plan(path, target, overrides)
     if fmt == "json":
         from dabprp.render.json_out import render_json
@@ -51,11 +50,20 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     from dabprp import living
     from dabprp.render.markdown import render_markdown
 
-    previous = living.parse_items(existing) if existing else {}
+    try:
+        previous = living.parse_items(existing) if existing else {}
+    except living.MarkerError as exc:
+        raise DabprpError(existing_path, exc.line, f"{exc}; the PRP was not changed (fix the markers, or --force)"
+                          ) from None
     text = render_markdown(built, project.files, gaps(built, project, path, previous))
     if refiner is not None:
         text = refiner(text, project, built)
-    return (living.merge(existing, text) if existing else text), project
+    if not existing:
+        return living.stamp(text), project
+    merged = living.merge(existing, text, existing_path)
+    for note in merged.notes:
+        (report or (lambda message: None))(note)
+    return merged.text, project
 
 
 def gaps(built: Plan, project: Project, path: str, previous: dict | None = None) -> list:

@@ -119,16 +119,30 @@ def run_check(path: str, target: str | None = None, all_targets: bool = False, s
 
 
 def load_baseline(path: str) -> set[str]:
+    """The fingerprints of a baseline file; anything that is not one (wrong types, not UTF-8, not JSON, not a
+    regular file) is a DabprpError with one line."""
+    from dabprp.confined_io import read_bytes
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        raw = read_bytes(path, shown=path)
     except FileNotFoundError:
         raise DabprpError(path, None, "baseline file not found (create it with --write-baseline)") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DabprpError(path, getattr(exc, "lineno", None), f"cannot read baseline: {exc}") from None
-    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION:
+    except OSError as exc:
+        raise DabprpError(path, None, f"cannot read baseline: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DabprpError(path, raw[: exc.start].count(b"\n") + 1, "baseline is not valid UTF-8") from None
+    except ValueError as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise DabprpError(path, line, f"cannot read baseline: {exc}") from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if type(version) is not int or version != BASELINE_VERSION:
         raise DabprpError(path, 1, f"not a dabprp baseline (version {BASELINE_VERSION})")
-    return set(data.get("findings", {}))
+    entries = data.get("findings", {})
+    if not isinstance(entries, dict):
+        raise DabprpError(path, 1, "`findings` must be an object keyed by fingerprint")
+    return set(entries)
 
 
 def baseline_text(result: CheckResult) -> str:

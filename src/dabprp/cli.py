@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -10,19 +11,21 @@ from typing import Any
 
 import click
 
-from dabprp.atomic import write_text_atomic
 from dabprp.errors import DabprpError
 from dabprp.version import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def write_output(text: str, output: str | None) -> None:
-    """Print, or write atomically to `output` (temp file + rename: never half-written)."""
+def write_output(text: str, output: str | None, root: str | None = None) -> None:
+    """Print, or write atomically to `output` (temp file + fsync + rename: never half-written). A path inside
+    `root` that a symbolic link leads out of, a link, or a non-regular file is refused."""
     if output is None:
         click.echo(text, nl=False)
         return
-    write_text_atomic(output, text)
+    from dabprp.confined_io import atomic_write
+
+    atomic_write(output, text, root=root)
 
 
 def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
@@ -48,7 +51,8 @@ def echo_changes(changes: Any, dry_run: bool, conflict_reason: str | None = None
             continue
         verb = {"create": "create", "update": "update", "conflict": "keep"}[change.kind]
         prefix = "would " if dry_run and change.kind != "conflict" else ""
-        reason = conflict_reason if change.kind == "conflict" and conflict_reason else change.reason
+        reason = conflict_reason if change.kind == "conflict" and conflict_reason and change.reason.startswith(
+            "exists") else change.reason
         click.echo(f"{prefix}{verb:<7} {change.path}" + (f" ({reason})" if reason else ""), err=dry_run)
 
 
@@ -82,7 +86,7 @@ def analyze(path: str, target: str | None, fmt: str, output: str | None) -> int:
         from dabprp.render.text_facts import render_facts_text
 
         text = render_facts_text(project)
-    write_output(text, output)
+    write_output(text, output, root=path)
     report_problems(project.problems)
     return EXIT_OK
 
@@ -160,12 +164,12 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
     and text written outside the regions is kept."""
     from dabprp.api import generate as run
     from dabprp.api import read_prp
+    from dabprp.confined_io import project_lock
     from dabprp.settings import parse_overrides
 
     overrides = parse_overrides(set_values)
     default_name = "multi-stage-deployment.md" if fmt == "md" else "multi-stage-deployment.json"
     destination = output or os.path.join(path, "PRPs", default_name)
-    existing = read_prp(destination) if fmt == "md" and not force else None
     refiner = None
     if (refine or refine_dry_run) and fmt == "md":
         import functools
@@ -180,14 +184,36 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
             write_output(text, None)
             return EXIT_OK
 
-    text, project = run(path, target=target, fmt=fmt, existing=existing, refiner=refiner, overrides=overrides)
-    report_problems(project.problems)
-    if to_stdout:
-        write_output(text, None)
-        return EXIT_OK
-    write_output(text, destination)
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory" if not os.path.exists(path) else "not a directory")
+    with contextlib.nullcontext() if to_stdout else project_lock(path):
+        existing = read_prp(destination, root=path)
+        own = existing is not None and is_own_output(existing, fmt)
+        if existing is not None and not own and not force and not to_stdout:
+            raise DabprpError(destination, None, "exists and is not a PRP that dabprp wrote; --force replaces it")
+        update = existing if own and fmt == "md" and not force else None
+        text, project = run(path, target=target, fmt=fmt, existing=update, refiner=refiner, overrides=overrides,
+                            existing_path=destination, report=lambda note: click.echo(f"dabprp: {note}", err=True))
+        report_problems(project.problems)
+        if to_stdout:
+            write_output(text, None)
+            return EXIT_OK
+        write_output(text, destination, root=path)
     click.echo(destination)
     return EXIT_OK
+
+
+def is_own_output(text: str, fmt: str) -> bool:
+    """Whether `text` is a PRP (or plan JSON) that dabprp wrote, so `generate` may update it without --force."""
+    if fmt == "md":
+        from dabprp.living import is_living_document
+
+        return is_living_document(text)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and {"bundle_name", "roadmap"} <= set(data)
 
 
 @main.command()
@@ -245,14 +271,14 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
                        None if write_baseline else baseline)
     if write_baseline:
         assert baseline is not None
-        write_output(baseline_text(result), baseline)
+        write_output(baseline_text(result), baseline, root=path)
         click.echo(f"wrote {len(result.findings)} finding(s) to {baseline}", err=True)
         return EXIT_OK
     from dabprp.render import check_out, sarif
 
     renderers = {"text": check_out.render_check_text, "json": check_out.render_check_json,
                  "github": check_out.render_check_github, "sarif": sarif.render_sarif}
-    write_output(renderers[fmt](result), output)
+    write_output(renderers[fmt](result), output, root=path)
     return exit_code(result, fail_on)
 
 
@@ -356,6 +382,8 @@ def init_claude(path: str, force: bool, dry_run: bool) -> int:
     if dry_run:
         write_output(result.diff(), None)
     echo_changes(result.changes, dry_run, conflict_reason="exists; --force replaces it")
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     if not dry_run:
         click.echo("next: in Claude Code run /generate-prp", err=False)
     return EXIT_OK

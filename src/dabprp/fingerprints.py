@@ -6,6 +6,8 @@ import hashlib
 import os
 from collections import Counter
 
+from dabprp.confined_io import confine, read_bytes
+from dabprp.errors import DabprpError
 from dabprp.findings import Finding
 
 
@@ -18,10 +20,10 @@ class SourceLines:
 
     def lines(self, path: str) -> list[str]:
         if path not in self._cache:
-            try:
-                with open(os.path.join(self.root, path), encoding="utf-8", errors="replace") as handle:
-                    self._cache[path] = handle.read().splitlines()
-            except (OSError, ValueError):
+            try:  # regular files only, never through a link that leaves the root
+                full = confine(self.root, os.path.join(self.root, path))
+                self._cache[path] = read_bytes(full).decode("utf-8", errors="replace").splitlines()
+            except (OSError, ValueError, DabprpError):
                 self._cache[path] = []
         return self._cache[path]
 

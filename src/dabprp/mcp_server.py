@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 
 from dabprp.errors import DabprpError
 from dabprp.facts import to_data
 
 SECTIONS = ("bundle", "python", "configs", "evalsets", "repo", "problems", "files")
+CALL_SECONDS = 120.0
+"""Per-call time limit (env DABPRP_MCP_CALL_SECONDS): a call that takes longer returns a tool error."""
+PRP = os.path.join("PRPs", "multi-stage-deployment.md")
 
 
 class PathRefused(ValueError):
@@ -29,6 +32,12 @@ def confine(root: str, path: str | None) -> str:
     return candidate
 
 
+def is_living(text: str) -> bool:
+    from dabprp.living import is_living_document
+
+    return is_living_document(text)
+
+
 def _finding(f: Any, fingerprint: str | None = None) -> dict[str, Any]:
     data = {"id": f.rule_id, "title": f.title, "severity": f.severity.value, "stage": f.stage.value,
             "message": f.message, "path": f.location.path, "line": f.location.line, "fix": f.remediation}
@@ -37,31 +46,54 @@ def _finding(f: Any, fingerprint: str | None = None) -> dict[str, Any]:
     return data
 
 
+def call_seconds() -> float:
+    try:
+        return max(0.1, float(os.environ.get("DABPRP_MCP_CALL_SECONDS", CALL_SECONDS)))
+    except ValueError:
+        return CALL_SECONDS
+
+
 def build_server(root: str) -> Any:
     try:
+        import anyio
         from mcp.server.mcpserver import MCPServer
         from mcp.server.mcpserver.exceptions import ToolError
+        from pydantic import Strict
     except ImportError:
         raise DabprpError("mcp", None, 'the MCP server needs the `mcp` extra: pip install "dabprp[mcp]"') from None
     from dabprp.version import __version__
+
+    # Strict argument types: `"write": "yes"` is refused, not taken as true.
+    Str = Annotated[str, Strict()]
+    Bool = Annotated[bool, Strict()]
 
     server = MCPServer(name="dabprp", version=__version__,
                        instructions="Static analysis of a Databricks agent project and its multi-stage "
                                     "deployment plan (PRP). Paths are relative to the project root.")
 
     def guarded(fn: Any) -> Any:
-        @functools.wraps(fn)  # keeps the signature the SDK derives the input schema from
-        def call(**kwargs: Any) -> Any:
+        """Run the tool on a worker thread, so a slow call never holds up the others, within the time limit."""
+
+        def checked(**kwargs: Any) -> Any:
             try:
                 return fn(**kwargs)
             except (DabprpError, ValueError) as exc:  # input problems reach the client as tool errors
                 raise ToolError(str(exc)) from None
 
+        @functools.wraps(fn)  # keeps the signature the SDK derives the input schema from
+        async def call(**kwargs: Any) -> Any:
+            limit = call_seconds()
+            with anyio.move_on_after(limit) as scope:
+                return await anyio.to_thread.run_sync(functools.partial(checked, **kwargs), abandon_on_cancel=True)
+            if scope.cancelled_caught:
+                raise ToolError(f"`{fn.__name__}` took longer than {limit:g} s and was abandoned")
+            raise ToolError(f"`{fn.__name__}` was cancelled")
+
         return call
 
     @server.tool(name="analyze", structured_output=True)
     @guarded
-    def analyze_tool(path: str = ".", target: str | None = None, section: str | None = None) -> dict[str, Any]:
+    def analyze_tool(path: Str = ".", target: Str | None = None, section: Str | None = None) -> dict[str, Any]:
         """Facts of the project (every fact with path and line); `section` limits it to one part:
         bundle, python, configs, evalsets, repo, problems or files."""
         from dabprp.analyze import analyze
@@ -75,7 +107,7 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="findings", structured_output=True)
     @guarded
-    def findings_tool(path: str = ".", target: str | None = None) -> dict[str, Any]:
+    def findings_tool(path: Str = ".", target: Str | None = None) -> dict[str, Any]:
         """The deployment-gap rules that fire, each with evidence and a fix."""
         from dabprp.analyze import analyze
         from dabprp.api import findings
@@ -85,7 +117,7 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="explain_rule", structured_output=True)
     @guarded
-    def explain_rule(rule_id: str) -> dict[str, Any]:
+    def explain_rule(rule_id: Str) -> dict[str, Any]:
         """Documentation of one rule or validate check: title, severity, stage, rationale, fix, links."""
         from dabprp.check import catalogue
 
@@ -97,23 +129,28 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="generate_prp", structured_output=True)
     @guarded
-    def generate_prp(path: str = ".", write: bool = False) -> dict[str, Any]:
+    def generate_prp(path: Str = ".", write: Bool = False) -> dict[str, Any]:
         """The PRP Markdown and the path it belongs at (PRPs/multi-stage-deployment.md); written only when
         `write` is true (an existing PRP is updated in place, keeping the user's text)."""
         from dabprp.api import generate, read_prp
-        from dabprp.atomic import write_text_atomic
+        from dabprp.confined_io import atomic_write, project_lock
 
         where = confine(root, path)
-        destination = os.path.join(where, "PRPs", "multi-stage-deployment.md")
-        text, _ = generate(where, existing=read_prp(destination))
-        if write:
-            write_text_atomic(destination, text)
-        return {"markdown": text, "path": os.path.relpath(destination, os.path.realpath(root)), "written": write}
+        destination = os.path.join(where, PRP)
+        shown = os.path.relpath(destination, os.path.realpath(root))
+        with project_lock(where):
+            existing = read_prp(destination, root=where)
+            if existing is not None and not is_living(existing):
+                raise ValueError(f"{shown} exists and is not a PRP that dabprp wrote; not replaced")
+            text, _ = generate(where, existing=existing, existing_path=shown)
+            if write:
+                atomic_write(destination, text, root=where, shown=shown)
+        return {"markdown": text, "path": shown, "written": write}
 
     @server.tool(name="validate", structured_output=True)
     @guarded
-    def validate_tool(path: str = ".", target: str | None = None, all_targets: bool = True,
-                      strict: bool = False) -> dict[str, Any]:
+    def validate_tool(path: Str = ".", target: Str | None = None, all_targets: Bool = True,
+                      strict: Bool = False) -> dict[str, Any]:
         """Offline bundle validation (schema + semantic checks), per target."""
         from dabprp.render.validation import render_validation_json
         from dabprp.validate.run import validate
@@ -123,8 +160,8 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="check", structured_output=True)
     @guarded
-    def check_tool(path: str = ".", all_targets: bool = True, select: list[str] | None = None,
-                   ignore: list[str] | None = None, fail_on: str = "error") -> dict[str, Any]:
+    def check_tool(path: Str = ".", all_targets: Bool = True, select: list[Str] | None = None,
+                   ignore: list[Str] | None = None, fail_on: Str = "error") -> dict[str, Any]:
         """Rules and validate checks together, as `dabprp check --format json`, with the exit code it
         would have (`fail_on`: error, warning, note or never)."""
         from dabprp.check import exit_code, run_check
@@ -137,7 +174,7 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="scaffold_preview", structured_output=True)
     @guarded
-    def scaffold_preview(path: str = ".", serving: str | None = None) -> dict[str, Any]:
+    def scaffold_preview(path: Str = ".", serving: Str | None = None) -> dict[str, Any]:
         """What `dabprp scaffold` would write, as a unified diff and a list of changes. Never writes."""
         from dabprp.scaffold import scaffold
 
@@ -147,7 +184,7 @@ def build_server(root: str) -> Any:
 
     @server.tool(name="verify_refs", structured_output=True)
     @guarded
-    def verify_refs(markdown: str, path: str = ".") -> dict[str, Any]:
+    def verify_refs(markdown: Str, path: Str = ".") -> dict[str, Any]:
         """Every `path:line`, file, job, task, resource and variable name in `markdown` that does not exist in
         the project or its deployment plan."""
         from dabprp.api import plan
@@ -178,7 +215,10 @@ def build_server(root: str) -> Any:
     def prp_resource() -> str:
         from dabprp.api import read_prp
 
-        text = read_prp(os.path.join(os.path.realpath(root), "PRPs", "multi-stage-deployment.md"))
+        try:
+            text = read_prp(os.path.join(os.path.realpath(root), PRP), root=os.path.realpath(root))
+        except DabprpError as exc:
+            return f"The PRP cannot be read: {exc}"
         return text if text is not None else "No PRP yet: call the generate_prp tool with write=true."
 
     return server

@@ -86,10 +86,10 @@ def prose_chunks(markdown: str) -> list[Chunk]:
         run.clear()
 
     for i, line in enumerate(lines):
-        begin = re.match(r"<!-- dabprp:begin ([a-z0-9-]+) -->", line)
-        if begin or line.startswith("<!-- dabprp:end"):
+        marker = living.MARKER_RE.fullmatch(line)
+        if marker:
             flush()
-            region = begin.group(1) if begin else None
+            region = marker.group(2) if marker.group(1) == "begin" else None
             continue
         if line.startswith("```"):
             flush()

@@ -34,10 +34,13 @@ class StatusReport:
 
 def status(path: str, prp: str | None = None, target: str | None = None) -> StatusReport:
     prp_path = prp or os.path.join(path, DEFAULT_PRP)
-    text = read_prp(prp_path)
+    text = read_prp(prp_path, root=path)
     if text is None:
         raise DabprpError(prp_path, None, "no PRP found (write one with `dabprp generate`)")
-    items = living.parse_items(text)
+    try:
+        items = living.parse_items(text)
+    except living.MarkerError as exc:
+        raise DabprpError(prp_path, exc.line, str(exc)) from None
     if not items:
         raise DabprpError(prp_path, None, "no dabprp checklist items found in the generated regions")
     built, project = plan(path, target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,17 @@ class LoadedBundle:
 
 
 def find_root_file(root: str) -> tuple[str | None, list[Problem]]:
-    present = [name for name in ROOT_FILES if os.path.isfile(os.path.join(root, name))]
+    present = [name for name in ROOT_FILES if os.path.lexists(os.path.join(root, name))]
     problems = []
+    real_root = os.path.realpath(root)
+    for name in list(present):
+        real = os.path.realpath(os.path.join(root, name))
+        if not real.startswith(real_root + os.sep):
+            problems.append(Problem(Location(name, 1), "a symbolic link leaves the project root; not read"))
+            present.remove(name)
+        elif not os.path.isfile(real):
+            problems.append(Problem(Location(name, 1), "not a regular file; not read"))
+            present.remove(name)
     if len(present) > 1:
         problems.append(
             Problem(Location(present[1], 1), f"multiple bundle root files: {', '.join(present)}")
@@ -44,6 +54,8 @@ def load_bundle(root: str) -> LoadedBundle | None:
     """Read the bundle at `root`; None when there is none. Raises DabprpError for a bad root file."""
     root_file, problems = find_root_file(root)
     if root_file is None:
+        if problems:  # a root file that may not be read (a link leaving the root, a FIFO)
+            raise DabprpError(problems[0].location.path, 1, problems[0].message)
         return None
     doc = load_yaml(os.path.join(root, root_file), root_file)
     tree = doc.value if doc.value is not None else {}
@@ -82,7 +94,7 @@ def _expand_includes(
             problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
             continue
         matches = []
-        for abs_path in sorted(glob.glob(os.path.join(root, pattern), recursive=True)):
+        for abs_path in confined_glob(root, pattern):
             real = os.path.realpath(abs_path)
             if not real.startswith(real_root + os.sep):
                 problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
@@ -99,6 +111,64 @@ def _expand_includes(
             problems.append(Problem(where, f"include `{pattern}` matches no file"))
         out.append((pattern, matches, where))
     return out
+
+
+def confined_glob(root: str, pattern: str) -> list[str]:
+    """Paths under `root` matching the glob `pattern` (`*`, `?`, `[...]`, `**`), found without following
+    links to folders, so a link to `/` is never walked. Hidden names match only a pattern part that starts
+    with a dot, as with `glob`."""
+    parts = [p for p in pattern.replace("\\", "/").split("/") if p not in ("", ".")]
+    fixed = 0
+    while fixed < len(parts) and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    start = os.path.join(root, *parts[:fixed])
+    rest = parts[fixed:]
+    if not rest:
+        return [start] if os.path.lexists(start) else []
+    matcher = re.compile(_glob_regex(rest))
+    deep = "**" in rest
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+        rel_dir = os.path.relpath(dirpath, start).replace(os.sep, "/")
+        depth = 0 if rel_dir == "." else rel_dir.count("/") + 1
+        dirnames[:] = [] if not deep and depth >= len(rest) - 1 else sorted(
+            d for d in dirnames if not d.startswith(".") or any(p.startswith(".") for p in rest))
+        for name in filenames:
+            if name.startswith(".") and not rest[-1].startswith("."):
+                continue
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if matcher.fullmatch(rel):
+                out.append(os.path.join(dirpath, name))
+    return sorted(out)
+
+
+def _glob_regex(parts: list[str]) -> str:
+    out = []
+    for i, part in enumerate(parts):
+        if part == "**":
+            out.append("(?:[^/]+/)*" if i < len(parts) - 1 else ".*")
+            continue
+        out.append(_segment_regex(part) + ("/" if i < len(parts) - 1 else ""))
+    return "".join(out)
+
+
+def _segment_regex(segment: str) -> str:
+    out, i = [], 0
+    while i < len(segment):
+        c = segment[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in segment[i + 2:]:
+            end = segment.index("]", i + 2)
+            body = segment[i + 1:end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
 
 
 def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:

@@ -62,13 +62,12 @@ class YamlDoc:
 
 def read_text(abs_path: str, rel_path: str, limit: int = MAX_YAML_BYTES) -> str:
     """Read a text file, rejecting binary, huge, unreadable and non-UTF-8 files with one error."""
+    from dabprp.confined_io import read_bytes
+
     try:
-        with open(abs_path, "rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_bytes(abs_path, limit, rel_path)  # regular files only: a FIFO never blocks the read
     except OSError as exc:
         raise DabprpError(rel_path, None, f"cannot read file: {exc.strerror or exc}") from None
-    if len(data) > limit:
-        raise DabprpError(rel_path, None, f"file is larger than {limit} bytes; not read")
     if b"\x00" in data:
         raise DabprpError(rel_path, None, "binary file (contains NUL bytes); not read")
     try:

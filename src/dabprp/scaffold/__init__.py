@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dabprp.api import plan as build_plan
+from dabprp.confined_io import project_lock, read_text
 from dabprp.errors import DabprpError
 from dabprp.facts import Job
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
@@ -37,6 +38,13 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
              overrides: dict | None = None) -> ScaffoldResult:
     if not os.path.isdir(path):
         raise DabprpError(path, None, "no such directory")
+    if dry_run:
+        return _scaffold(path, dry_run, force, serving, overrides)
+    with project_lock(path):
+        return _scaffold(path, dry_run, force, serving, overrides)
+
+
+def _scaffold(path: str, dry_run: bool, force: bool, serving: str | None, overrides: dict | None) -> ScaffoldResult:
     overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
     plan, project = build_plan(path, overrides=overrides)
     bundle_files = set(ROOT_FILES) | {f for i in (project.bundle.includes if project.bundle else ()) for f in i.files}
@@ -44,6 +52,10 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
                 and p.message.startswith(("invalid YAML", "file is not valid UTF-8", "binary file"))), None)
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
+    present = next((name for name in ROOT_FILES if os.path.lexists(os.path.join(path, name))), None)
+    if project.bundle is None and present is not None:
+        why = next((p.message for p in project.problems if p.location.path == present), "it does not load")
+        raise DabprpError(present, None, f"the bundle could not be read ({why}); scaffold never replaces it")
     manifest = read_manifest(path)
     contents: dict[str, tuple[str, bool]] = {}
     notes: list[str] = []
@@ -84,11 +96,10 @@ def _is_deploy_job(job: Job) -> bool:
 
 
 def _read(root: str, rel: str) -> str:
-    try:
-        with open(os.path.join(root, rel), encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DabprpError(rel, None, f"cannot read: {exc}") from None
+    text = read_text(os.path.join(root, rel), rel, root=root)
+    if text is None:
+        raise DabprpError(rel, None, "cannot read: no such file")
+    return text
 
 
 __all__ = ["ScaffoldResult", "scaffold"]

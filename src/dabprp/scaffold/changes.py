@@ -7,9 +7,10 @@ import difflib
 import hashlib
 import json
 import os
-import tempfile
+import stat
 from dataclasses import dataclass
 
+from dabprp.confined_io import commit, discard, is_inside, open_regular, stage
 from dabprp.errors import DabprpError
 
 MANIFEST = ".dabprp/scaffold.json"
@@ -30,23 +31,60 @@ def sha(text: str) -> str:
 
 
 def read_manifest(root: str) -> dict[str, str]:
+    """Hashes of the files scaffold wrote; a missing or damaged manifest (wrong types, not JSON) is empty, so
+    every existing file counts as the user's. Only a regular file inside the root is read."""
+    refused = refusal(root, MANIFEST)
+    if refused:
+        raise DabprpError(MANIFEST, None, refused)
     try:
-        with open(os.path.join(root, MANIFEST), encoding="utf-8") as handle:
-            data = json.load(handle)
-        return dict(data.get("files", {}))
+        fd = open_regular(os.path.join(root, MANIFEST), MANIFEST)
+    except FileNotFoundError:
+        return {}
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError):
         return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def refusal(root: str, path: str) -> str | None:
+    """Why `path` (relative to `root`) may not be read or replaced: a folder on the way that is a symbolic
+    link leaving the root, the file itself being a link or not a regular file. None when it may."""
+    full = os.path.join(root, path)
+    if not is_inside(os.path.realpath(root), os.path.realpath(os.path.dirname(full))):
+        return "a folder on the way is a symbolic link that leaves the project root; not followed"
+    try:
+        mode = os.lstat(full).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DabprpError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link; not followed"
+    if not stat.S_ISREG(mode):
+        return "not a regular file; not read or replaced"
+    return None
 
 
 def classify(root: str, path: str, new: str, force: bool, manifest: dict[str, str],
              user_owned_edit: bool = False) -> FileChange:
-    """`user_owned_edit`: a minimal edit of a user file (databricks.yml) that is allowed without --force."""
+    """`user_owned_edit`: a minimal edit of a user file (databricks.yml) that is allowed without --force.
+    Links, non-regular files and paths through links that leave the root are conflicts, even with --force."""
+    refused = refusal(root, path)
+    if refused:
+        return FileChange(path, new, None, "conflict", refused)
     full = os.path.join(root, path)
-    if not os.path.exists(full):
+    try:
+        fd = open_regular(full, path)
+    except FileNotFoundError:
         return FileChange(path, new, None, "create")
     try:
-        with open(full, encoding="utf-8") as handle:
-            old = handle.read()
+        with os.fdopen(fd, "rb") as handle:
+            old = handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DabprpError(path, None, f"cannot read: {exc}") from None
     if old == new:
@@ -67,41 +105,43 @@ def unified_diff(change: FileChange) -> str:
 
 def write_all(root: str, changes: list[FileChange], manifest: dict[str, str],
               manifest_path: str | None = MANIFEST) -> None:
-    """Write every create/update through a temp file, then rename them all; on error nothing is renamed.
-    The hashes of what was written go to `manifest_path` (None: no manifest)."""
+    """Stage every create/update as a synced temp file beside its target, then rename them all; on an error
+    while staging nothing is renamed and no temp file or new folder is left. Each file is the old or the new
+    one at every moment (a kill between renames leaves some old, some new, none half-written). The hashes of
+    what was written go to `manifest_path` (None: no manifest), renamed first, so a re-run after such a kill
+    recognises every file already renamed as dabprp's."""
     todo = [c for c in changes if c.kind in ("create", "update")]
     if not todo:
         return
     staged: list[tuple[str, str]] = []
     created_dirs: list[str] = []
     try:
-        for change in todo:
-            target = os.path.join(root, change.path)
-            directory = os.path.dirname(target)
-            _makedirs(directory, created_dirs)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dabprp-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(change.new)
-            staged.append((tmp, target))
         if manifest_path is not None:
-            new_manifest = dict(manifest)
-            for change in todo:
-                new_manifest[change.path] = sha(change.new)
+            refused = refusal(root, manifest_path)
+            if refused:
+                raise DabprpError(manifest_path, None, refused)
+            new_manifest = {**manifest, **{c.path: sha(c.new) for c in todo}}
             text = json.dumps({"version": 1, "files": dict(sorted(new_manifest.items()))}, indent=2) + "\n"
             target = os.path.join(root, manifest_path)
             _makedirs(os.path.dirname(target), created_dirs)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".dabprp-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            staged.append((tmp, target))
-    except OSError as exc:
+            staged.append((stage(target, text.encode("utf-8")), target))
+        for change in todo:
+            refused = refusal(root, change.path)
+            if refused:
+                raise DabprpError(change.path, None, refused)
+            target = os.path.join(root, change.path)
+            _makedirs(os.path.dirname(target), created_dirs)
+            staged.append((stage(target, change.new.encode("utf-8")), target))
+    except (OSError, DabprpError) as exc:
         for tmp, _ in staged:
-            _remove(tmp)
+            discard(tmp)
         for directory in reversed(created_dirs):
             _rmdir(directory)
+        if isinstance(exc, DabprpError):
+            raise
         raise DabprpError(getattr(exc, "filename", None) or root, None, f"cannot write: {exc.strerror}") from None
     for tmp, target in staged:
-        os.replace(tmp, target)
+        commit(tmp, target)
 
 
 def _makedirs(directory: str, created: list[str]) -> None:
@@ -112,11 +152,6 @@ def _makedirs(directory: str, created: list[str]) -> None:
     for d in reversed(missing):
         os.mkdir(d)
         created.append(d)
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.remove(path)
 
 
 def _rmdir(path: str) -> None:
