@@ -140,10 +140,10 @@ def parse_items(text: str) -> dict[str, Item]:
     return parse_items_of(lines, scan(lines))
 
 
-def stamp(text: str) -> str:
-    """`text` with each known region's begin marker carrying the digest of its current content."""
+def stamp(text: str, known: Callable[[str], bool] = lambda name: True) -> str:
+    """`text` with the begin marker of each `known` region carrying the digest of its current content."""
     lines = split_lines(text)
-    for region in scan(lines):
+    for region in scan(lines, known):
         line = lines[region.begin]
         lines[region.begin] = f"<!-- dabprp:begin {region.name} {digest(_content(lines, region))} -->{_ending(line)}"
     return "".join(lines)
@@ -192,6 +192,7 @@ def merge(old: str, new: str, path: str = "PRP") -> Merged:
     _refuse_deleted_markers(lines, found, fresh, present, path)
     newline = _ending(lines[found[0].begin]) if found else next((_ending(x) for x in lines if _ending(x)), "\n")
     notes: list[str] = []
+    kept: set[str] = set()
     out: list[str] = []
     pos = 0
     after: dict[str, int] = {}
@@ -206,6 +207,7 @@ def merge(old: str, new: str, path: str = "PRP") -> Merged:
                 notes.append(f"{path}:{region.begin + 1}: region `{region.name}` was edited by hand; kept as it "
                              "is, not refreshed (move your text outside the region to have it refreshed)")
                 out.append("".join(lines[region.begin:region.end + 1]))
+                kept.add(region.name)
                 after[region.name] = len(out)
                 pos = region.end + 1
                 continue
@@ -225,7 +227,8 @@ def merge(old: str, new: str, path: str = "PRP") -> Merged:
             if value >= index:
                 after[key] = value + 1
         after[name] = index + 1
-    return Merged(stamp("".join(out)), tuple(notes))
+    # a kept region keeps its old digest, so it is recognised as edited the next time too
+    return Merged(stamp("".join(out), known=lambda name: name in fresh and name not in kept), tuple(notes))
 
 
 def parse_items_of(lines: list[str], found: list[Region]) -> dict[str, Item]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from dabprp.confined_io import is_inside
 from dabprp.facts import Location
 from dabprp.parse.bundle_load import LoadedBundle
 from dabprp.parse.yaml_source import LocNode
@@ -38,10 +39,16 @@ class TargetView:
         return targets if isinstance(targets, dict) else {}
 
     def exists(self, declared_in: str, path: str, notebook: bool) -> bool:
+        """Whether `path` exists inside the project. A path that leaves the root (by `..` or through a link) is
+        never looked at, so validation reveals nothing outside the project: it counts as present."""
         base = os.path.dirname(declared_in)
         full = os.path.normpath(os.path.join(self.root, base, path))
+        real_root = os.path.realpath(self.root)
+        if not is_inside(os.path.abspath(self.root), os.path.abspath(full)) or not is_inside(
+                real_root, os.path.realpath(os.path.dirname(full))):
+            return True
         suffixes = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R") if notebook else ("",)
-        return any(os.path.exists(full + s) for s in suffixes)
+        return any(os.path.lexists(full + s) and is_inside(real_root, os.path.realpath(full + s)) for s in suffixes)
 
 
 def walk_strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
