@@ -11,6 +11,7 @@ from dabprp.errors import DabprpError
 from dabprp.facts import (
     AgentConfig,
     EvalSet,
+    FileReference,
     Location,
     Problem,
     Project,
@@ -26,6 +27,7 @@ from dabprp.parse.bundle_load import load_bundle
 from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
 from dabprp.parse.notebooks import from_ipynb, from_source
 from dabprp.parse.python_source import FileFacts, analyze_python
+from dabprp.parse.python_values import resolve_config_values
 from dabprp.parse.yaml_source import load_yaml, read_text
 
 CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "agent_config.yaml",
@@ -59,6 +61,7 @@ def analyze(path: str = ".", target: str | None = None) -> Project:
 
     python, test_trees = _python(root, found.files, problems)
     configs = _configs(root, found.files, python, problems)
+    python = resolve_config_values(python, configs)
     evalsets = _evalsets(root, found.files, python, problems)
     repo_signals = _repo(root, found.files, test_trees, problems)
     return Project(
@@ -132,10 +135,10 @@ def _referenced_paths(python: PythonFacts, suffixes: tuple[str, ...]) -> dict[st
     for call in python.mlflow_calls:
         visit(call.args, call.location)
     for fact in python.code:
-        if fact.kind == "file_reference":
+        if isinstance(fact, FileReference):
             visit(fact.name, fact.location)
         else:
-            visit(fact.detail, fact.location)
+            visit(fact.detail(), fact.location)
     return refs
 
 

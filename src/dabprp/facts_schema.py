@@ -48,6 +48,11 @@ def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             defs[name] = {}  # placeholder against recursion
             hints = typing.get_type_hints(tp)
             props = {f.name: _for_type(hints[f.name], defs) for f in dataclasses.fields(tp)}
+            kinds = getattr(tp, "KINDS", None)
+            if kinds is not None:  # code facts keep the schema-1 shape first: kind, name, location, detail
+                legacy = {"kind": {"type": "string", "enum": list(kinds)}, "name": props["name"],
+                          "location": props["location"], "detail": {"type": "object"}}
+                props = {**legacy, **{k: v for k, v in props.items() if k not in legacy}}
             doc = (tp.__doc__ or "").strip()
             entry: dict[str, Any] = {"type": "object", "additionalProperties": False,
                                      "required": list(props), "properties": props}

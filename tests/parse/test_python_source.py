@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dabprp.analyze import analyze
+from dabprp.facts import Expr, GenieAgent, IterationLimit, Literal, Location, Parallelism
 from dabprp.parse.notebooks import from_ipynb, from_source
 from dabprp.parse.python_source import analyze_python
 from tests.conftest import EXAMPLE, FIXTURES
@@ -28,15 +29,20 @@ def test_example_routing_parallelism_endpoints_interface():
     (router,) = py.routing_models
     assert router.name == "NextNode" and router.used_by == ("supervisor_agent",)
     assert router.fields == {"next_node": ("genie", "parallel_executor", "final_answer")}
-    par = [(c.name, c.location.line) for c in py.code if c.kind == "parallelism"]
+    par = [(c.name, c.location.line) for c in py.of(Parallelism)]
     assert par == [("asyncio.to_thread", 113), ("asyncio.gather", 115)]
-    genie = [c for c in py.code if c.kind == "genie_agent"]
-    assert genie[0].detail["space_id"] == "<GENIE_SPACE_ID>" and genie[0].location.line == 61
-    llm = [c for c in py.code if c.kind == "llm_endpoint"]
-    assert llm[0].name == "ChatDatabricks" and llm[0].location.line == 36
+    (genie,) = py.of(GenieAgent)
+    # the config value is a placeholder (empty), so the space id stays the expression reading it
+    assert genie.space_id == Expr("databricks_configs['genie_space_id']", "databricks_configs.genie_space_id")
+    assert genie.location.line == 61
+    (llm,) = py.endpoints("chat")
+    assert (llm.name, llm.location.line, llm.evidence) == ("ChatDatabricks", 36, "ChatDatabricks `endpoint=`")
+    assert llm.endpoint == Literal("databricks-claude-3-7-sonnet",
+                                   "config key agent_configs.llm.endpoint_name in src/configs.yaml",
+                                   Location("src/configs.yaml", 17))
     (agent,) = py.agent_classes
     assert (agent.base, agent.methods) == ("ChatAgent", ("__init__", "predict", "predict_stream"))
-    limits = [c for c in py.code if c.kind == "iteration_limit"]
+    limits = py.of(IterationLimit)
     assert {c.name for c in limits} == {"MAX_ITERATIONS", "max_iterations"}
     assert [(s.function, s.name, s.span_type) for s in py.trace_spans] == [
         ("supervisor_agent", "supervisor", "AGENT"), ("genie_node", "genie", "AGENT")]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from dabprp.facts.location import Location
+from dabprp.facts.values import Expr, Literal, Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +47,200 @@ class RoutingModel:
     """Functions calling `with_structured_output(<this class>)`."""
 
 
-@dataclass(frozen=True, slots=True)
 class CodeFact:
-    """One notable call or construct in Python code (parallelism, endpoints, tools, config reads)."""
+    """Base of the code-fact kinds: a notable call or construct in Python code, with its name and place.
 
-    kind: str
+    In `analyze --format json` every kind keeps the shape of schema 1 (`kind`, `name`, `location`,
+    `detail`, where `detail` holds summaries with non-literal values as `<source>` strings) and adds its
+    typed fields after them."""
+
+    __slots__ = ()
+    KINDS: ClassVar[tuple[str, ...]] = ()
     name: str
     location: Location
-    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.KINDS[0]
+
+    def detail(self) -> dict[str, Any]:
+        return {}
+
+    def legacy_fields(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "location": self.location, "detail": self.detail()}
+
+
+def legacy(value: Value | None) -> Any:
+    """A typed value as schema 1 summarized it: literals as is, expressions as `<source>`, nothing as null."""
+    if isinstance(value, Literal):
+        return value.value
+    if isinstance(value, Expr):
+        return f"<{value.source}>"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TemporalHelper(CodeFact):
+    """A function whose name says it computes dates or periods (relative-time questions depend on it)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("temporal_helper",)
+    name: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class ScorerFunction(CodeFact):
+    """A function decorated with `@scorer` (an MLflow custom scorer)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("scorer",)
+    name: str
+    location: Location
+    params: tuple[str, ...] = ()
+
+    def detail(self) -> dict[str, Any]:
+        return {"params": list(self.params)}
+
+
+@dataclass(frozen=True, slots=True)
+class IterationLimit(CodeFact):
+    """A cap on agent iterations: an assignment (`MAX_ITERATIONS = 5`) or a config read (`owner` set)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("iteration_limit",)
+    name: str
+    location: Location
+    value: Value | None = None
+    owner: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"owner": self.owner} if self.owner is not None else {"value": legacy(self.value)}
+
+
+@dataclass(frozen=True, slots=True)
+class Parallelism(CodeFact):
+    KINDS: ClassVar[tuple[str, ...]] = ("parallelism",)
+    name: str
+    location: Location
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"function": self.function}
+
+
+@dataclass(frozen=True, slots=True)
+class GenieAgent(CodeFact):
+    KINDS: ClassVar[tuple[str, ...]] = ("genie_agent",)
+    name: str
+    location: Location
+    space_id: Value
+    agent_name: Value
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"space_id": legacy(self.space_id), "agent_name": legacy(self.agent_name), "function": self.function}
+
+
+ENDPOINT_ROLES = ("chat", "embedding", "vector_search_index", "vector_search_endpoint", "agent_endpoint")
+"""What a serving or vector-search endpoint name is used for; Genie spaces are `GenieAgent` facts."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointUse(CodeFact):
+    """A call that names an endpoint: a chat model (`ChatDatabricks`), an embedding model, a vector-search
+    index or endpoint, or the agent's own serving endpoint (queried by tests and evaluation)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("llm_endpoint", "embedding_endpoint", "vector_search_index",
+                                        "vector_search_endpoint", "agent_endpoint")
+    name: str
+    """The class or API named in the call (`ChatDatabricks`, `chat.completions.create`, …)."""
+    location: Location
+    endpoint: Value
+    role: str = "chat"
+    """One of `chat`, `embedding`, `vector_search_index`, `vector_search_endpoint`, `agent_endpoint`."""
+    function: str | None = None
+    evidence: str = ""
+    """Why the role was chosen (the class or the keyword that names the endpoint)."""
+
+    @property
+    def kind(self) -> str:
+        return self.KINDS[ENDPOINT_ROLES.index(self.role)]
+
+    def detail(self) -> dict[str, Any]:
+        return {"endpoint": legacy(self.endpoint), "function": self.function}
+
+
+@dataclass(frozen=True, slots=True)
+class Tool(CodeFact):
+    KINDS: ClassVar[tuple[str, ...]] = ("tool",)
+    name: str
+    location: Location
+    args: dict[str, Any] = field(default_factory=dict)
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"args": self.args, "function": self.function}
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficSplit(CodeFact):
+    KINDS: ClassVar[tuple[str, ...]] = ("traffic_split",)
+    name: str
+    location: Location
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"function": self.function}
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredOutput(CodeFact):
+    """`llm.with_structured_output(Model)`: `name` is the model, `receiver` the LLM expression."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("structured_output",)
+    name: str
+    location: Location
+    function: str | None = None
+    receiver: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"function": self.function, "receiver": self.receiver}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRead(CodeFact):
+    KINDS: ClassVar[tuple[str, ...]] = ("config_read",)
+    name: str
+    location: Location
+    owner: str = ""
+
+    def detail(self) -> dict[str, Any]:
+        return {"owner": self.owner}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricGate(CodeFact):
+    """A comparison of an evaluation metric with a threshold."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("metric_gate",)
+    name: str
+    location: Location
+    test: str = ""
+
+    def detail(self) -> dict[str, Any]:
+        return {"test": self.test}
+
+
+@dataclass(frozen=True, slots=True)
+class FileReference(CodeFact):
+    """A string literal naming a data or config file (`.json`, `.jsonl`, `.csv`, `.yaml`)."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("file_reference",)
+    name: str
+    location: Location
+
+
+AnyCodeFact = (TemporalHelper | ScorerFunction | IterationLimit | Parallelism | GenieAgent | EndpointUse | Tool
+               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference)
+C = TypeVar("C", bound=CodeFact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +310,17 @@ class PythonFacts:
     agent_classes: tuple[AgentClass, ...] = ()
     mlflow_calls: tuple[MlflowCall, ...] = ()
     trace_spans: tuple[TraceSpan, ...] = ()
-    code: tuple[CodeFact, ...] = ()
+    code: tuple[AnyCodeFact, ...] = ()
     secret_refs: tuple[SecretRef, ...] = ()
     hardcoded_secrets: tuple[HardcodedSecret, ...] = ()
-    scorers: tuple[CodeFact, ...] = ()
+    scorers: tuple[ScorerFunction, ...] = ()
+
+    def of(self, kind: type[C]) -> list[C]:
+        """The code facts of one kind, in order."""
+        return [c for c in self.code if isinstance(c, kind)]
+
+    def endpoints(self, role: str) -> list[EndpointUse]:
+        return [e for e in self.of(EndpointUse) if e.role == role]
 
     def calls(self, *apis: str) -> list[MlflowCall]:
         return [c for c in self.mlflow_calls if c.api in apis and not c.commented_out]

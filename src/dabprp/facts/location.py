@@ -23,7 +23,9 @@ def to_data(obj: Any) -> Any:
     if isinstance(obj, Location):
         return {"path": obj.path, "line": obj.line}
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        out = {k: to_data(v) for k, v in obj.legacy_fields().items()} if hasattr(obj, "legacy_fields") else {}
+        out.update((f.name, to_data(getattr(obj, f.name))) for f in fields(obj) if f.name not in out)
+        return out
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, (list, tuple)):

@@ -18,6 +18,18 @@ class ConfigValue:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigEndpoint:
+    """A config value that names an endpoint, with what it is used for and why that role was chosen."""
+
+    key: str
+    value: str
+    role: str
+    """`chat`, `embedding`, `vector_search_index`, `vector_search_endpoint` or `agent_endpoint`."""
+    evidence: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class Prompt:
     key: str
     length: int
@@ -41,10 +53,12 @@ class AgentConfig:
     keys: tuple[ConfigValue, ...] = ()
     placeholders: tuple[ConfigValue, ...] = ()
     llm_endpoints: tuple[ConfigValue, ...] = ()
+    """Values that name a chat model endpoint (the `chat` entries of `endpoints`)."""
     genie_spaces: tuple[ConfigValue, ...] = ()
     secret_names: tuple[ConfigValue, ...] = ()
     prompts: tuple[Prompt, ...] = ()
     scope: DataScope = field(default_factory=DataScope)
+    endpoints: tuple[ConfigEndpoint, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from dabprp.facts import AgentConfig, ConfigValue, DataScope, Location, Prompt
+from dabprp.facts import AgentConfig, ConfigEndpoint, ConfigValue, DataScope, Location, Prompt
 from dabprp.parse.yaml_source import LocNode, YamlDoc
 
 PLACEHOLDER_RE = re.compile(
@@ -14,7 +14,19 @@ PLACEHOLDER_RE = re.compile(
     r"^x{3,}$|^0{8,}$|\bREPLACE[_-]?ME\b)",
     re.I,
 )
-ENDPOINT_KEY_RE = re.compile(r"(endpoint|llm|model_name|serving)", re.I)
+ENDPOINT_KEY_RE = re.compile(r"(endpoint|llm|model|serving|chat|embed|index)", re.I)
+# A serving endpoint name: letters, digits, `-` and `_` (no dots: `a.b.c` is a Unity Catalog name).
+ENDPOINT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+UC_NAME_RE = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
+# Key words → role, first match wins (checked on the key path, then the value).
+ROLE_WORDS = (
+    ("vector_search_index", re.compile(r"index", re.I)),
+    ("vector_search_endpoint", re.compile(r"(vector|\bvs_|^vs_|_vs_)", re.I)),
+    ("embedding", re.compile(r"embed", re.I)),
+    ("chat", re.compile(r"(llm|chat|foundation|completion|judge)", re.I)),
+    ("agent_endpoint", re.compile(r"(serving|agent|deploy|app)", re.I)),
+)
+EMBEDDING_VALUE_RE = re.compile(r"(embed|\bgte\b|-gte-|\bbge\b|-bge-)", re.I)
 GENIE_KEY_RE = re.compile(r"genie.*(space|id)|space_?id", re.I)
 SECRET_KEY_RE = re.compile(r"(secret|scope|token|pat\b|password|api_?key)", re.I)
 PROMPT_KEY_RE = re.compile(r"(prompt|instruction|system|description|template)", re.I)
@@ -52,8 +64,7 @@ def analyze_config(doc: YamlDoc) -> AgentConfig:
     placeholders = [v for v in values if isinstance(v.value, str) and PLACEHOLDER_RE.search(v.value)
                     and not _is_prompt(v)]
     placeholders += [v for v in values if v.value is None]
-    endpoints = [v for v in values if ENDPOINT_KEY_RE.search(_leaf(v.key)) and isinstance(v.value, str)
-                 and not _is_prompt(v) and not GENIE_KEY_RE.search(_leaf(v.key))]
+    endpoints = [e for v in values if (e := _endpoint(v)) is not None]
     genie = [v for v in values if GENIE_KEY_RE.search(v.key) and not _is_prompt(v)]
     secrets = [v for v in values if SECRET_KEY_RE.search(_leaf(v.key)) and not _is_prompt(v)]
     prompts = [Prompt(v.key, len(v.value), v.location) for v in values if _is_prompt(v)]
@@ -61,9 +72,41 @@ def analyze_config(doc: YamlDoc) -> AgentConfig:
     return AgentConfig(
         path=doc.path, location=doc.loc.at, keys=tuple(values),
         placeholders=tuple(sorted(placeholders, key=lambda v: v.location)),
-        llm_endpoints=tuple(endpoints), genie_spaces=tuple(genie), secret_names=tuple(secrets),
-        prompts=tuple(prompts), scope=data_scope(texts),
+        llm_endpoints=tuple(v for v in values if any(e.role == "chat" and e.key == v.key for e in endpoints)),
+        genie_spaces=tuple(genie), secret_names=tuple(secrets),
+        prompts=tuple(prompts), scope=data_scope(texts), endpoints=tuple(endpoints),
     )
+
+
+def _endpoint(v: ConfigValue) -> ConfigEndpoint | None:
+    """The endpoint a config value names, with its role; None for anything else (UC model names, prompts,
+    ids, placeholders, Genie spaces)."""
+    leaf = _leaf(v.key)
+    if not isinstance(v.value, str) or not ENDPOINT_KEY_RE.search(leaf) or GENIE_KEY_RE.search(v.key):
+        return None
+    value = v.value.strip()
+    if PLACEHOLDER_RE.search(value):
+        return None
+    if UC_NAME_RE.match(value):
+        # three-part names are Unity Catalog objects: only an index key makes one an endpoint-like fact
+        return ConfigEndpoint(v.key, value, "vector_search_index", f"key `{leaf}` names a UC index",
+                              v.location) if re.search("index", leaf, re.I) else None
+    if not ENDPOINT_NAME_RE.match(value) or not re.search(r"(endpoint|llm|model|serving|chat|embed)", leaf, re.I):
+        return None
+    if re.search(r"model", leaf, re.I) and not re.search(r"(endpoint|llm|chat|embed|serving)", leaf, re.I) \
+            and not value.startswith("databricks-"):
+        return None  # `model_name: support_rag` names a registered model, not an endpoint
+    if EMBEDDING_VALUE_RE.search(value):
+        return ConfigEndpoint(v.key, value, "embedding", f"value `{value}` is an embedding model", v.location)
+    parent = v.key[: -len(leaf)]
+    for role, pattern in ROLE_WORDS:
+        if pattern.search(leaf):
+            return ConfigEndpoint(v.key, value, role, f"key `{leaf}`", v.location)
+    for role, pattern in ROLE_WORDS:
+        # a parent such as `agent_configs` says nothing; `serving:` or `deploy:` does
+        if pattern.search(parent) and (role != "agent_endpoint" or re.search(r"(serving|deploy)", parent, re.I)):
+            return ConfigEndpoint(v.key, value, role, f"key `{v.key}`", v.location)
+    return ConfigEndpoint(v.key, value, "chat", f"key `{leaf}`", v.location)
 
 
 def _leaf(key: str) -> str:

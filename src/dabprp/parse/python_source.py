@@ -9,14 +9,26 @@ from dataclasses import dataclass, field
 from dabprp.facts import (
     AgentClass,
     AgentGraph,
-    CodeFact,
+    AnyCodeFact,
+    ConfigRead,
+    EndpointUse,
+    FileReference,
+    GenieAgent,
     HardcodedSecret,
+    IterationLimit,
     Location,
+    MetricGate,
     MlflowCall,
+    Parallelism,
     RoutingModel,
+    ScorerFunction,
     SecretRef,
     SourceFile,
+    StructuredOutput,
+    TemporalHelper,
+    Tool,
     TraceSpan,
+    TrafficSplit,
 )
 from dabprp.knowledge import TEMPORAL_NAME_RE
 from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
@@ -33,7 +45,9 @@ from dabprp.parse.python_ast import (
     qualified,
     summarize,
 )
+from dabprp.parse.python_endpoints import endpoint_args, find_arg
 from dabprp.parse.python_grammar import parse_module
+from dabprp.parse.python_values import Folder, params_of, scope_of, self_attributes
 
 AGENT_BASES = ("ChatAgent", "ResponsesAgent", "PythonModel", "ChatModel")
 PARALLEL_APIS = {
@@ -50,7 +64,6 @@ TOOL_CLASSES = (
     "VectorSearchRetrieverTool", "UCFunctionToolkit", "DatabricksVectorSearch", "VectorSearchClient",
     "DatabricksFunctionClient", "VectorSearchRetrieverToolkit", "UnityCatalogTool",
 )
-LLM_CLASSES = ("ChatDatabricks", "ChatOpenAI", "AzureChatOpenAI", "ChatAnthropic", "DatabricksLLM")
 MLFLOW_PREFIXES = ("mlflow.", "databricks.agents.", "databricks_agents.")
 # MLflow client methods recognised on any receiver (`client`, `registry`, …): registry and deployment work.
 CLIENT_METHODS = frozenset({
@@ -75,10 +88,10 @@ class FileFacts:
     agent_classes: list[AgentClass] = field(default_factory=list)
     mlflow_calls: list[MlflowCall] = field(default_factory=list)
     trace_spans: list[TraceSpan] = field(default_factory=list)
-    code: list[CodeFact] = field(default_factory=list)
+    code: list[AnyCodeFact] = field(default_factory=list)
     secret_refs: list[SecretRef] = field(default_factory=list)
     hardcoded_secrets: list[HardcodedSecret] = field(default_factory=list)
-    scorers: list[CodeFact] = field(default_factory=list)
+    scorers: list[ScorerFunction] = field(default_factory=list)
     trees: list[ast.Module] = field(default_factory=list)
 
 
@@ -148,12 +161,15 @@ class _Visitor(ast.NodeVisitor):
         self.functions: list[str] = []
         self.scope: list[str] = []
         self.graphs = GraphCollector(self.loc, self.constants)
+        self.folder = Folder(path, {}, fallbacks, ptext.file_line)
 
     def loc(self, node: ast.AST) -> Location:
         return Location(self.path, self.ptext.file_line(getattr(node, "lineno", 1)))
 
-    def run(self, tree: ast.AST) -> None:
+    def run(self, tree: ast.Module) -> None:
         self.aliases = import_aliases(tree)
+        self.folder.aliases = self.aliases
+        self.folder.scopes = [scope_of(tree.body)]
         for node in getattr(tree, "body", []):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -174,11 +190,13 @@ class _Visitor(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.functions.append(node.name)
         if TEMPORAL_RE.search(node.name):
-            self.facts.code.append(CodeFact("temporal_helper", node.name, self.loc(node)))
+            self.facts.code.append(TemporalHelper(node.name, self.loc(node)))
         for dec in node.decorator_list:
             self._decorator(node, dec)
         self.scope.append(node.name)
+        self.folder.scopes.append(scope_of(node.body, params_of(node)))
         self.generic_visit(node)
+        self.folder.scopes.pop()
         self.scope.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -193,8 +211,7 @@ class _Visitor(ast.NodeVisitor):
                 TraceSpan(fn.name, self.loc(fn), span_name,
                           str(summarize(span_type)).strip("<>") if span_type is not None else None))
         elif name.endswith("scorer") and name.startswith("mlflow"):
-            self.facts.scorers.append(CodeFact("scorer", fn.name, self.loc(fn),
-                                               {"params": [a.arg for a in fn.args.args]}))
+            self.facts.scorers.append(ScorerFunction(fn.name, self.loc(fn), tuple(a.arg for a in fn.args.args)))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = [qualified(b, self.aliases) or "" for b in node.bases]
@@ -209,7 +226,9 @@ class _Visitor(ast.NodeVisitor):
             if literal_fields:
                 self.facts.routing_models.append(RoutingModel(node.name, self.loc(node), literal_fields))
         self.scope.append(node.name)
+        self.folder.attributes.append(self_attributes(node))
         self.generic_visit(node)
+        self.folder.attributes.pop()
         self.scope.pop()
 
     def _literal_fields(self, node: ast.ClassDef) -> dict[str, tuple[str, ...]]:
@@ -252,8 +271,7 @@ class _Visitor(ast.NodeVisitor):
     def _iteration_limit(self, target: ast.AST, value: ast.AST, node: ast.AST) -> None:
         name = ast.unparse(target)
         if ITERATION_RE.search(name):
-            self.facts.code.append(CodeFact("iteration_limit", name, self.loc(node),
-                                            {"value": summarize(value)}))
+            self.facts.code.append(IterationLimit(name, self.loc(node), self.folder.value(value)))
 
     # ---- calls
 
@@ -267,34 +285,27 @@ class _Visitor(ast.NodeVisitor):
             short == "run_in_executor"
         ):
             label = PARALLEL_APIS.get(name, short)
-            self.facts.code.append(CodeFact("parallelism", label, self.loc(node), {"function": fn}))
+            self.facts.code.append(Parallelism(label, self.loc(node), fn))
         elif short == "GenieAgent":
             space = arg(node, "genie_space_id", 0)
-            self.facts.code.append(CodeFact("genie_agent", "GenieAgent", self.loc(node), {
-                "space_id": summarize(space), "agent_name": summarize(arg(node, "genie_agent_name")),
-                "function": fn}))
-        elif short in LLM_CLASSES or name.endswith("chat.completions.create"):
-            endpoint = arg(node, "endpoint") or arg(node, "model") or arg(node, "model_name")
-            label = short if short in LLM_CLASSES else "chat.completions.create"
-            self.facts.code.append(CodeFact("llm_endpoint", label, self.loc(node), {
-                "endpoint": summarize(endpoint), "function": fn}))
+            self.facts.code.append(GenieAgent("GenieAgent", self.loc(node), self.folder.value(space),
+                                              self.folder.value(arg(node, "genie_agent_name")), fn))
         elif short in TOOL_CLASSES:
-            self.facts.code.append(CodeFact("tool", short, self.loc(node), {
-                "args": call_args(node), "function": fn}))
+            self.facts.code.append(Tool(short, self.loc(node), call_args(node), fn))
         elif short in ("TrafficConfig", "Route") or any(kw.arg == "traffic_config" for kw in node.keywords):
-            self.facts.code.append(CodeFact("traffic_split", short, self.loc(node), {"function": fn}))
+            self.facts.code.append(TrafficSplit(short, self.loc(node), fn))
         elif short == "with_structured_output" and node.args:
             target = ast.unparse(node.args[0])
             self.structured.setdefault(target, []).append(fn or "<module>")
             receiver = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
-            self.facts.code.append(CodeFact("structured_output", target, self.loc(node),
-                                            {"function": fn, "receiver": receiver}))
+            self.facts.code.append(StructuredOutput(target, self.loc(node), fn, receiver))
         elif name.startswith("dbutils.secrets.get") or name.endswith("secrets.get"):
             self.facts.secret_refs.append(SecretRef(
                 const_str(arg(node, "scope", 0)) or str(summarize(arg(node, "scope", 0))),
                 const_str(arg(node, "key", 1)) or str(summarize(arg(node, "key", 1))), self.loc(node)))
         elif short == "get" and node.args and isinstance(node.func, ast.Attribute):
             self._config_read(node.func.value, node.args[0], node)
+        self._endpoints(node, name, fn)
         if isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_METHODS \
                 and not name.startswith(MLFLOW_PREFIXES):
             self.facts.mlflow_calls.append(MlflowCall(f"MlflowClient.{node.func.attr}", self.loc(node),
@@ -305,6 +316,19 @@ class _Visitor(ast.NodeVisitor):
             self.facts.mlflow_calls.append(MlflowCall("mlflow.models.ModelConfig", self.loc(node),
                                                       call_args(node)))
         self.generic_visit(node)
+
+    def _endpoints(self, node: ast.Call, name: str, fn: str | None) -> None:
+        found = endpoint_args(node, name)
+        if found is None:
+            return
+        label, specs = found
+        for index, spec in enumerate(specs):
+            value_node, evidence = find_arg(node, spec)
+            if value_node is None and index > 0:
+                continue  # secondary names (a vector-search endpoint) are reported only when given
+            value = self.folder.value(value_node, "no endpoint argument in the call")
+            self.facts.code.append(EndpointUse(label, self.loc(node), value, spec.role, fn,
+                                               f"{label} {evidence}".strip()))
 
     def visit_Compare(self, node: ast.Compare) -> None:
         """A comparison of evaluation metrics with a threshold: `result.metrics["x/mean"] < 0.8`, or
@@ -318,14 +342,14 @@ class _Visitor(ast.NodeVisitor):
                 elif isinstance(sub, ast.Name) and THRESHOLD_RE.search(sub.id) and found is None:
                     found = sub.id
         if found is not None and not isinstance(node.ops[0], (ast.Is, ast.IsNot, ast.In, ast.NotIn)):
-            self.facts.code.append(CodeFact("metric_gate", found, self.loc(node), {"test": ast.unparse(node)[:200]}))
+            self.facts.code.append(MetricGate(found, self.loc(node), ast.unparse(node)[:200]))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str) and not is_stand_in(value) and value.lower().endswith(DATA_SUFFIXES) \
                 and len(value) < 300 and "\n" not in value and " " not in value:
-            self.facts.code.append(CodeFact("file_reference", value, self.loc(node)))
+            self.facts.code.append(FileReference(value, self.loc(node)))
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.ctx, ast.Load):
@@ -339,8 +363,10 @@ class _Visitor(ast.NodeVisitor):
         owner_text = ast.unparse(owner).lower()
         if not any(w in owner_text for w in ("conf", "cfg", "setting", "params")):
             return
-        kind = "iteration_limit" if ITERATION_RE.search(key) else "config_read"
-        self.facts.code.append(CodeFact(kind, key, self.loc(node), {"owner": ast.unparse(owner)}))
+        if ITERATION_RE.search(key):
+            self.facts.code.append(IterationLimit(key, self.loc(node), None, ast.unparse(owner)))
+        else:
+            self.facts.code.append(ConfigRead(key, self.loc(node), ast.unparse(owner)))
 
 def _literal_values(annotation: ast.AST, aliases: dict[str, str]) -> tuple[str, ...]:
     for sub in ast.walk(annotation):

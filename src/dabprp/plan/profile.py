@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-from dabprp.facts import Location, Project
+from dabprp.facts import (
+    Expr,
+    GenieAgent,
+    IterationLimit,
+    Literal,
+    Location,
+    Parallelism,
+    Project,
+    TemporalHelper,
+    Tool,
+    Value,
+)
 from dabprp.knowledge import METRIC_WORD_RE, TEMPORAL_NAME_RE
 from dabprp.plan.model import AgentProfile, Evidence, Scope
 
@@ -24,8 +35,8 @@ def agent_profile(project: Project) -> AgentProfile:
         routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional))
     traced = {s.function for s in py.trace_spans}
     nodes = graph.nodes if graph else ()
-    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.code if c.kind == "temporal_helper")
-    limit = next((c for c in py.code if c.kind == "iteration_limit"), None)
+    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper))
+    limit = next(iter(py.of(IterationLimit)), None)
     autolog = "off"
     for c in py.mlflow_calls:
         if c.api.endswith("autolog"):
@@ -41,18 +52,36 @@ def agent_profile(project: Project) -> AgentProfile:
         routes=routes,
         router=router,
         entry_point=graph.entry_point if graph else None,
-        parallel=tuple(Evidence("parallelism", c.name, c.location) for c in py.code if c.kind == "parallelism"),
-        genie=tuple(Evidence("Genie agent", str(c.detail.get("space_id")), c.location)
-                    for c in py.code if c.kind == "genie_agent"),
-        llm_endpoints=tuple(Evidence(c.name, str(c.detail.get("endpoint")), c.location)
-                            for c in py.code if c.kind == "llm_endpoint"),
-        tools=tuple(Evidence("tool", c.name, c.location) for c in py.code if c.kind == "tool"),
+        parallel=tuple(Evidence("parallelism", c.name, c.location) for c in py.of(Parallelism)),
+        genie=tuple(Evidence("Genie agent", value_source(c.space_id), c.location) for c in py.of(GenieAgent)),
+        llm_endpoints=tuple(Evidence(c.name, value_text(c.endpoint), c.location) for c in py.endpoints("chat")),
+        tools=tuple(Evidence("tool", c.name, c.location) for c in py.of(Tool)),
         temporal_helpers=temporal,
         iteration_limit=Evidence("iteration limit", limit.name, limit.location) if limit else None,
         traced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] in traced),
         untraced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] not in traced),
         autolog=autolog,
     )
+
+
+def value_text(value: Value) -> str:
+    """A value as the PRP shows it: the literal, the config key or expression it is read from (known only at
+    run time), or why it is not known."""
+    if isinstance(value, Literal):
+        return str(value.value)
+    if isinstance(value, Expr):
+        where = f"config key `{value.config_key}`" if value.config_key else f"`{value.source}`"
+        return f"read at run time from {where}"
+    return f"not known statically ({value.reason})"
+
+
+def value_source(value: Value) -> str:
+    """Where a value comes from, in a word: the literal, the config key or the expression."""
+    if isinstance(value, Literal):
+        return str(value.value)
+    if isinstance(value, Expr):
+        return value.config_key or value.source
+    return value.reason
 
 
 def project_scope(project: Project) -> Scope:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dabprp.facts import Project
+from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
 from dabprp.plan import bundle_yaml as by
 from dabprp.plan.includes import include_matches
@@ -86,8 +86,8 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     if "model_name" not in reuse and not existing.model:
         out["model_name"] = {"description": "registered model name (without catalog and schema)",
                              "default": model_name}
-    # only literal endpoints: an endpoint computed at run time cannot be known statically (never `default: None`)
-    endpoints = sorted({e.value for e in agent.llm_endpoints if is_literal(e.value)})
+    # only literal chat endpoints: one computed at run time cannot be known statically (never `default: None`)
+    endpoints = sorted({name for e in project.python.endpoints("chat") if (name := literal_str(e.endpoint))})
     for cfg in project.configs:
         endpoints += sorted({v.value for v in cfg.llm_endpoints if is_literal(v.value)} - set(endpoints))
     if endpoints and "llm_endpoint" not in reuse:

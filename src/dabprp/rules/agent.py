@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import IterationLimit, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -26,7 +26,7 @@ def config_placeholders(project: Project) -> Iterator[Hit]:
       docs=(DOCS["tracing"],))
 def no_iteration_limit(project: Project) -> Iterator[Hit]:
     """A cycle in the graph with no limit can loop until the request times out."""
-    has_limit = any(c.kind == "iteration_limit" for c in project.python.code)
+    has_limit = bool(project.python.of(IterationLimit))
     for g in project.python.graphs:
         back = [e for e in g.edges if not e.conditional and e.target == g.entry_point]
         if back and not has_limit:

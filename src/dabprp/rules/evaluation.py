@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dabprp.facts import Location, Project
+from dabprp.facts import Location, MetricGate, Parallelism, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS, TEMPORAL_NAME_RE
 from dabprp.rules import rule
@@ -15,7 +15,7 @@ MIN_EVAL_RECORDS = 30
 
 def handles_comparisons(project: Project) -> bool:
     py = project.python
-    return bool([c for c in py.code if c.kind == "parallelism"]) or any(
+    return bool(py.of(Parallelism)) or any(
         "compar" in " ".join(v for vals in m.fields.values() for v in vals) for m in py.routing_models)
 
 
@@ -41,7 +41,7 @@ def no_evaluation(project: Project) -> Iterator[Hit]:
 def evaluation_without_gate(project: Project) -> Iterator[Hit]:
     """Scores that nobody compares with a threshold never stop a bad version."""
     for call in project.python.calls("mlflow.genai.evaluate", "mlflow.evaluate"):
-        gated = any(c.kind == "metric_gate" and c.location.path == call.location.path for c in project.python.code)
+        gated = any(c.location.path == call.location.path for c in project.python.of(MetricGate))
         if not gated:
             yield Hit(call.location, "evaluation results are not compared with any threshold")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import Project, TrafficSplit
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -70,7 +70,7 @@ def no_canary(project: Project) -> Iterator[Hit]:
     """`agents.deploy` sends 100% of traffic to the new version at once; a bad version hits every user."""
     b = project.bundle
     split = any(len(e.traffic) > 1 for e in b.resources.model_serving_endpoints) if b else False
-    canary_code = any(c.kind == "traffic_split" for c in project.python.code)
+    canary_code = bool(project.python.of(TrafficSplit))
     for call in project.python.calls("databricks.agents.deploy"):
         if not (split or canary_code):
             yield Hit(call.location, "`agents.deploy` switches 100% of traffic with no canary or rollback")

@@ -8,7 +8,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from dabprp.facts import Project
+from dabprp.facts import Project, StructuredOutput
 from dabprp.plan.model import Plan
 from dabprp.plan.resources import slug
 from dabprp.settings import Settings
@@ -104,15 +104,14 @@ def test_files(plan: Plan, project: Project) -> dict[str, str]:
             routes=tuple(r for r in agent.routes if r in agent.nodes), dataset=evalset.path if evalset else "",
             kinds=kinds)
     router = project.python.routing_models[0] if project.python.routing_models else None
-    structured = next((c for c in project.python.code if c.kind == "structured_output" and router
-                       and c.name == router.name), None)
-    if graph and router and router.used_by and structured and structured.detail.get("receiver"):
+    structured = next((c for c in project.python.of(StructuredOutput) if router and c.name == router.name), None)
+    if graph and router and router.used_by and structured and structured.receiver:
         module_path = graph.location.path
         out["tests/test_routing.py"] = env.get_template("tests/test_routing.py.j2").render(
             header=header(), project=plan.bundle_name,
             module_name=os.path.splitext(os.path.basename(module_path))[0],
             module_dir=os.path.dirname(module_path) or ".", supervisor=router.used_by[0], router=router.name,
-            route_field=next(iter(router.fields)), llm_attribute=structured.detail["receiver"],
+            route_field=next(iter(router.fields)), llm_attribute=structured.receiver,
             routes=next(iter(router.fields.values())))
     return out
 

@@ -1,0 +1,43 @@
+"""What the analyzer knows about a value in code: a folded constant, an expression it could not fold
+(with its source text), or nothing at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dabprp.facts.location import Location
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    """A value known statically: written literally or folded from constants, defaults and the agent config."""
+
+    value: str | int | float | bool | None
+    via: str = "literal"
+    """How it was found: `literal`, `constant NAME`, `default of os.getenv('X')`, `config key K`, …"""
+    evidence: Location | None = None
+    """Where the folded value itself is written, when that is not the place of the fact."""
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """A value only known at run time: the expression's source text (shortened)."""
+
+    source: str
+    config_key: str | None = None
+    """The agent-config key the expression reads, when it reads one (resolved against the config YAML)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """No value at all: the argument is not given, or cannot be told apart (`**kwargs`)."""
+
+    reason: str
+
+
+Value = Literal | Expr | Unknown
+
+
+def literal_str(value: Value | None) -> str | None:
+    """The value when it is a known string, else None."""
+    return value.value if isinstance(value, Literal) and isinstance(value.value, str) else None
