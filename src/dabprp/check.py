@@ -11,6 +11,7 @@ from dabprp.analyze import analyze
 from dabprp.errors import DabprpError
 from dabprp.findings import Finding, Severity, Stage, matches_rule_id
 from dabprp.fingerprints import SourceLines, fingerprints
+from dabprp.limits import load_json
 from dabprp.rules import INTERNAL_ERROR_ID, registry, run_rules
 from dabprp.settings import Settings, load_settings
 from dabprp.suppress import covers, find_suppressions
@@ -130,7 +131,7 @@ def load_baseline(path: str) -> set[str]:
     except OSError as exc:
         raise DabprpError(path, None, f"cannot read baseline: {exc.strerror or exc}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = load_json(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise DabprpError(path, raw[: exc.start].count(b"\n") + 1, "baseline is not valid UTF-8") from None
     except ValueError as exc:

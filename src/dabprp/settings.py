@@ -128,7 +128,7 @@ def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:
             try:
                 with open(path, encoding="utf-8") as handle:
                     doc = yaml.safe_load(handle) or {}
-            except (OSError, yaml.YAMLError) as exc:
+            except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
                 raise DabprpError(name, None, f"cannot read settings: {exc}") from None
             if not isinstance(doc, dict):
                 raise DabprpError(name, 1, "settings must be a mapping")

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from dabprp.facts import EvalSet, Location
+from dabprp.limits import load_json
 
 EVAL_DIRS = ("data/", "evals/", "eval/", "evaluation/")
 EVAL_SUFFIXES = (".json", ".jsonl", ".csv")
@@ -98,14 +99,17 @@ def _records(path: str, text: str) -> list[Any]:
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    out.append(json.loads(line))
+                    out.append(load_json(line))
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"line {number}: invalid JSON: {exc.msg}") from None
         return out
     if lowered.endswith(".csv"):
-        return list(csv.DictReader(io.StringIO(text)))
+        try:
+            return list(csv.DictReader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise ValueError(f"invalid CSV: {exc}") from None
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"line {exc.lineno}: invalid JSON: {exc.msg}") from None
     if isinstance(data, dict):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dabprp.facts import Location, Magic
+from dabprp.limits import load_json
 
 NOTEBOOK_HEADER = "# Databricks notebook source"
 CELL_SEPARATOR = "# COMMAND ----------"
@@ -128,7 +129,7 @@ def _magic_comment(path: str, line: str, number: int, magics: list[Magic],
 def from_ipynb(path: str, text: str) -> PythonText:
     """Code cells of a Jupyter notebook joined into one source; magics blanked, line numbers kept."""
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid notebook JSON: {exc.msg}") from None
     cells = data.get("cells") if isinstance(data, dict) else None

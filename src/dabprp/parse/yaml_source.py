@@ -9,13 +9,14 @@ import yaml
 
 from dabprp.errors import DabprpError
 from dabprp.facts import Location
+from dabprp.limits import MAX_ALIAS_NODES, MAX_FILE_BYTES, MAX_NESTING
 
 try:
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-MAX_YAML_BYTES = 5_000_000
+MAX_YAML_BYTES = MAX_FILE_BYTES
 
 
 @dataclass(slots=True)
@@ -78,9 +79,13 @@ def read_text(abs_path: str, rel_path: str, limit: int = MAX_YAML_BYTES) -> str:
 
 
 def parse_yaml(text: str, rel_path: str) -> YamlDoc:
-    """Parse one YAML document; a syntax error becomes a DabprpError at its line."""
+    """Parse one YAML document in one pass over the C parser's events (no recursion, so no depth crash).
+
+    A syntax error, nesting deeper than MAX_NESTING, or aliases that expand to more than MAX_ALIAS_NODES
+    values (a "billion laughs" document) become a DabprpError at their line."""
+    builder = _Builder(rel_path)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        return builder.build(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -88,12 +93,6 @@ def parse_yaml(text: str, rel_path: str) -> YamlDoc:
         raise DabprpError(rel_path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise DabprpError(rel_path, None, f"invalid YAML: {exc}") from None
-    dups: list[tuple[str, Location, Location]] = []
-    if node is None:
-        return YamlDoc(rel_path, None, LocNode(Location(rel_path, 1)), dups)
-    walker = _Walker(rel_path, dups)
-    value, loc = walker.walk(node)
-    return YamlDoc(rel_path, value, loc, dups)
 
 
 def load_yaml(abs_path: str, rel_path: str) -> YamlDoc:
@@ -101,84 +100,185 @@ def load_yaml(abs_path: str, rel_path: str) -> YamlDoc:
 
 
 _BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
-class _Walker:
-    """Turns composed nodes into plain values, resolving anchors and `<<` merges."""
+class _Frame:
+    """A mapping or sequence being built: its value, locations, and the node count below it."""
 
-    def __init__(self, path: str, dups: list[tuple[str, Location, Location]]) -> None:
+    __slots__ = ("anchor", "dict_keys", "first_seen", "key", "key_at", "kids", "loc", "merged", "size", "value")
+
+    def __init__(self, value: Any, loc: LocNode, anchor: str | None) -> None:
+        self.value = value
+        self.loc = loc
+        self.kids = loc.kids
+        self.anchor = anchor
+        self.size = 1
+        self.key: Any = _NO_KEY
+        self.key_at: Location | None = None
+        self.first_seen: dict[Any, Location] = {}
+        self.merged: list[tuple[Any, LocNode]] = []
+        self.dict_keys = isinstance(value, dict)
+
+
+_NO_KEY = object()
+_MERGE_KEY = object()
+
+
+class _Builder:
+    """Turns parser events into plain values + LocNodes, resolving anchors and `<<` merges."""
+
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.dups = dups
-        self.memo: dict[int, tuple[Any, LocNode]] = {}
+        self.dups: list[tuple[str, Location, Location]] = []
+        self.anchors: dict[str, tuple[Any, LocNode, int]] = {}
+        self.expanded = 0
         self.constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
         yaml.constructor.SafeConstructor.__init__(self.constructor)
 
-    def here(self, node: yaml.Node) -> Location:
-        return Location(self.path, node.start_mark.line + 1)
+    def build(self, text: str) -> YamlDoc:
+        loader = _Loader(text)
+        try:
+            return self._events(loader)
+        finally:
+            loader.dispose()
 
-    def walk(self, node: yaml.Node) -> tuple[Any, LocNode]:
-        key = id(node)
-        if key in self.memo:
-            return self.memo[key]
-        if isinstance(node, yaml.MappingNode):
-            out = self._mapping(node)
-        elif isinstance(node, yaml.SequenceNode):
-            values: list[Any] = []
-            kids: list[LocNode] = []
-            result = (values, LocNode(self.here(node), kids))
-            self.memo[key] = result
-            for item in node.value:
-                v, loc = self.walk(item)
-                values.append(v)
-                kids.append(loc)
-            return result
+    def _events(self, loader: Any) -> YamlDoc:
+        stack: list[_Frame] = []
+        result: tuple[Any, LocNode] | None = None
+        documents = 0
+        get = loader.get_event
+        resolve = loader.resolve
+        tags: dict[tuple[str, Any], str] = {}
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                tag = event.tag
+                if tag is None or tag == "!":
+                    cache_key = (event.value, event.implicit)
+                    tag = tags.get(cache_key)
+                    if tag is None:
+                        tag = tags[cache_key] = resolve(yaml.ScalarNode, event.value, event.implicit)
+                if stack and stack[-1].dict_keys and stack[-1].key is _NO_KEY:
+                    self._set_key(stack[-1], event, tag)
+                    if event.anchor is not None:
+                        self._anchor(event, stack[-1].key, LocNode(stack[-1].key_at or Location(self.path, 1)), 1)
+                    continue
+                value = self._scalar(tag, event)
+                loc = LocNode(Location(self.path, event.start_mark.line + 1))
+                if event.anchor is not None:
+                    self._anchor(event, value, loc, 1)
+                result = self._add(stack, value, loc, 1, event)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) >= MAX_NESTING:
+                    raise DabprpError(self.path, event.start_mark.line + 1,
+                                      f"nesting deeper than {MAX_NESTING} levels; not read")
+                at = Location(self.path, event.start_mark.line + 1)
+                if kind is yaml.MappingStartEvent:
+                    stack.append(_Frame({}, LocNode(at, {}), event.anchor))
+                else:
+                    stack.append(_Frame([], LocNode(at, []), event.anchor))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.merged:
+                    self._apply_merges(frame)
+                if frame.anchor is not None:
+                    self._anchor(event, frame.value, frame.loc, frame.size, frame.anchor)
+                result = self._add(stack, frame.value, frame.loc, frame.size, event)
+            elif kind is yaml.AliasEvent:
+                target = self.anchors.get(event.anchor)
+                if target is None:
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}",
+                                                      event.start_mark)
+                value, loc, size = target
+                self.expanded += size
+                if self.expanded > MAX_ALIAS_NODES:
+                    raise DabprpError(self.path, event.start_mark.line + 1,
+                                      f"aliases expand to more than {MAX_ALIAS_NODES} values; not read")
+                if stack and stack[-1].dict_keys and stack[-1].key is _NO_KEY:
+                    self._set_key(stack[-1], event, None, value)
+                    continue
+                result = self._add(stack, value, loc, size, event)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise yaml.composer.ComposerError("expected a single document in the stream", None,
+                                                      "but found another document", event.start_mark)
+            elif kind is yaml.StreamEndEvent:
+                break
+        if result is None:
+            return YamlDoc(self.path, None, LocNode(Location(self.path, 1)), self.dups)
+        return YamlDoc(self.path, result[0], result[1], self.dups)
+
+    def _anchor(self, event: Any, value: Any, loc: LocNode, size: int, name: str | None = None) -> None:
+        name = name or event.anchor
+        if name in self.anchors:
+            raise yaml.composer.ComposerError(None, None, f"found duplicate anchor {name!r}", event.start_mark)
+        self.anchors[name] = (value, loc, size)
+
+    def _set_key(self, frame: _Frame, event: Any, tag: str | None, alias_value: Any = _NO_KEY) -> None:
+        where = Location(self.path, event.start_mark.line + 1)
+        if tag == _MERGE:
+            frame.key = _MERGE_KEY
+        elif alias_value is not _NO_KEY:
+            frame.key = alias_value if isinstance(alias_value, (str, int, float, bool)) else f"<key at {where}>"
         else:
-            assert isinstance(node, yaml.ScalarNode)
-            out = (self._scalar(node), LocNode(self.here(node)))
-        self.memo[key] = out
-        return out
+            key = self._scalar(tag or _STR, event)
+            frame.key = key if isinstance(key, (str, int, float, bool)) else str(key)
+        frame.key_at = where
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        tag = node.tag
-        if tag == "tag:yaml.org,2002:str":
-            return node.value
-        if tag == "tag:yaml.org,2002:bool":
-            return _BOOL.get(node.value.lower(), node.value)
-        if tag == "tag:yaml.org,2002:null":
-            return None
-        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-            try:
-                return self.constructor.construct_object(node, deep=True)
-            except (ValueError, yaml.YAMLError):
-                return node.value
-        return node.value  # timestamps, custom tags: keep the text
+    def _add(self, stack: list[_Frame], value: Any, loc: LocNode, size: int, event: Any) -> tuple[Any, LocNode]:
+        if not stack:
+            return value, loc
+        parent = stack[-1]
+        parent.size += size
+        if not parent.dict_keys:
+            parent.value.append(value)
+            parent.kids.append(loc)  # type: ignore[union-attr]
+            return value, loc
+        key = parent.key
+        if key is _NO_KEY:  # a mapping or sequence used as a key
+            parent.key = f"<key at {Location(self.path, event.start_mark.line + 1)}>"
+            parent.key_at = loc.at
+            return value, loc
+        parent.key = _NO_KEY
+        if key is _MERGE_KEY:
+            sources = zip(value, loc.kids, strict=False) if isinstance(value, list) and isinstance(loc.kids, list) \
+                else [(value, loc)]
+            parent.merged.extend(sources)
+            self.expanded += size
+            return value, loc
+        where = parent.key_at or loc.at
+        if key in parent.first_seen:
+            self.dups.append((str(key), parent.first_seen[key], where))
+        parent.first_seen[key] = where
+        parent.value[key] = value
+        # the key's line is where a reader looks for the entry
+        parent.kids[key] = LocNode(where, loc.kids)  # type: ignore[call-overload]
+        return value, loc
 
-    def _mapping(self, node: yaml.MappingNode) -> tuple[Any, LocNode]:
-        values: dict[Any, Any] = {}
-        kids: dict[Any, LocNode] = {}
-        first_seen: dict[Any, Location] = {}
-        merged: list[tuple[Any, LocNode]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for src in sources:
-                    merged.append(self.walk(src))
-                continue
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                key = str(key)
-            where = Location(self.path, key_node.start_mark.line + 1)
-            if key in first_seen:
-                self.dups.append((str(key), first_seen[key], where))
-            first_seen[key] = where
-            value, loc = self.walk(value_node)
-            values[key] = value
-            # the key's line is where a reader looks for the entry
-            kids[key] = LocNode(where, loc.kids)
-        for mvalue, mloc in merged:
+    def _apply_merges(self, frame: _Frame) -> None:
+        values, kids = frame.value, frame.kids
+        for mvalue, mloc in frame.merged:
             if isinstance(mvalue, dict) and isinstance(mloc.kids, dict):
                 for k, v in mvalue.items():
                     if k not in values:
                         values[k] = v
                         kids[k] = mloc.kids[k]
-        return values, LocNode(self.here(node), kids)
+
+    def _scalar(self, tag: str, event: Any) -> Any:
+        if tag == _STR:
+            return event.value
+        if tag == "tag:yaml.org,2002:bool":
+            return _BOOL.get(event.value.lower(), event.value)
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (ValueError, yaml.YAMLError):
+                return event.value
+        return event.value  # timestamps, custom tags: keep the text

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from dabprp.confined_io import commit, discard, is_inside, open_regular, stage
 from dabprp.errors import DabprpError
+from dabprp.limits import load_json
 
 MANIFEST = ".dabprp/scaffold.json"
 
@@ -42,7 +43,7 @@ def read_manifest(root: str) -> dict[str, str]:
         return {}
     try:
         with os.fdopen(fd, "rb") as handle:
-            data = json.loads(handle.read().decode("utf-8"))
+            data = load_json(handle.read().decode("utf-8"))
     except (OSError, ValueError):
         return {}
     files = data.get("files") if isinstance(data, dict) else None

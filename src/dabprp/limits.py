@@ -1,0 +1,47 @@
+"""The explicit limits on what dabprp reads; input beyond them is reported with `path:line`, never crashes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_FILE_BYTES = 5_000_000
+"""Larger files are skipped (reported) instead of read."""
+MAX_FILES = 20_000
+"""Files read per project; the rest are reported as skipped."""
+MAX_NESTING = 100
+"""Deeper YAML/JSON mappings and lists are refused: real bundles nest about 15 levels."""
+MAX_ALIAS_NODES = 100_000
+"""Values that YAML aliases and `<<` merges may add by reference (blocks "billion laughs" documents)."""
+
+
+def load_json(text: str) -> Any:
+    """`json.loads` that refuses nesting deeper than MAX_NESTING; every failure is a JSONDecodeError."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError(f"nesting deeper than {MAX_NESTING} levels", text, 0) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+    if too_deep(data):
+        raise json.JSONDecodeError(f"nesting deeper than {MAX_NESTING} levels", text, 0)
+    return data
+
+
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether lists/dicts in `value` nest deeper than `limit` (iterative: safe on any depth)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
