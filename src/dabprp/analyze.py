@@ -20,6 +20,7 @@ from dabprp.facts import (
     Requirement,
     TestFile,
 )
+from dabprp.limits import MAX_PYTHON_CHARS
 from dabprp.parse import repo
 from dabprp.parse.agent_config import analyze_config
 from dabprp.parse.bundle import build_bundle
@@ -96,7 +97,15 @@ def _python(
         except ValueError as exc:
             problems.append(Problem(Location(rel, 1), str(exc)))
             continue
-        facts = analyze_python(rel, ptext)
+        if len(ptext.text) > MAX_PYTHON_CHARS:
+            problems.append(Problem(Location(rel, 1), f"Python source larger than {MAX_PYTHON_CHARS} characters; "
+                                                      "not analyzed"))
+            continue
+        try:
+            facts = analyze_python(rel, ptext)
+        except RecursionError:  # expressions nested thousands deep: Python's own AST limit
+            problems.append(Problem(Location(rel, 1), "Python code nested too deeply to analyze; not analyzed"))
+            continue
         if facts.source.syntax_error:
             problems.append(Problem(Location(rel, facts.source.syntax_error_line or 1),
                                     facts.source.syntax_error))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from dabprp.limits import MAX_FILE_BYTES, MAX_FILES
+
 SKIP_DIRS = frozenset(
     {
         ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "node_modules", "__pycache__",
@@ -12,7 +14,6 @@ SKIP_DIRS = frozenset(
         ".databricks", ".idea", ".vscode", "site-packages", ".eggs", "PRPs",
     }
 )
-MAX_FILE_BYTES = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +29,13 @@ def discover(root: str) -> Discovered:
     real_root = os.path.realpath(root)
     files: list[str] = []
     skipped: list[tuple[str, str]] = []
+    over: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
         )
         rel_dir = os.path.relpath(dirpath, root)
-        for name in filenames:
+        for name in sorted(filenames):
             abs_path = os.path.join(dirpath, name)
             rel = name if rel_dir == "." else f"{rel_dir}/{name}".replace(os.sep, "/")
             if os.path.islink(abs_path):
@@ -51,5 +53,10 @@ def discover(root: str) -> Discovered:
             if size > MAX_FILE_BYTES:
                 skipped.append((rel, f"larger than {MAX_FILE_BYTES} bytes"))
                 continue
+            if len(files) >= MAX_FILES:
+                over.append(rel)
+                continue
             files.append(rel)
+    if over:
+        skipped.append((min(over), f"{len(over)} files beyond the limit of {MAX_FILES} files per project"))
     return Discovered(tuple(sorted(files)), tuple(sorted(skipped)))

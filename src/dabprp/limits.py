@@ -7,6 +7,8 @@ from typing import Any
 
 MAX_FILE_BYTES = 5_000_000
 """Larger files are skipped (reported) instead of read."""
+MAX_PYTHON_CHARS = 500_000
+"""Larger Python sources (or notebook code) are reported, not parsed: Python's AST takes ~250 MB per MB."""
 MAX_FILES = 20_000
 """Files read per project; the rest are reported as skipped."""
 MAX_NESTING = 100

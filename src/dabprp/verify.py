@@ -18,7 +18,7 @@ CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
 FENCE_RE = re.compile(r"^```")
 PATH_LINE_RE = re.compile(r"^([\w./-]+\.[A-Za-z0-9]+):(\d+)$")
 PATH_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".jsonl", ".csv", ".md", ".toml", ".txt", ".ipynb", ".sql", ".j2")
-REF_RE = re.compile(r"\$\{(var|resources)\.([^}]+)\}")
+REF_RE = re.compile(r"\$\{(var|resources)\.([^${}]+)\}")
 TEMPLATE_MARKS = ("<", "{{", "://", "...", "*")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_.-][A-Za-z0-9]+)+$")
 # Identifiers of the platforms the PRP talks about: always known.

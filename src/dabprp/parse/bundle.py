@@ -16,7 +16,7 @@ from dabprp.parse.bundle_resources import resources as build_resources
 from dabprp.parse.bundle_values import as_dict, as_str, child, get, permissions, run_as, workspace
 from dabprp.parse.yaml_source import LocNode
 
-REF_RE = re.compile(r"\$\{([^}]+)\}")
+REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 
 
 def build_bundle(loaded: LoadedBundle, root: str, target: str | None) -> Bundle:

@@ -63,7 +63,7 @@ def load_bundle(root: str) -> LoadedBundle | None:
         raise DabprpError(root_file, 1, "bundle root must be a mapping")
     loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems)
     _report_duplicates(doc.duplicate_keys, loaded.problems)
-    for pattern, files, where in _expand_includes(root, tree, doc.loc, loaded.problems):
+    for pattern, files, where in _expand_includes(root, tree, doc.loc, loaded.problems, root_file):
         loaded.includes.append(Include(pattern, tuple(files), where))
         for rel in files:
             _merge_include(root, rel, loaded)
@@ -76,7 +76,7 @@ def _report_duplicates(dups: list[tuple[str, Location, Location]], problems: lis
 
 
 def _expand_includes(
-    root: str, tree: dict[str, Any], loc: LocNode, problems: list[Problem]
+    root: str, tree: dict[str, Any], loc: LocNode, problems: list[Problem], root_file: str = ""
 ) -> list[tuple[str, list[str], Location]]:
     patterns = tree.get("include") or []
     if not isinstance(patterns, list):
@@ -84,7 +84,7 @@ def _expand_includes(
         return []
     real_root = os.path.realpath(root)
     out: list[tuple[str, list[str], Location]] = []
-    seen: set[str] = set()
+    seen: set[str] = {root_file}  # a glob that matches the root file does not include it again
     for i, pattern in enumerate(patterns):
         where = loc.locate(("include", i))
         if not isinstance(pattern, str) or not pattern.strip():

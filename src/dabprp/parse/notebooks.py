@@ -145,7 +145,8 @@ def from_ipynb(path: str, text: str) -> PythonText:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        src_lines = "".join(source).splitlines() if isinstance(source, list) else str(source).splitlines()
+        src_lines = ("".join(s for s in source if isinstance(s, str)) if isinstance(source, list)
+                     else source if isinstance(source, str) else "").splitlines()
         first = len(out) + 1
         for src in src_lines:
             file_line, cursor = _find_line(raw_lines, src, cursor)

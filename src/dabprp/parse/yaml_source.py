@@ -112,7 +112,7 @@ class _Frame:
     def __init__(self, value: Any, loc: LocNode, anchor: str | None) -> None:
         self.value = value
         self.loc = loc
-        self.kids = loc.kids
+        self.kids: Any = loc.kids
         self.anchor = anchor
         self.size = 1
         self.key: Any = _NO_KEY
@@ -236,7 +236,7 @@ class _Builder:
         parent.size += size
         if not parent.dict_keys:
             parent.value.append(value)
-            parent.kids.append(loc)  # type: ignore[union-attr]
+            parent.kids.append(loc)
             return value, loc
         key = parent.key
         if key is _NO_KEY:  # a mapping or sequence used as a key
@@ -256,7 +256,7 @@ class _Builder:
         parent.first_seen[key] = where
         parent.value[key] = value
         # the key's line is where a reader looks for the entry
-        parent.kids[key] = LocNode(where, loc.kids)  # type: ignore[call-overload]
+        parent.kids[key] = LocNode(where, loc.kids)
         return value, loc
 
     def _apply_merges(self, frame: _Frame) -> None:

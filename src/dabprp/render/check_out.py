@@ -7,6 +7,7 @@ from itertools import groupby
 
 from dabprp.check import CheckResult
 from dabprp.findings import Finding, Severity
+from dabprp.render.json_out import finite
 from dabprp.version import __version__
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
@@ -42,7 +43,7 @@ def render_check_json(result: CheckResult) -> str:
             for f, fp in zip(result.findings, result.fingerprints, strict=True)
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _escape(value: str, prop: bool = False) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 
 from dabprp.check import CheckResult
+from dabprp.render.json_out import finite
 from dabprp.version import __version__
 
 INFORMATION_URI = "https://github.com/dabprp/dabprp"
@@ -54,4 +55,4 @@ def render_sarif(result: CheckResult) -> str:
             "results": results,
         }],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(finite(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -13,7 +13,9 @@ def render_facts_text(project: Project, width: int = 120) -> str:
     from rich.table import Table
 
     out = io.StringIO()
-    console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=False)
+    # markup and highlighting off: project values are printed as they are (`[red]` is text), in linear time
+    console = Console(file=out, width=width, color_system=None, force_terminal=False, soft_wrap=False,
+                      markup=False, highlight=False)
 
     def table(title: str, columns: Iterable[str], rows: Sequence[tuple[str, ...]]) -> None:
         if not rows:
@@ -24,7 +26,7 @@ def render_facts_text(project: Project, width: int = 120) -> str:
         for col in columns:
             t.add_column(col, overflow="fold")
         for row in rows:
-            t.add_row(*row)
+            t.add_row(*(_clip(cell) for cell in row))
         console.print(t)
         console.print()
 
@@ -33,7 +35,7 @@ def render_facts_text(project: Project, width: int = 120) -> str:
     if b is None:
         console.print("Bundle: none (no databricks.yml)")
     else:
-        console.print(f"Bundle {b.name or '?'} ({b.root_file}); target: {b.selected_target or 'top level'}")
+        console.print(f"Bundle {_clip(b.name or '?')} ({b.root_file}); target: {b.selected_target or 'top level'}")
         table("Targets", ("target", "mode", "default", "run_as", "root_path", "where"), [
             (t.name, t.mode or "-", "yes" if t.default else "", f"{t.run_as.kind}:{t.run_as.principal}"
              if t.run_as else "-", (t.workspace.root_path if t.workspace else None) or "-", str(t.location))
@@ -86,3 +88,11 @@ def render_facts_text(project: Project, width: int = 120) -> str:
         console.print()
         table("Problems", ("problem", "where"), [(p.message, str(p.location)) for p in project.problems])
     return out.getvalue()
+
+
+MAX_CELL = 300
+
+
+def _clip(text: str) -> str:
+    """A value as shown in a table: at most MAX_CELL characters (the JSON output has it whole)."""
+    return text if len(text) <= MAX_CELL else f"{text[:MAX_CELL]}… ({len(text)} characters)"

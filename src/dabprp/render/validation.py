@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dabprp.render.check_out import findings_by_file
+from dabprp.render.json_out import finite
 from dabprp.validate.run import ValidationReport
 
 
@@ -30,4 +31,4 @@ def render_validation_json(report: ValidationReport) -> str:
             for f in report.findings
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

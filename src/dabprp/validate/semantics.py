@@ -19,7 +19,7 @@ from dabprp.parse.bundle_values import as_dict
 from dabprp.validate.context import TargetView, walk_strings
 from dabprp.validate.schema import bundle_schema
 
-REF_RE = re.compile(r"\$\{([^}]+)\}")
+REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 SERVING_LIKE = ("model_serving_endpoints", "apps", "quality_monitors")
 
 

@@ -1,0 +1,224 @@
+"""Each crash class the fuzzer found and each explicit limit: a clean `path:line` report, never a traceback,
+valid JSON, within the time limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dabprp import living
+from dabprp.analyze import analyze
+from dabprp.errors import DabprpError
+from dabprp.parse.yaml_source import parse_yaml
+
+BUNDLE = "bundle:\n  name: hard\ntargets:\n  dev:\n    default: true\n    mode: development\n"
+
+
+def cli(*args: str | Path, timeout: float = 10) -> subprocess.CompletedProcess[str]:
+    """Run dabprp; fail on a traceback, an exit code other than 0/1/2, or more than `timeout` seconds."""
+    proc = subprocess.run([sys.executable, "-m", "dabprp", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    return proc
+
+
+def strict_json(text: str) -> object:
+    def reject(name: str) -> None:
+        raise AssertionError(f"{name} in JSON output")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def problems(root: Path) -> list[str]:
+    return [f"{p.location}: {p.message}" for p in analyze(str(root)).problems]
+
+
+# ---- YAML limits -------------------------------------------------------------------------------------------
+
+def test_deep_flow_nesting_is_refused_at_its_line(tree):
+    root = tree({"databricks.yml": BUNDLE + "variables:\n  deep:\n    default: " + "[" * 200_000 + "]" * 200_000})
+    assert "databricks.yml:9: nesting deeper than 100 levels; not read" in problems(root)
+    proc = cli("validate", root, "--format", "json")
+    assert proc.returncode == 2
+    assert "databricks.yml:9: nesting deeper than 100 levels; not read" in proc.stderr
+
+
+def test_deep_block_nesting_and_compact_sequences_are_refused():
+    block = "\n".join("  " * i + f"k{i}:" for i in range(150))
+    with pytest.raises(DabprpError) as caught:
+        parse_yaml(block, "f.yml")
+    assert str(caught.value) == "f.yml:101: nesting deeper than 100 levels; not read"
+    with pytest.raises(DabprpError) as caught:
+        parse_yaml("a:\n" + "- " * 100_000 + "x\n", "f.yml")
+    assert str(caught.value) == "f.yml:2: nesting deeper than 100 levels; not read"
+
+
+def test_nesting_at_the_limit_is_read():
+    doc = parse_yaml("a: " + "[" * 99 + "1" + "]" * 99, "f.yml")
+    value = doc.value["a"]
+    for _ in range(98):
+        value = value[0]
+    assert value == [1]
+
+
+def test_billion_laughs_is_refused_at_the_alias_line(tree):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    root = tree({"databricks.yml": "\n".join(lines) + "\n" + BUNDLE})
+    started = time.perf_counter()
+    assert "databricks.yml:6: aliases expand to more than 100000 values; not read" in problems(root)
+    assert time.perf_counter() - started < 5
+    proc = cli("check", root, "--format", "sarif")
+    assert proc.returncode == 2 and "databricks.yml:6: aliases expand to more than 100000 values" in proc.stderr
+
+
+def test_anchors_and_merge_keys_still_resolve():
+    doc = parse_yaml("base: &b {x: 1, y: [1, 2]}\nc:\n  <<: *b\n  x: 3\nd: *b\n", "f.yml")
+    assert doc.value == {"base": {"x": 1, "y": [1, 2]}, "c": {"x": 3, "y": [1, 2]}, "d": {"x": 1, "y": [1, 2]}}
+    assert doc.loc.locate(("c", "y")).line == 1  # merged entries point where they were written
+    assert doc.loc.locate(("c", "x")).line == 4
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: *missing\n", "f.yml:1: invalid YAML: found undefined alias 'missing'"),
+    ("a: &x 1\nb: &x 2\n", "f.yml:2: invalid YAML: found duplicate anchor 'x'"),
+    ("a: 1\n---\nb: 2\n", "f.yml:2: invalid YAML: but found another document"),
+    ("a: [1, 2\n", "f.yml:2: invalid YAML: did not find expected ',' or ']'"),
+])
+def test_yaml_errors_keep_their_line(text, message):
+    with pytest.raises(DabprpError) as caught:
+        parse_yaml(text, "f.yml")
+    assert str(caught.value) == message
+
+
+def test_dollar_braces_scan_in_linear_time(tree):
+    # 40 KB of `${` made the reference regex quadratic (11-15 s).
+    root = tree({"databricks.yml": BUNDLE + "variables:\n  v:\n    default: \"" + "${" * 20_000 + "\"\n"})
+    started = time.perf_counter()
+    analyze(str(root))
+    from dabprp.validate.run import validate
+
+    validate(str(root), None, True, False)
+    assert time.perf_counter() - started < 3
+
+
+def test_include_loop_through_links_terminates(tree):
+    root = tree({"databricks.yml": BUNDLE + "include:\n  - 'loop/**/*.yml'\n  - '**/*.yml'\n",
+                 "resources/job.yml": "resources:\n  jobs:\n    j:\n      name: j\n"})
+    (root / "loop").mkdir()
+    os.symlink("..", root / "loop" / "up")
+    os.symlink(".", root / "loop" / "self")
+    started = time.perf_counter()
+    project = analyze(str(root))
+    assert time.perf_counter() - started < 5
+    assert [j.key for j in project.bundle.resources.jobs] == ["j"]
+    assert project.bundle.includes[1].files == ("resources/job.yml",)  # the root file does not include itself
+
+
+# ---- other inputs ------------------------------------------------------------------------------------------
+
+def test_deep_json_eval_set_and_notebook_are_reported(tree):
+    root = tree({"databricks.yml": BUNDLE,
+                 "data/evals/eval_set.json": "[" + '{"inputs": ' * 50_000 + "1" + "}" * 50_000 + "]",
+                 "nb.ipynb": '{"cells": [{"cell_type": "code", "source": ' + "[" * 50_000 + "]" * 50_000 + "}]}"})
+    project = analyze(str(root))
+    assert project.evalsets[0].error == "line 1: invalid JSON: nesting deeper than 100 levels"
+    assert "nb.ipynb:1: invalid notebook JSON: nesting deeper than 100 levels" in problems(root)
+
+
+def test_broken_csv_eval_set_is_reported(tree):
+    root = tree({"data/evals/eval.csv": "inputs,expectations\n" + "x" * 200_000 + ",y\n"})
+    assert analyze(str(root)).evalsets[0].error == "invalid CSV: field larger than field limit (131072)"
+
+
+def test_wrong_typed_notebook_cells_are_skipped(tree):
+    cells = [None, 1, {"cell_type": ["code"]}, {"cell_type": "code", "source": [1, None, "import mlflow\n"]},
+             {"cell_type": "code", "source": {"a": 1}}, {"cell_type": "code", "source": "mlflow.autolog()\n"}]
+    root = tree({"nb.ipynb": json.dumps({"cells": cells})})
+    facts = analyze(str(root)).python
+    assert [f.path for f in facts.files] == ["nb.ipynb"]
+    assert [c.api for c in facts.mlflow_calls] == ["mlflow.autolog"]
+
+
+def test_huge_python_file_is_reported_not_parsed(tree):
+    unit = "import mlflow\nmlflow.log_metric('m', 1.0)\n"
+    root = tree({"src/huge.py": unit * (600_000 // len(unit)), "src/small.py": unit})
+    assert "src/huge.py:1: Python source larger than 500000 characters; not analyzed" in problems(root)
+    assert [f.path for f in analyze(str(root)).python.files] == ["src/small.py"]
+
+
+def test_python_nested_beyond_the_ast_limit_is_reported(tree):
+    root = tree({"src/deep.py": "x = " + "+".join(["1"] * 20_000) + "\n"})
+    assert "src/deep.py:1: Python code nested too deeply to analyze; not analyzed" in problems(root)
+
+
+def test_file_count_limit_is_reported(tree, monkeypatch):
+    import dabprp.discover
+
+    monkeypatch.setattr(dabprp.discover, "MAX_FILES", 3)
+    root = tree({f"f{i}.txt": "x" for i in range(5)})
+    project = analyze(str(root))
+    assert project.files == ("f0.txt", "f1.txt", "f2.txt")
+    assert "f3.txt:1: skipped: 2 files beyond the limit of 3 files per project" in problems(root)
+
+
+def test_non_utf8_settings_exit_2_with_the_file(tree):
+    root = tree({"databricks.yml": BUNDLE, ".dabprp.yaml": b"environments: [dev, \xff\xfe]\n"})
+    for command in ("check", "generate", "scaffold"):
+        proc = cli(command, root, *(["--dry-run"] if command == "scaffold" else []))
+        assert proc.returncode == 2
+        assert proc.stderr.startswith("dabprp: .dabprp.yaml: cannot read settings: 'utf-8' codec can't decode")
+
+
+@pytest.mark.parametrize("manifest", ["null", "[]", "{", '{"files": null}', '{"files": {"databricks.yml": 1}}',
+                                      '{"files": {"a": {"sha256": []}}}'])
+def test_corrupt_scaffold_manifest_counts_files_as_the_users(tree, manifest):
+    root = tree({"databricks.yml": BUNDLE, ".dabprp/scaffold.json": manifest})
+    proc = cli("scaffold", root, "--dry-run")
+    assert proc.returncode == 0
+
+
+def test_corrupt_baseline_is_exit_2(tree):
+    root = tree({"databricks.yml": BUNDLE, "base.json": b'{"version": 1, "findings": 3}'})
+    proc = cli("check", root, "--baseline", root / "base.json")
+    assert proc.returncode == 2 and "`findings` must be an object" in proc.stderr
+
+
+def test_non_finite_numbers_give_valid_json_and_sarif(tree):
+    root = tree({"databricks.yml": BUNDLE + "variables:\n  nan:\n    default: .nan\n  inf:\n    default: -.inf\n"})
+    data = strict_json(cli("analyze", root, "--format", "json").stdout)
+    values = {v["name"]: v["value"] for v in data["bundle"]["variables"]}  # type: ignore[index]
+    assert values == {"inf": "-.inf", "nan": ".nan"}
+    strict_json(cli("check", root, "--format", "sarif").stdout)
+    strict_json(cli("validate", root, "--format", "json").stdout)
+
+
+def test_rich_markup_in_values_is_printed_as_text(tree):
+    root = tree({"databricks.yml": "bundle:\n  name: '[bold]x[/] [/]'\nresources:\n  jobs:\n    j:\n"
+                                   "      name: '[red]job'\n"})
+    proc = cli("analyze", root)
+    assert proc.returncode == 0
+    assert "Bundle [bold]x[/] [/] (databricks.yml)" in proc.stdout
+    assert "[red]job" in proc.stdout
+
+
+def test_long_values_are_clipped_in_the_text_table(tree):
+    root = tree({"databricks.yml": "bundle:\n  name: b\nvariables:\n  v:\n    default: '" + "x" * 2_000_000 + "'\n"})
+    proc = cli("analyze", root)
+    assert "… (2000002 characters)" in proc.stdout  # repr adds the quotes
+
+
+def test_prp_region_parser_is_linear():
+    text = "<!-- dabprp:begin x -->\n" * 50_000 + "- [ ] **A-1** item\n"
+    started = time.perf_counter()
+    assert living.regions(text) == {}
+    assert time.perf_counter() - started < 1
+    good = "<!-- dabprp:begin a -->\n- [x] **A-1** done\n<!-- dabprp:end a -->\nmine\n"
+    assert living.regions(good) == {"a": "- [x] **A-1** done\n"}
