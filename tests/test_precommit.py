@@ -58,3 +58,15 @@ def test_hooks_pass_on_clean_and_fail_on_seeded_error(hook, tmp_path, home):
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "Failed" in broken.stdout and "DAB902" in broken.stdout
     assert "databricks.yml" in broken.stdout and "mode `prodution`" in broken.stdout
+
+
+def test_diff_hook_fails_on_a_renamed_job_key(tmp_path, home):
+    project = make_repo(tmp_path / "diff", clean=True)
+    unchanged = try_repo(project, "dabprp-diff", home)
+    assert unchanged.returncode == 0, unchanged.stdout + unchanged.stderr
+    jobs = project / "resources" / "test_job.yml"
+    jobs.write_text(jobs.read_text().replace("support_rag_tests:", "support_rag_unit_tests:"))
+    git(project, "add", "-A")
+    renamed = try_repo(project, "dabprp-diff", home)
+    assert renamed.returncode == 1, renamed.stdout + renamed.stderr
+    assert "renamed   jobs.support_rag_tests: key `support_rag_tests` → `support_rag_unit_tests`" in renamed.stdout

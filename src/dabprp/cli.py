@@ -333,6 +333,32 @@ def scaffold(path: str, dry_run: bool, force: bool, serving: str | None, set_val
     return EXIT_OK
 
 
+@main.command("diff")
+@click.argument("path", default=".", type=click.Path())
+@click.option("--base", default=None, metavar="GIT_REF",
+              help="Compare the bundle committed at GIT_REF (read with git, no checkout) with the working tree. "
+                   "Default: compare the project with what `dabprp scaffold` would make of it.")
+@click.option("--target", "-t", default=None, help="Only this target.")
+@click.option("--all-targets", is_flag=True, help="Every target (the default).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--allow-destroy", is_flag=True, help="Exit 0 even when something deployed is destroyed, "
+                                                    "recreated or moved.")
+@guarded
+def diff_command(path: str, base: str | None, target: str | None, all_targets: bool, fmt: str,
+                 allow_destroy: bool) -> int:
+    """What a change does to the deployed resources of each target: created, modified (fields), deleted,
+    renamed or recreated (destroy + create), and deployment-state moves. Exit 1 when anything deployed would
+    be destroyed, recreated or moved."""
+    from dabprp.diff import diff
+    from dabprp.diff.render import render_json, render_text
+
+    if target and all_targets:
+        raise click.UsageError("--target and --all-targets exclude each other")
+    report = diff(path, base=base, target=target)
+    write_output((render_json if fmt == "json" else render_text)(report, allow_destroy), None)
+    return EXIT_FINDINGS if report.destructive and not allow_destroy else EXIT_OK
+
+
 @main.command("verify-refs")
 @click.argument("file", type=click.Path())
 @click.option("--project", "project_path", default=".", type=click.Path(),

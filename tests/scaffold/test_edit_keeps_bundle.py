@@ -13,7 +13,7 @@ from dabprp.api import plan as build_plan
 from dabprp.parse.bundle_load import effective_tree, load_bundle
 from dabprp.scaffold import scaffold
 from dabprp.validate.run import validate
-from tests.conftest import EXAMPLE, FIXTURES, copy_project
+from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
 PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",
             "rag-apps": FIXTURES / "rag-apps", "multiagent-genie": EXAMPLE}
@@ -25,14 +25,6 @@ def copy(src: Path, tmp_path: Path) -> Path:
     dest = tmp_path / src.name
     copy_project(src, dest)
     return dest
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import yaml
 
 from dabprp.api import plan as build_plan
 from dabprp.confined_io import project_lock, read_text
@@ -77,11 +79,34 @@ def _scaffold(path: str, dry_run: bool, force: bool, serving: str | None, overri
     for name, text in {**files.resource_files(plan), **files.stage_files(plan, project, _settings(path, overrides)),
                        **files.test_files(plan, project), **files.ci_workflow(plan, project)}.items():
         contents[name] = (text, False)
-    changes = tuple(classify(path, name, text, force, manifest, user_edit)
+    changes = tuple(_keep_deployed(classify(path, name, text, force, manifest, user_edit))
                     for name, (text, user_edit) in sorted(contents.items()))
     if not dry_run:
         write_all(path, list(changes), manifest)
     return ScaffoldResult(changes, tuple(notes), not dry_run)
+
+
+def _keep_deployed(change: FileChange) -> FileChange:
+    """Even with --force, a bundle file is never overwritten with one that drops a resource it defines
+    (the deployment would destroy it): such a file is kept, as a conflict."""
+    if change.kind != "update" or change.old is None or not change.path.endswith((".yml", ".yaml")):
+        return change
+    lost = sorted(_resource_keys(change.old) - _resource_keys(change.new))
+    if not lost:
+        return change
+    return replace(change, new=change.old, kind="conflict",
+                   reason=f"kept: overwriting it would destroy {', '.join(lost)}")
+
+
+def _resource_keys(text: str) -> set[str]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return set()
+    resources = doc.get("resources") if isinstance(doc, dict) else None
+    if not isinstance(resources, dict):
+        return set()
+    return {f"{rtype}.{key}" for rtype, items in resources.items() if isinstance(items, dict) for key in items}
 
 
 def _settings(path: str, overrides: dict[str, Any] | None) -> Settings:

@@ -1,0 +1,48 @@
+"""`dabprp diff`: what an edit does to the deployed resources of each target, like a plan before apply."""
+
+from __future__ import annotations
+
+import os
+
+from dabprp.diff.compare import Change, DiffReport, compare
+from dabprp.diff.deployed import Deployed, deployed
+from dabprp.diff.sources import BundleFiles, GitRef, Overlay, WorkingTree
+from dabprp.errors import DabprpError
+
+
+def diff(path: str, base: str | None = None, target: str | None = None) -> DiffReport:
+    """With `base` (a git ref): the bundle committed there vs the working tree. Without: the working tree vs
+    what `dabprp scaffold` would make of it (computed in memory, nothing is written)."""
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory")
+    tree = WorkingTree(path)
+    head: BundleFiles
+    if base is None:
+        old: BundleFiles = tree
+        head = Overlay(tree, _scaffolded(path))
+    else:
+        old, head = GitRef(path, base), tree
+    before, after = deployed(old), deployed(head)
+    if after.root_file is None and before.root_file is None:
+        raise DabprpError(path, None, "no bundle here (databricks.yml)" + (f" nor at {base}" if base else ""))
+    return compare(before, after, _targets(target, before, after))
+
+
+def _targets(target: str | None, before: Deployed, after: Deployed) -> tuple[str, ...] | None:
+    if target is None:
+        return None
+    known = set(before.targets) | set(after.targets)
+    if target not in known:
+        raise DabprpError(after.root_file or before.root_file or ".", None,
+                          f"no target named `{target}` (targets: {', '.join(sorted(known)) or 'none'})")
+    return (target,)
+
+
+def _scaffolded(path: str) -> dict[str, str]:
+    from dabprp.scaffold import scaffold
+
+    result = scaffold(path, dry_run=True)
+    return {c.path: c.new for c in result.changes if c.kind in ("create", "update")}
+
+
+__all__ = ["Change", "DiffReport", "diff"]
