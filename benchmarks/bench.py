@@ -1,9 +1,12 @@
-"""Time dabprp against the floor (PyYAML C loader + ast.parse of the same files), in one run.
+"""Time dabprp against the floor (PyYAML's C composer + `ast.parse` of the same files), in one run.
 
-    python benchmarks/bench.py            # example, 100 and 1,000 generated bundles, one large bundle
-    python benchmarks/bench.py --quick    # example and 100 bundles only
+    python benchmarks/bench.py            # every series at 1x and 10x
+    python benchmarks/bench.py --quick    # the same series at a tenth of the size, fewer repeats
 
-Prints seconds and the ratio dabprp / floor. No assertions: figures are for reading.
+Compares like with like, medians throughout: a dabprp process with a floor process (interpreter start,
+`import yaml`, parse every file), the dabprp library with the floor in the same process. For each
+series the growth ratio is the per-unit cost at 10x divided by the per-unit cost at 1x (1.0 is linear;
+the target is at most 1.3). No assertions: figures are for reading.
 """
 
 from __future__ import annotations
@@ -31,61 +34,73 @@ from dabprp.api import generate  # noqa: E402
 from dabprp.rules import run_rules  # noqa: E402
 from dabprp.validate.run import validate  # noqa: E402
 
+FLOOR_SCRIPT = """
+import ast, os, sys, yaml
+for base, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = sorted(d for d in dirs if d not in ('PRPs', '.git', '__pycache__'))
+    for name in files:
+        path = os.path.join(base, name)
+        if name.endswith(('.yml', '.yaml')):
+            yaml.compose(open(path, encoding='utf-8').read(), Loader=yaml.CSafeLoader)
+        elif name.endswith('.py'):
+            ast.parse(open(path, encoding='utf-8').read())
+"""
 
-def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+
+def median_of(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def floor(paths: list[Path]) -> None:
-    """The least any analyzer must do: parse every YAML file and every Python file once."""
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix in (".yml", ".yaml"):
-            yaml.compose(text, Loader=yaml.CSafeLoader)
-        elif path.suffix == ".py":
-            ast.parse(text)
+    return statistics.median(times)
 
 
 def source_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml", ".py") and "PRPs" not in p.parts)
 
 
-def process_time(args: list[str], repeat: int = 5) -> float:
-    exe = shutil.which("dabprp") or str(Path(sys.executable).parent / "dabprp")
-    return best_of(lambda: subprocess.run([exe, *args], capture_output=True, check=False), repeat)
+def library_floor(files: list[Path]) -> None:
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            ast.parse(text)
+        else:
+            yaml.compose(text, Loader=yaml.CSafeLoader)
 
 
-def make_monorepo(base: Path, count: int) -> list[Path]:
-    """`count` copies of the example with distinct bundle names, as separate bundle roots."""
-    roots = []
-    for i in range(count):
-        dest = base / f"agent_{i:04d}"
-        shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("PRPs"))
-        bundle = dest / "databricks.yml"
-        bundle.write_text(bundle.read_text().replace("name: multiagent-genie", f"name: agent-{i:04d}"))
-        roots.append(dest)
-    return roots
+def dabprp_exe() -> list[str]:
+    return [sys.executable, "-m", "dabprp"]
 
 
-def make_large_bundle(base: Path, jobs: int = 500, tasks: int = 10) -> Path:
-    root = base / "large"
+def process(args: list[str], repeat: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return median_of(lambda: subprocess.run(args, capture_output=True, check=False, env=env), repeat)
+
+
+def process_floor(root: Path, repeat: int) -> float:
+    return process([sys.executable, "-c", FLOOR_SCRIPT, str(root)], repeat)
+
+
+# ---- generated projects ------------------------------------------------------------------------------------
+
+def make_jobs_bundle(base: Path, jobs: int, tasks: int = 10, targets: int = 3) -> Path:
+    """One bundle: `jobs` jobs of `tasks` tasks each in resources/*.yml (50 jobs a file), `targets` targets."""
+    root = base / f"jobs_{jobs}_targets_{targets}"
     (root / "resources").mkdir(parents=True)
     (root / "src").mkdir()
     (root / "src" / "task.py").write_text("print('task')\n")
     lines = ["bundle:", "  name: large", "include:", "  - resources/*.yml", "variables:", "  catalog:",
              "    default: dev", "targets:", "  dev:", "    mode: development", "    default: true"]
-    for env in ("staging", "prod"):
+    for i in range(targets - 1):
+        env = "prod" if i == targets - 2 else f"stage{i}"
         lines += [f"  {env}:", "    mode: production", "    workspace:",
-                  f"      root_path: /Workspace/Shared/.bundle/large/{env}", "    variables:", f"      catalog: {env}"]
+                  f"      root_path: /Workspace/Shared/.bundle/large/{env}", "    variables:", f"      catalog: {env}",
+                  "    resources:", "      jobs:", "        job_0:", "          max_concurrent_runs: 2"]
     (root / "databricks.yml").write_text("\n".join(lines) + "\n")
-    for chunk in range(jobs // 50):
+    for chunk in range(0, jobs, 50):
         out = ["resources:", "  jobs:"]
-        for j in range(chunk * 50, chunk * 50 + 50):
+        for j in range(chunk, min(jobs, chunk + 50)):
             out += [f"    job_{j}:", f"      name: job-{j}-${{bundle.target}}", "      max_concurrent_runs: 1",
                     "      timeout_seconds: 3600", "      tasks:"]
             for t in range(tasks):
@@ -94,69 +109,143 @@ def make_large_bundle(base: Path, jobs: int = 500, tasks: int = 10) -> Path:
                         "            parameters: ['--catalog', '${var.catalog}']"]
                 if t:
                     out += ["          depends_on:", f"            - task_key: t{t - 1}"]
-        (root / "resources" / f"jobs_{chunk:02d}.yml").write_text("\n".join(out) + "\n")
+        (root / "resources" / f"jobs_{chunk // 50:03d}.yml").write_text("\n".join(out) + "\n")
     return root
 
 
-def report(label: str, ours: float, base: float) -> None:
-    print(f"{label:<58} {ours * 1000:10.1f} ms   floor {base * 1000:9.1f} ms   ratio {ours / base:6.1f}x")
+def make_python_project(base: Path, files: int) -> Path:
+    """The example plus `files` agent modules (copies of the example's Python under new names)."""
+    root = base / f"python_{files}"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("PRPs", "__pycache__", ".dabprp"))
+    sources = sorted((EXAMPLE / "src").glob("*.py"))
+    pkg = root / "src" / "agents"
+    pkg.mkdir()
+    for i in range(files):
+        src = sources[i % len(sources)]
+        (pkg / f"{src.stem}_{i:05d}.py").write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    return root
 
 
-def bench_example() -> None:
+def make_monorepo(base: Path, count: int) -> Path:
+    """`count` copies of the example with distinct bundle names under one root."""
+    root = base / f"mono_{count}"
+    text = (EXAMPLE / "databricks.yml").read_text(encoding="utf-8")
+    for i in range(count):
+        dest = root / "agents" / f"agent_{i:04d}"
+        shutil.copytree(EXAMPLE, dest, ignore=shutil.ignore_patterns("PRPs", "__pycache__", ".dabprp"))
+        (dest / "databricks.yml").write_text(text.replace("name: multiagent-genie", f"name: agent-{i:04d}"))
+    return root
+
+
+# ---- report ------------------------------------------------------------------------------------------------
+
+def row(label: str, ours: float, floor: float | None = None, note: str = "") -> None:
+    ratio = f"{ours / floor:7.1f}x" if floor else " " * 8
+    floor_text = f"{floor * 1000:10.1f} ms" if floor else " " * 13
+    print(f"  {label:<52} {ours * 1000:10.1f} ms  floor {floor_text}  ratio {ratio}  {note}")
+
+
+def growth(label: str, small: float, small_units: int, large: float, large_units: int) -> None:
+    ratio = (large / large_units) / (small / small_units)
+    print(f"  growth {label:<45} per unit {small / small_units * 1000:8.3f} ms -> "
+          f"{large / large_units * 1000:8.3f} ms   ratio {ratio:5.2f} (target <= 1.3)")
+
+
+def bench_example(repeat: int) -> None:
+    print("example (examples/multiagent-genie)")
     files = source_files(EXAMPLE)
-    base = best_of(lambda: floor(files), 20)
-    report("library analyze(example)", best_of(lambda: analyze(str(EXAMPLE)), 20), base)
-    report("library analyze+rules(example)", best_of(lambda: run_rules(analyze(str(EXAMPLE))), 20), base)
-    report("library generate(example)", best_of(lambda: generate(str(EXAMPLE)), 10), base)
-    report("process `dabprp analyze --format json` (example)",
-           process_time(["analyze", str(EXAMPLE), "--format", "json"]), base)
-    report("library validate(example, all targets)", best_of(lambda: validate(str(EXAMPLE), all_targets=True), 10),
-           base)
-    report("process `dabprp validate --all-targets` (example)", process_time(["validate", str(EXAMPLE),
-                                                                             "--all-targets"]), base)
-    report("process `dabprp check --all-targets` (example)", process_time(["check", str(EXAMPLE), "--all-targets",
-                                                                           "--fail-on", "never"]), base)
-    report("process `dabprp generate --stdout` (example)", process_time(["generate", str(EXAMPLE), "--stdout"]), base)
-    if shutil.which("dabprp") or (Path(sys.executable).parent / "dabprp").exists():
-        startup = process_time(["--version"])
-        print(f"{'process `dabprp --version` (interpreter + CLI start-up)':<58} {startup * 1000:10.1f} ms")
+    lib_floor = median_of(lambda: library_floor(files), repeat * 4)
+    row("library analyze + rules", median_of(lambda: run_rules(analyze(str(EXAMPLE))), repeat * 4), lib_floor)
+    row("library generate", median_of(lambda: generate(str(EXAMPLE)), repeat * 2), lib_floor)
+    row("library validate --all-targets", median_of(lambda: validate(str(EXAMPLE), all_targets=True), repeat * 2),
+        lib_floor)
+    proc_floor = process_floor(EXAMPLE, repeat * 2)
+    row("process floor (python + yaml + ast)", proc_floor)
+    row("process `python -c pass`", process([sys.executable, "-c", "pass"], repeat * 2))
+    for args in (["--version"], ["generate", str(EXAMPLE), "--stdout"], ["check", str(EXAMPLE), "--fail-on", "never"],
+                 ["validate", str(EXAMPLE), "--all-targets"], ["analyze", str(EXAMPLE), "--format", "json"]):
+        row(f"process `dabprp {args[0]}`", process([*dabprp_exe(), *args], repeat * 2), proc_floor,
+            "(start-up target <= 200 ms)" if args[0] in ("generate", "check", "validate") else "")
 
 
-def bench_monorepo(count: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        roots = make_monorepo(Path(tmp), count)
-        files = [f for r in roots for f in source_files(r)]
-        base = best_of(lambda: floor(files), 3)
-        ours = best_of(lambda: [run_rules(analyze(str(r))) for r in roots], 3)
-        report(f"library analyze+rules, monorepo of {count} bundles", ours, base)
-        per = statistics.mean([best_of(lambda r=r: analyze(str(r)), 1) for r in roots[:20]])
-        print(f"{'  mean per bundle':<58} {per * 1000:10.2f} ms")
+def bench_jobs(base: Path, sizes: tuple[int, int], repeat: int) -> None:
+    print(f"one bundle, {sizes[0]} / {sizes[1]} jobs x 10 tasks, 3 targets")
+    results = {}
+    for jobs in sizes:
+        root = make_jobs_bundle(base, jobs)
+        floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
+        gen = median_of(lambda r=root: generate(str(r)), repeat)
+        val = median_of(lambda r=root: validate(str(r), all_targets=True), repeat)
+        row(f"library generate ({jobs} jobs)", gen, floor)
+        row(f"library validate --all-targets ({jobs} jobs)", val, floor, "(target <= 3x floor)")
+        results[jobs] = (gen, val)
+    growth("generate per job", results[sizes[0]][0], sizes[0], results[sizes[1]][0], sizes[1])
+    growth("validate per job", results[sizes[0]][1], sizes[0], results[sizes[1]][1], sizes[1])
 
 
-def bench_large() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = make_large_bundle(Path(tmp))
-        files = source_files(root)
-        base = best_of(lambda: floor(files), 3)
-        for target in (None, "staging", "prod"):
-            report(f"library analyze(large: 500 jobs x 10 tasks, target={target})",
-                   best_of(lambda t=target: analyze(str(root), t), 3), base)
-        report("library validate(large, --all-targets: 3 targets)",
-               best_of(lambda: validate(str(root), all_targets=True), 2), base)
-        report("process `dabprp validate --all-targets` (large)",
-               process_time(["validate", str(root), "--all-targets"], 2), base)
+def bench_targets(base: Path, sizes: tuple[int, int], repeat: int) -> None:
+    print(f"one bundle of 50 jobs, {sizes[0]} / {sizes[1]} targets")
+    results = {}
+    for targets in sizes:
+        root = make_jobs_bundle(base, 50, targets=targets)
+        floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
+        val = median_of(lambda r=root: validate(str(r), all_targets=True), repeat)
+        row(f"library validate --all-targets ({targets} targets)", val, floor)
+        results[targets] = val
+    growth("validate --all-targets per target", results[sizes[0]], sizes[0], results[sizes[1]], sizes[1])
+
+
+def bench_python(base: Path, sizes: tuple[int, int], repeat: int) -> None:
+    print(f"the example plus {sizes[0]} / {sizes[1]} Python files")
+    results = {}
+    for count in sizes:
+        root = make_python_project(base, count)
+        floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
+        gen = median_of(lambda r=root: generate(str(r)), repeat)
+        row(f"library generate ({count} files)", gen, floor)
+        results[count] = gen
+    growth("generate per Python file", results[sizes[0]], sizes[0], results[sizes[1]], sizes[1])
+
+
+def bench_monorepo(base: Path, sizes: tuple[int, ...], repeat: int) -> None:
+    print(f"monorepo of {' / '.join(map(str, sizes))} copies of the example")
+    results = {}
+    for count in sizes:
+        root = make_monorepo(base, count)
+        bundles = sorted(p for p in (root / "agents").iterdir())
+        floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
+        lib = median_of(lambda b=bundles: [run_rules(analyze(str(r))) for r in b], repeat)
+        row(f"library analyze + rules, each bundle ({count})", lib, floor, f"{lib / count * 1000:.2f} ms/bundle")
+        proc_floor = process_floor(root, 1)
+        check = process([*dabprp_exe(), "check", str(root), "--recursive", "--fail-on", "never"], 1)
+        row(f"process `check --recursive` ({count})", check, proc_floor, f"{check / count * 1000:.2f} ms/bundle")
+        results[count] = (lib, check)
+    growth("library per bundle", results[sizes[0]][0], sizes[0], results[sizes[-1]][0], sizes[-1])
+    growth("check --recursive per bundle", results[sizes[0]][1], sizes[0], results[sizes[-1]][1], sizes[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, fewer repeats")
+    parser.add_argument("--only", default=None, help="one series: example, jobs, targets, python, monorepo")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
-    bench_example()
-    bench_monorepo(100)
-    if not args.quick:
-        bench_monorepo(1000)
-    bench_large()
+    scale = 10 if args.quick else 1
+    repeat = 3 if args.quick else 5
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, medians of {repeat}+ runs"
+          f"{' (--quick: a tenth of the sizes)' if args.quick else ''}")
+    with tempfile.TemporaryDirectory(prefix="dabprp-bench-") as tmp:
+        base = Path(tmp)
+        series = {
+            "example": lambda: bench_example(repeat),
+            "jobs": lambda: bench_jobs(base, (100 // scale, 1000 // scale), max(1, repeat // 2)),
+            "targets": lambda: bench_targets(base, (5, 50), max(1, repeat // 2)),
+            "python": lambda: bench_python(base, (200 // scale, 2000 // scale), max(1, repeat // 2)),
+            "monorepo": lambda: bench_monorepo(base, tuple(n // scale for n in (100, 1000)) if args.quick
+                                               else (10, 100, 1000), 1),
+        }
+        for name, run in series.items():
+            if args.only in (None, name):
+                run()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from dabprp.facts import (
     Requirement,
     TestFile,
 )
+from dabprp.gcpause import paused_gc
 from dabprp.limits import MAX_PYTHON_CHARS
 from dabprp.parse import repo
 from dabprp.parse.agent_config import analyze_config
@@ -36,6 +37,7 @@ CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "age
 REQUIREMENT_FILE_RE = re.compile(r"(^|/)requirements[\w.-]*\.txt$")
 
 
+@paused_gc()
 def analyze(path: str = ".", target: str | None = None) -> Project:
     """Statically analyze the project at `path`; `target` selects the effective bundle target."""
     if not os.path.exists(path):

@@ -8,6 +8,7 @@ from dabprp.analyze import analyze
 from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.findings import Finding
+from dabprp.gcpause import paused_gc
 from dabprp.plan import Plan, build_plan
 from dabprp.rules import run_rules
 from dabprp.settings import load_settings
@@ -33,6 +34,7 @@ def read_prp(path: str, root: str | None = None) -> str | None:
     return read_text(path, root=root)
 
 
+@paused_gc()
 def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,
              refiner: Callable[[str, Project, Plan], str] | None = None,
              overrides: dict | None = None, existing_path: str = "PRP",

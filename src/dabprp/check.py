@@ -11,6 +11,7 @@ from dabprp.analyze import analyze
 from dabprp.errors import DabprpError
 from dabprp.findings import Finding, Severity, Stage, matches_rule_id
 from dabprp.fingerprints import SourceLines, fingerprints
+from dabprp.gcpause import paused_gc
 from dabprp.limits import load_json
 from dabprp.rules import INTERNAL_ERROR_ID, registry, run_rules
 from dabprp.settings import Settings, load_settings
@@ -67,6 +68,7 @@ def catalogue() -> tuple[RuleDoc, ...]:
     return tuple(sorted(docs, key=lambda d: d.id))
 
 
+@paused_gc()
 def run_check(path: str, target: str | None = None, all_targets: bool = False, select: tuple[str, ...] = (),
               ignore: tuple[str, ...] = (), baseline: str | None = None, settings: Settings | None = None
               ) -> CheckResult:

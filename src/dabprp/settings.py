@@ -117,7 +117,7 @@ def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:
         try:
             with open(pyproject, "rb") as handle:
                 doc = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise DabprpError("pyproject.toml", None, f"cannot read settings: {exc}") from None
         section = doc.get("tool", {}).get("dabprp")
         if isinstance(section, dict):

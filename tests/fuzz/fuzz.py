@@ -58,14 +58,14 @@ def seeds(corpus: Path | None) -> list[Path]:
     return out
 
 
-def make_case(seed_dirs: list[Path], seed: int, index: int, dest: Path) -> tuple[str, list[str]]:
+def make_case(seed_dirs: list[Path], seed: int, index: int, dest: Path, light: bool = False) -> tuple[str, list[str]]:
     """Copy a seed project to `dest` and mutate it; deterministic in (seed, index)."""
     rng = random.Random(f"{seed}:{index}")
     src = rng.choice(seed_dirs)
     shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("PRPs", ".dabprp", "__pycache__"))
     if not any(dest.rglob("*.py")) and rng.random() < 0.5:
         shutil.copytree(ROOT / "examples" / "multiagent-genie" / "src", dest / "src", dirs_exist_ok=True)
-    return src.name, mutate(dest, rng)
+    return src.name, mutate(dest, rng, light=light)
 
 
 @dataclass
@@ -178,6 +178,9 @@ def warm_imports() -> None:
     import dabprp.render.validation
     import dabprp.scaffold
     import dabprp.validate.run  # noqa: F401
+    from dabprp.api import generate
+
+    generate(str(ROOT / "examples" / "multiagent-genie"))  # compiles the PRP templates once, before forking
 
 
 def fuzz(
@@ -187,7 +190,11 @@ def fuzz(
     corpus: Path | None = None,
     keep: Path | None = None,
     log: io.TextIOBase | None = None,
+    light: bool = False,
+    rotate: bool = False,
 ) -> Outcome:
+    """Run `count` cases. `rotate`: each case runs `analyze --format json` and one other command in turn
+    (cheaper per case); otherwise every command. `light`: no multi-megabyte files."""
     warm_imports()
     seed_dirs = seeds(corpus)
     outcome = Outcome()
@@ -195,10 +202,12 @@ def fuzz(
         work = Path(tmp)
         for index in range(start, start + count):
             project = work / f"case{index}"
-            origin, mutations = make_case(seed_dirs, seed, index, project)
+            origin, mutations = make_case(seed_dirs, seed, index, project, light)
             if keep is not None:
                 shutil.copytree(project, keep / f"case{index}", symlinks=True, dirs_exist_ok=True)
-            for i, template in enumerate(COMMANDS):
+            chosen = [0, 1 + index % (len(COMMANDS) - 1)] if rotate else range(len(COMMANDS))
+            for i in chosen:
+                template = COMMANDS[i]
                 failure, cpu, rss, code = run_command(project, template, i, work)
                 outcome.exits[code] += 1
                 label = f"--seed {seed} --case {index} ({origin}: {'; '.join(mutations)})"
@@ -234,10 +243,13 @@ def main() -> int:
     )
     parser.add_argument("--keep", type=Path, default=None, help="copy every mutated project here")
     parser.add_argument("--json", type=Path, default=None, help="also write the summary as JSON")
+    parser.add_argument("--light", action="store_true", help="no multi-megabyte files or thousands of files")
+    parser.add_argument("--rotate", action="store_true", help="per case: analyze plus one other command in turn")
     args = parser.parse_args()
     start, count = (args.case, 1) if args.case is not None else (0, args.count)
     began = time.monotonic()
-    outcome = fuzz(count, args.seed, start, args.corpus, args.keep, sys.stderr)  # type: ignore[arg-type]
+    outcome = fuzz(count, args.seed, start, args.corpus, args.keep, sys.stderr,  # type: ignore[arg-type]
+                   light=args.light, rotate=args.rotate)
     runs = sum(outcome.exits.values())
     summary = {
         "cases": count,

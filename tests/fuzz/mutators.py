@@ -648,6 +648,11 @@ MUTATORS: tuple[Callable[[Path, random.Random], str], ...] = (
 )
 
 
-def mutate(root: Path, rng: random.Random, count: int | None = None) -> list[str]:
-    """Apply 1-3 mutations (or `count`) to the project at `root`; the list says what was done."""
-    return [rng.choice(MUTATORS)(root, rng) for _ in range(count or rng.randint(1, 3))]
+HEAVY = (huge_file, many_files)
+
+
+def mutate(root: Path, rng: random.Random, count: int | None = None, light: bool = False) -> list[str]:
+    """Apply 1-3 mutations (or `count`) to the project at `root`; the list says what was done. `light` leaves
+    out the multi-megabyte files and the thousands of files (for the CI run)."""
+    pool = [m for m in MUTATORS if not (light and m in HEAVY)]
+    return [rng.choice(pool)(root, rng) for _ in range(count or rng.randint(1, 3))]

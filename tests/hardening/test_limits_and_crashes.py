@@ -221,3 +221,18 @@ def test_prp_region_parser_is_linear():
     with pytest.raises(living.MarkerError):
         living.regions(text)
     assert time.perf_counter() - started < 2
+
+
+def test_non_utf8_pyproject_settings_exit_2(tree):
+    root = tree({"databricks.yml": BUNDLE, "pyproject.toml": b"[tool.dabprp\nenvironments = [\n\xff"})
+    proc = cli("check", root)
+    assert proc.returncode == 2 and proc.stderr.startswith("dabprp: pyproject.toml: cannot read settings:")
+
+
+@pytest.mark.parametrize("section", ["variables: [a, b]", "targets: text"])
+def test_scaffold_refuses_wrong_typed_sections_it_would_edit(tree, section):
+    root = tree({"databricks.yml": f"bundle:\n  name: hard\n{section}\n"})
+    proc = cli("scaffold", root, "--dry-run")
+    name = section.split(":")[0]
+    assert proc.returncode == 2
+    assert proc.stderr == f"dabprp: databricks.yml:3: `{name}` must be a mapping; not edited\n"

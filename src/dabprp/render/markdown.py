@@ -15,20 +15,25 @@ from dabprp.plan.model import Plan
 from dabprp.render import prp_sections
 from dabprp.version import __version__
 
+_ENV: jinja2.Environment | None = None
+
 
 def _environment(files: frozenset[str]) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("dabprp.render", "templates"), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=False, autoescape=False,
-    )
+    """One environment per process, so each template is compiled once; `loc` is rebound to `files`."""
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(
+            loader=jinja2.PackageLoader("dabprp.render", "templates"), undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True, trim_blocks=False, autoescape=False,
+        )
+        _ENV.filters["code"] = lambda v: f"`{v}`"
+        _ENV.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
 
     def loc(value: Any) -> str:
         return _loc_text(value, files) if isinstance(value, Location) else "-"
 
-    env.filters["loc"] = loc
-    env.filters["code"] = lambda v: f"`{v}`"
-    env.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
-    return env
+    _ENV.filters["loc"] = loc  # compiled templates look filters up when they render
+    return _ENV
 
 
 @dataclass(frozen=True, slots=True)

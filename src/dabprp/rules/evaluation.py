@@ -40,9 +40,9 @@ def no_evaluation(project: Project) -> Iterator[Hit]:
       docs=(DOCS["genai_eval"],))
 def evaluation_without_gate(project: Project) -> Iterator[Hit]:
     """Scores that nobody compares with a threshold never stop a bad version."""
+    gated_files = {c.location.path for c in project.python.of(MetricGate)}
     for call in project.python.calls("mlflow.genai.evaluate", "mlflow.evaluate"):
-        gated = any(c.location.path == call.location.path for c in project.python.of(MetricGate))
-        if not gated:
+        if call.location.path not in gated_files:
             yield Hit(call.location, "evaluation results are not compared with any threshold")
 
 

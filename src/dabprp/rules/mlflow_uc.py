@@ -22,9 +22,10 @@ def not_in_uc(project: Project) -> Iterator[Hit]:
         if logs:
             yield Hit(logs[0].location, "the model is logged but never registered")
         return
+    uc_registry = uses_uc_registry(project)
     for call in registers:
         name = call.args.get("name", call.args.get("_1"))
-        if not uses_uc_registry(project) and not three_level(name):
+        if not uc_registry and not three_level(name):
             yield Hit(call.location, f"`register_model` name `{name}` is not a Unity Catalog name")
 
 

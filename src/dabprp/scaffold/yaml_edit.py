@@ -58,7 +58,7 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
                 includes.append(item)
     if "variables" not in doc:
         doc.insert(min(2, len(doc)), "variables", CommentedMap())
-    variables = doc["variables"]
+    variables = _section(doc, "variables", path)
     for name, spec in planned["variables"].items():
         if name not in variables:
             _append(variables, name, _to_commented(spec))
@@ -67,15 +67,26 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
         doc.insert(position, "permissions", _to_commented(planned["permissions"]))
     if "targets" not in doc:
         doc["targets"] = CommentedMap()
-    targets = doc["targets"]
+    targets = _section(doc, "targets", path)
     for name, spec in planned["targets"].items():
         if name not in targets or targets[name] is None:
             _append(targets, name, _to_commented(spec))
             continue
-        _merge_missing(targets[name], spec, f"targets.{name}", force, notes)
+        _merge_missing(_section(targets, name, path, f"targets.{name}"), spec, f"targets.{name}", force, notes)
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue(), notes
+
+
+def _section(parent: CommentedMap, key: str, path: str, name: str | None = None) -> CommentedMap:
+    """`parent[key]` as a mapping to edit: an empty value becomes one; any other type is refused."""
+    value = parent[key]
+    if value is None:
+        value = parent[key] = CommentedMap()
+    if not isinstance(value, CommentedMap):
+        line = parent.lc.key(key)[0] + 1 if key in parent.lc.data else None
+        raise DabprpError(path, line, f"`{name or key}` must be a mapping; not edited")
+    return value
 
 
 def _append(mapping: CommentedMap, key: str, value: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from dabprp.errors import DabprpError
 from dabprp.facts import Location
 from dabprp.findings import Finding, Hit, Severity, Stage
+from dabprp.gcpause import paused_gc
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree, load_bundle
 from dabprp.validate.context import TargetView
 from dabprp.validate.schema import provenance, schema_errors_by_resource
@@ -43,6 +44,7 @@ class ValidationReport:
         return self.errors == 0 and not (self.strict and self.warnings)
 
 
+@paused_gc()
 def validate(path: str, target: str | None = None, all_targets: bool = False, strict: bool = False
              ) -> ValidationReport:
     if not os.path.isdir(path):
