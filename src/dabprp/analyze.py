@@ -205,22 +205,53 @@ def _evalsets(root: str, files: tuple[str, ...], python: PythonFacts, problems: 
     return out
 
 
+def _git_root_files(root: str, problems: list[Problem]) -> list[str]:
+    """The git root's CI and requirement files, when one of its CI files works in this project's folder."""
+    git_root = repo.git_root_above(root)
+    if git_root is None:
+        return []
+    subfolder = os.path.relpath(os.path.abspath(root), git_root).replace(os.sep, "/")
+    above = repo.git_root_files(root, git_root)
+    for rel in above:
+        if repo.ci_system(repo.from_git_root(rel)):
+            text = _read(root, rel, problems)
+            if text is not None and repo.serves_subfolder(text, subfolder):
+                return above
+    return []
+
+
 def _repo(root: str, files: tuple[str, ...], test_trees: dict[str, ast.AST | None],
           problems: list[Problem]) -> RepoSignals:
     tests: list[TestFile] = [repo.analyze_tests(p, t) for p, t in sorted(test_trees.items())]
     ci = []
     requirements: list[Requirement] = []
-    for rel in files:
-        system = repo.ci_system(rel)
+    # when the project is a subfolder of a repository, the repository's CI and requirements count too
+    candidates = list(files) + _git_root_files(root, problems)
+    included: list[str] = []
+    seen: set[str] = set()
+    queue = list(candidates)
+    while queue:
+        rel = queue.pop(0)
+        if rel in seen:
+            continue
+        seen.add(rel)
+        system = repo.ci_system(repo.from_git_root(rel))
         if system:
             text = _read(root, rel, problems)
             if text is not None:
                 ci.append(repo.analyze_ci(rel, system, text))
-        if REQUIREMENT_FILE_RE.search(rel):
+        elif REQUIREMENT_FILE_RE.search(rel) or rel in included:
             text = _read(root, rel, problems)
-            if text is not None:
-                requirements.extend(repo.parse_requirements(rel, text))
-        elif rel == "pyproject.toml":
+            if text is None:
+                continue
+            found, includes = repo.parse_requirements(rel, text)
+            requirements.extend(found)
+            for inc in includes:
+                target = os.path.normpath(os.path.join(os.path.dirname(rel), inc)).replace(os.sep, "/")
+                if target in files or (target.startswith("../") and os.path.isfile(os.path.join(root, target))):
+                    included.append(target)
+                    queue.append(target)
+        elif rel.rsplit("/", 1)[-1] == "pyproject.toml" and rel.lstrip("./") == "pyproject.toml":
             text = _read(root, rel, problems)
             if text is not None:
                 requirements.extend(repo.pyproject_requirements(rel, text))

@@ -57,7 +57,8 @@ def test_evalset_formats_and_errors():
 
 
 def test_requirements_pinning():
-    reqs = parse_requirements("requirements.txt", "mlflow>=3\nlanggraph==0.3.4\n# c\nfoo\n-r other.txt\n")
+    reqs, includes = parse_requirements("requirements.txt", "mlflow>=3\nlanggraph==0.3.4\n# c\nfoo\n-r other.txt\n")
+    assert includes == ["other.txt"]
     assert [(r.name, r.pinning, r.location.line) for r in reqs] == [
         ("mlflow", "range", 1), ("langgraph", "exact", 2), ("foo", "none", 4)]
 

@@ -238,8 +238,25 @@ class FileReference(CodeFact):
     location: Location
 
 
+@dataclass(frozen=True, slots=True)
+class ProductionScorer(CodeFact):
+    """Monitoring of production traffic: a scorer registered (`.register(name=...)`) or started with a
+    sampling rate (`.start(sampling_config=...)`), or an agent monitor created."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("production_scorer",)
+    name: str
+    """The scorer expression (`safety`, `Safety()`), or the monitoring API."""
+    location: Location
+    action: str = "start"
+    """`register`, `start` or `monitor`."""
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"action": self.action, "function": self.function}
+
+
 AnyCodeFact = (TemporalHelper | ScorerFunction | IterationLimit | Parallelism | GenieAgent | EndpointUse | Tool
-               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference)
+               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference | ProductionScorer)
 C = TypeVar("C", bound=CodeFact)
 
 

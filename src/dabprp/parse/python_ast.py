@@ -7,14 +7,10 @@ import re
 from typing import Any
 
 from dabprp.parse.python_grammar import FSTRING_SENTINEL
+from dabprp.parse.secrets import TOKEN_FORMATS
 
 SECRET_NAME_RE = re.compile(r"(pass(word|wd)?|secret|token|api_?key|access_?key|credential)", re.I)
-TOKEN_RES = (
-    ("databricks-token", re.compile(r"\bdapi[0-9a-f]{32}(-\d)?\b")),
-    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
-    ("openai-key", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b")),
-    ("aws-access-key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-)
+TOKEN_RES = TOKEN_FORMATS
 PLACEHOLDER_RE = re.compile(r"^(|<.*>|\*+|x+|changeme|todo.*|your[_-].*|\{\{secrets/.*\}\}|\$\{.*\})$", re.I)
 MAX_SUMMARY = 200
 

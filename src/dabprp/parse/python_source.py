@@ -20,6 +20,7 @@ from dabprp.facts import (
     MetricGate,
     MlflowCall,
     Parallelism,
+    ProductionScorer,
     RoutingModel,
     ScorerFunction,
     SecretRef,
@@ -31,12 +32,10 @@ from dabprp.facts import (
     TrafficSplit,
 )
 from dabprp.knowledge import TEMPORAL_NAME_RE
+from dabprp.parse import secrets
 from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
 from dabprp.parse.notebooks import PythonText, without_magics
 from dabprp.parse.python_ast import (
-    PLACEHOLDER_RE,
-    SECRET_NAME_RE,
-    TOKEN_RES,
     arg,
     call_args,
     const_str,
@@ -70,6 +69,8 @@ CLIENT_METHODS = frozenset({
     "set_registered_model_alias", "delete_registered_model_alias", "get_model_version_by_alias",
     "update_registered_model", "create_registered_model", "set_model_version_tag", "get_model_version",
 })
+MONITOR_APIS = ("monitoring.create_external_monitor", "monitoring.create_monitor", "agents.create_monitor",
+                "agents.create_external_monitor", "scorers.add_scorer")
 MLFLOW_SKIP = ("mlflow.types.", "mlflow.entities.")
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".yaml", ".yml")
 THRESHOLD_RE = re.compile(r"(threshold|min_score|quality_gate)", re.I)
@@ -160,6 +161,7 @@ class _Visitor(ast.NodeVisitor):
         self.structured: dict[str, list[str]] = {}
         self.functions: list[str] = []
         self.scope: list[str] = []
+        self.classes: list[str] = []
         self.graphs = GraphCollector(self.loc, self.constants)
         self.folder = Folder(path, {}, fallbacks, ptext.file_line)
 
@@ -227,7 +229,9 @@ class _Visitor(ast.NodeVisitor):
                 self.facts.routing_models.append(RoutingModel(node.name, self.loc(node), literal_fields))
         self.scope.append(node.name)
         self.folder.attributes.append(self_attributes(node))
+        self.classes.append(node.name)
         self.generic_visit(node)
+        self.classes.pop()
         self.folder.attributes.pop()
         self.scope.pop()
 
@@ -262,10 +266,13 @@ class _Visitor(ast.NodeVisitor):
 
     def _secret_assignment(self, target: ast.AST, value: ast.AST) -> None:
         name = ast.unparse(target).rsplit(".", 1)[-1]
-        if not SECRET_NAME_RE.search(name) or not isinstance(value, ast.Constant) or is_stand_in(value.value):
+        if not secrets.SECRET_NAME_RE.search(name) or not isinstance(value, ast.Constant) \
+                or not isinstance(value.value, str) or is_stand_in(value.value):
             return
-        text = value.value
-        if isinstance(text, str) and len(text) >= 6 and " " not in text.strip() and not PLACEHOLDER_RE.match(text):
+        if secrets.token_format(value.value):
+            return  # reported by the token scan, wherever it is
+        enclosing = self.classes[-1] if self.classes else None
+        if secrets.looks_like_secret(value.value) and not secrets.is_test_place(self.path, enclosing):
             self.facts.hardcoded_secrets.append(HardcodedSecret(f"assignment to `{name}`", self.loc(value)))
 
     def _iteration_limit(self, target: ast.AST, value: ast.AST, node: ast.AST) -> None:
@@ -306,6 +313,7 @@ class _Visitor(ast.NodeVisitor):
         elif short == "get" and node.args and isinstance(node.func, ast.Attribute):
             self._config_read(node.func.value, node.args[0], node)
         self._endpoints(node, name, fn)
+        self._production_scorer(node, name, fn)
         if isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_METHODS \
                 and not name.startswith(MLFLOW_PREFIXES):
             self.facts.mlflow_calls.append(MlflowCall(f"MlflowClient.{node.func.attr}", self.loc(node),
@@ -329,6 +337,26 @@ class _Visitor(ast.NodeVisitor):
             value = self.folder.value(value_node, "no endpoint argument in the call")
             self.facts.code.append(EndpointUse(label, self.loc(node), value, spec.role, fn,
                                                f"{label} {evidence}".strip()))
+
+    def _production_scorer(self, node: ast.Call, name: str, fn: str | None) -> None:
+        if name.endswith(MONITOR_APIS):
+            self.facts.code.append(ProductionScorer(name, self.loc(node), "monitor", fn))
+            return
+        if not isinstance(node.func, ast.Attribute):
+            return
+        receiver = node.func.value
+        if node.func.attr == "start" and any(kw.arg == "sampling_config" for kw in node.keywords):
+            self.facts.code.append(ProductionScorer(ast.unparse(receiver)[:200], self.loc(node), "start", fn))
+        elif node.func.attr == "register" and self._is_scorer(receiver):
+            self.facts.code.append(ProductionScorer(ast.unparse(receiver)[:200], self.loc(node), "register", fn))
+
+    def _is_scorer(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Call):
+            return (qualified(node.func, self.aliases) or "").startswith("mlflow.genai.scorers")
+        if isinstance(node, ast.Name):
+            return node.id in {s.name for s in self.facts.scorers} or "scorer" in node.id.lower() \
+                or "judge" in node.id.lower()
+        return False
 
     def visit_Compare(self, node: ast.Compare) -> None:
         """A comparison of evaluation metrics with a threshold: `result.metrics["x/mean"] < 0.8`, or
@@ -390,7 +418,7 @@ def _token_scan(path: str, ptext: PythonText, facts: FileFacts, trees: list[ast.
     """Credentials with a recognisable shape anywhere in the text (comments included)."""
     seen = {(s.location.line) for s in facts.hardcoded_secrets}
     for number, line in enumerate(ptext.text.splitlines(), 1):
-        for kind, pattern in TOKEN_RES:
+        for kind, pattern in secrets.TOKEN_FORMATS:
             if pattern.search(line):
                 file_line = ptext.file_line(number)
                 if file_line not in seen:

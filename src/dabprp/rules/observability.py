@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project, TrafficSplit
+from dabprp.facts import ProductionScorer, Project, TrafficSplit
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -49,7 +49,8 @@ def no_monitoring(project: Project) -> Iterator[Hit]:
     tables = any(e.inference_table for e in b.resources.model_serving_endpoints) if b else False
     monitors = bool(b.resources.quality_monitors) if b else False
     registered = any(c.api.endswith((".register", ".start")) and "scorer" in c.api.lower()
-                     for c in project.python.mlflow_calls)
+                     for c in project.python.mlflow_calls) or any(
+        s.action in ("start", "monitor") for s in project.python.of(ProductionScorer))
     serves = project.python.calls("databricks.agents.deploy") or (b and (b.resources.model_serving_endpoints
                                                                           or b.resources.apps))
     if serves and not (tables or monitors or registered):
