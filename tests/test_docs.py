@@ -24,3 +24,30 @@ def test_readme_setup_commands_and_command_reference():
     assert "pytest -q" in (ROOT / ".ci" / "run").read_text()
     for command in main.commands:
         assert f"dabprp {command}" in readme, command
+
+
+def test_readme_documents_every_option_of_every_command():
+    import click
+
+    readme = (ROOT / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `dabprp ")]
+
+    def commands(group: click.Group, prefix: str):
+        for name, command in sorted(group.commands.items()):
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{prefix} {name}")
+            else:
+                yield f"{prefix} {name}", command
+
+    missing = []
+    for name, command in commands(main, "dabprp"):
+        row = next((r for r in rows if r.startswith((f"| `{name} ", f"| `{name}`"))), None)
+        if row is None:
+            missing.append(name)
+            continue
+        for param in command.params:
+            # the row, or a section of its own (`--refine` and the LLM flags), documents the option
+            if isinstance(param, click.Option) and "--help" not in param.opts and not any(
+                    re.search(rf"[\[ `]{re.escape(opt)}\b", row) or f"`{opt}`" in readme for opt in param.opts):
+                missing.append(f"{name} {max(param.opts, key=len)}")
+    assert missing == []

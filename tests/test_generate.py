@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from dabprp.api import generate
 from dabprp.cli import main
+from dabprp.errors import DabprpError
 from dabprp.validate.schema import schema_errors
 from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
 
@@ -126,7 +127,8 @@ def test_settings_overridable_by_flags(tmp_path):
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.stderr
 
 
-def test_unreadable_bundle_is_reported_not_called_missing(tree):
+def test_unreadable_bundle_is_an_input_error_not_a_missing_bundle(tree):
     root = tree({"databricks.yml": "bundle:\n  name: [x\n", "agent.py": "x = 1\n"})
-    text, _ = generate(str(root))
-    assert "| bundle | unreadable: invalid YAML" in text and "`DAB100`" not in text
+    with pytest.raises(DabprpError) as raised:
+        generate(str(root))
+    assert str(raised.value).startswith("databricks.yml:3: fix the bundle first: invalid YAML")

@@ -25,7 +25,7 @@ from dabprp.limits import MAX_PYTHON_CHARS
 from dabprp.parse import repo
 from dabprp.parse.agent_config import analyze_config
 from dabprp.parse.bundle import build_bundle
-from dabprp.parse.bundle_load import load_bundle
+from dabprp.parse.bundle_load import ROOT_FILES, load_bundle
 from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
 from dabprp.parse.notebooks import from_ipynb, from_source
 from dabprp.parse.python_source import FileFacts, analyze_python
@@ -73,6 +73,15 @@ def analyze(path: str = ".", target: str | None = None) -> Project:
         repo=repo_signals, problems=tuple(sorted(set(problems), key=lambda p: (p.location, p.message))),
         files=found.files,
     )
+
+
+def unreadable_bundle(project: Project) -> Problem | None:
+    """The first problem that kept a bundle file from loading (the root file, or an included file that
+    could not be read or parsed), or None when every bundle file loaded."""
+    b = project.bundle
+    failed = set(ROOT_FILES) if b is None else {f for include in b.includes for f in include.files} - set(b.files)
+    return next((p for p in project.problems if p.location.path in failed and not p.message.startswith(
+        "multiple bundle root files")), None)
 
 
 def _read(root: str, rel: str, problems: list[Problem]) -> str | None:

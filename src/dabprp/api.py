@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dabprp.analyze import analyze
+from dabprp.analyze import analyze, unreadable_bundle
 from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.findings import Finding
@@ -21,6 +21,9 @@ def findings(project: Project, root: str) -> tuple[Finding, ...]:
 
 def plan(path: str, target: str | None = None, overrides: dict | None = None) -> tuple[Plan, Project]:
     project = analyze(path, target)
+    bad = unreadable_bundle(project)
+    if bad is not None:
+        raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     settings = load_settings(path, overrides)
     found = run_rules(project, settings.disabled_rules, settings.severity_overrides)
     return build_plan(project, found, settings), project

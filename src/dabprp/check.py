@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +43,11 @@ class CheckResult:
     rules: tuple[RuleDoc, ...]
     suppressed: int = 0
     baselined: int = 0
+    unreadable: tuple[str, ...] = ()
+    """`path:line: message` of each bundle file that could not be read or parsed (exit 2)."""
+    files: frozenset[str] = frozenset()
+    """Files of the project that exist: SARIF and annotations point only at these."""
+    root_file: str | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -76,9 +82,11 @@ def run_check(path: str, target: str | None = None, all_targets: bool = False, s
     project = analyze(path, target)
     found = list(run_rules(project))
     bundle_files = set(project.bundle.files) if project.bundle else set()
+    unreadable: tuple[str, ...] = ()
     if project.bundle is not None or any(p.location.path in ("databricks.yml", "databricks.yaml", "bundle.yml")
                                          for p in project.problems):
         report = validate(path, target, all_targets)
+        unreadable = report.unreadable
         found += report.findings
         bundle_files |= {f.location.path for f in report.findings if f.rule_id == INPUT_ID}
     for problem in project.problems:
@@ -117,8 +125,14 @@ def run_check(path: str, target: str | None = None, all_targets: bool = False, s
     known = load_baseline(baseline) if baseline else set()
     final = [(f, prints[i]) for i, f in enumerate(kept) if prints[i] not in known]
     return CheckResult(tuple(f for f, _ in final), tuple(p for _, p in final), tuple(ran),
-                       suppressed=suppressed,
-                       baselined=len(kept) - len(final))
+                       suppressed=suppressed, baselined=len(kept) - len(final), unreadable=unreadable,
+                       files=frozenset(project.files) | _existing(path, final),
+                       root_file=project.bundle.root_file if project.bundle else None)
+
+
+def _existing(root: str, final: list[tuple[Finding, str]]) -> frozenset[str]:
+    """Finding paths that are files on disk (also those discovery skips, e.g. binaries)."""
+    return frozenset(f.location.path for f, _ in final if os.path.isfile(os.path.join(root, f.location.path)))
 
 
 def load_baseline(path: str) -> set[str]:
@@ -156,6 +170,9 @@ def baseline_text(result: CheckResult) -> str:
 
 
 def exit_code(result: CheckResult, fail_on: str) -> int:
+    """2 when a bundle file could not be read, else 1 when a finding reaches `fail_on`, else 0."""
+    if result.unreadable:
+        return 2
     if fail_on == "never":
         return 0
     threshold = Severity(fail_on).rank

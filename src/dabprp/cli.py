@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -56,6 +57,20 @@ def echo_changes(changes: Any, dry_run: bool, conflict_reason: str | None = None
         click.echo(f"{prefix}{verb:<7} {change.path}" + (f" ({reason})" if reason else ""), err=dry_run)
 
 
+def terminal(output: str | None = None) -> Any:
+    """Layout for text written to stdout (width, colour) or to a file (fixed width, no colour)."""
+    from dabprp.render.terminal import detect
+
+    return detect(sys.stdout if output is None else io.StringIO())
+
+
+def progress(message: str) -> Any:
+    """A spinner on stderr (TTY only) once the command has run for a second."""
+    from dabprp.render.terminal import progress as spinner
+
+    return spinner(message)
+
+
 def report_problems(problems: Any) -> None:
     for p in problems:
         click.echo(f"{p.location}: {p.message}", err=True)
@@ -76,8 +91,10 @@ def main() -> None:
 def analyze(path: str, target: str | None, fmt: str, output: str | None) -> int:
     """Statically analyze the project at PATH and list its facts with `path:line`."""
     from dabprp.analyze import analyze as run
+    from dabprp.analyze import unreadable_bundle
 
-    project = run(path, target)
+    with progress("analyzing"):
+        project = run(path, target)
     if fmt == "json":
         from dabprp.render.json_out import render_json
 
@@ -85,10 +102,10 @@ def analyze(path: str, target: str | None, fmt: str, output: str | None) -> int:
     else:
         from dabprp.render.text_facts import render_facts_text
 
-        text = render_facts_text(project)
+        text = render_facts_text(project, terminal(output))
     write_output(text, output, root=path)
     report_problems(project.problems)
-    return EXIT_OK
+    return EXIT_INPUT if unreadable_bundle(project) else EXIT_OK
 
 
 @main.command()
@@ -127,13 +144,13 @@ def rules(rule_id: str | None, fmt: str) -> int:
         r = catalogue.get(rule_id.upper())
         if r is None:
             raise DabprpError("rules", None, f"unknown rule `{rule_id}`")
-        click.echo(f"{r.id} {r.title}\nseverity: {r.severity.value}; blocks stage: {r.stage.value}\n\n"
-                   f"{r.rationale}\n\nFix: {r.fix}")
-        for link in r.docs:
-            click.echo(f"See: {link}")
+        from dabprp.render.text_rules import render_rule_text
+
+        write_output(render_rule_text(r, terminal()), None)
         return EXIT_OK
-    for r in catalogue.values():
-        click.echo(f"{r.id}  {r.severity.value:<7}  {r.stage.value:<13}  {r.title}")
+    from dabprp.render.text_rules import render_rules_text
+
+    write_output(render_rules_text(catalogue.values(), terminal()), None)
     return EXIT_OK
 
 
@@ -192,8 +209,10 @@ def generate(path: str, output: str | None, fmt: str, target: str | None, to_std
         if existing is not None and not own and not force and not to_stdout:
             raise DabprpError(destination, None, "exists and is not a PRP that dabprp wrote; --force replaces it")
         update = existing if own and fmt == "md" and not force else None
-        text, project = run(path, target=target, fmt=fmt, existing=update, refiner=refiner, overrides=overrides,
-                            existing_path=destination, report=lambda note: click.echo(f"dabprp: {note}", err=True))
+        with progress("refining the PRP" if refine and fmt == "md" else "generating the PRP"):
+            text, project = run(path, target=target, fmt=fmt, existing=update, refiner=refiner, overrides=overrides,
+                                existing_path=destination,
+                                report=lambda note: click.echo(f"dabprp: {note}", err=True))
         report_problems(project.problems)
         if to_stdout:
             write_output(text, None)
@@ -229,7 +248,8 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
         raise DabprpError(path, None, "use --target or --all-targets, not both")
     from dabprp.validate.run import validate as run
 
-    report = run(path, target, all_targets, strict)
+    with progress("validating"):
+        report = run(path, target, all_targets, strict)
     if fmt == "json":
         from dabprp.render.validation import render_validation_json
 
@@ -237,7 +257,10 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
     else:
         from dabprp.render.validation import render_validation_text
 
-        write_output(render_validation_text(report), None)
+        write_output(render_validation_text(report, terminal()), None)
+    if report.unreadable:
+        click.echo("\n".join(f"dabprp: {line}" for line in report.unreadable), err=True)
+        return EXIT_INPUT
     return EXIT_OK if report.valid else EXIT_FINDINGS
 
 
@@ -267,8 +290,9 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
     def split(values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().upper() for item in values for v in item.split(",") if v.strip())
 
-    result = run_check(path, target, all_targets, split(select), split(ignore),
-                       None if write_baseline else baseline)
+    with progress("checking"):
+        result = run_check(path, target, all_targets, split(select), split(ignore),
+                           None if write_baseline else baseline)
     if write_baseline:
         assert baseline is not None
         write_output(baseline_text(result), baseline, root=path)
@@ -276,9 +300,12 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
         return EXIT_OK
     from dabprp.render import check_out, sarif
 
-    renderers = {"text": check_out.render_check_text, "json": check_out.render_check_json,
-                 "github": check_out.render_check_github, "sarif": sarif.render_sarif}
+    renderers = {"text": lambda r: check_out.render_check_text(r, terminal(output)),
+                 "json": check_out.render_check_json, "github": check_out.render_check_github,
+                 "sarif": sarif.render_sarif}
     write_output(renderers[fmt](result), output, root=path)
+    if result.unreadable:
+        click.echo("\n".join(f"dabprp: {line}" for line in result.unreadable), err=True)
     return exit_code(result, fail_on)
 
 
@@ -291,18 +318,18 @@ def status(path: str, prp: str | None, fmt: str) -> int:
     """Re-check every item of an existing PRP: done, open or regressed (exit 1 if anything regressed)."""
     from dabprp.status import status as run
 
-    report = run(path, prp)
+    with progress("re-checking the PRP"):
+        report = run(path, prp)
     if fmt == "json":
         data = {"prp": os.path.relpath(report.prp, path),
                 "summary": {s: report.count(s) for s in ("done", "open", "regressed")},
-                "items": [{"id": i.id, "kind": i.kind, "state": i.state, "evidence": list(i.evidence)}
-                          for i in report.items]}
-        write_output(json.dumps(data, indent=2) + "\n", None)
+                "items": [{"id": i.id, "kind": i.kind, "state": i.state, "title": i.title,
+                           "evidence": list(i.evidence)} for i in report.items]}
+        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
     else:
-        lines = [f"{i.state:<9}  {i.id:<13}  {'; '.join(i.evidence)}" for i in report.items]
-        lines.append(f"{report.count('done')} done, {report.count('open')} open, "
-                     f"{report.count('regressed')} regressed")
-        write_output("\n".join(lines) + "\n", None)
+        from dabprp.render.text_status import render_status_text
+
+        write_output(render_status_text(report, terminal()), None)
     return EXIT_FINDINGS if report.count("regressed") else EXIT_OK
 
 
@@ -319,7 +346,8 @@ def scaffold(path: str, dry_run: bool, force: bool, serving: str | None, set_val
     from dabprp.scaffold import scaffold as run
     from dabprp.settings import parse_overrides
 
-    result = run(path, dry_run=dry_run, force=force, serving=serving, overrides=parse_overrides(set_values))
+    with progress("scaffolding"):
+        result = run(path, dry_run=dry_run, force=force, serving=serving, overrides=parse_overrides(set_values))
     if dry_run:
         write_output(result.diff(), None)
     echo_changes(result.changes, dry_run)

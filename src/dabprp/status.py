@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from dabprp import living
@@ -10,6 +11,8 @@ from dabprp.api import gaps, plan, read_prp
 from dabprp.errors import DabprpError
 
 DEFAULT_PRP = os.path.join("PRPs", "multi-stage-deployment.md")
+PREFIX_RE = re.compile(r"^`(DAB\d{3})`(?: [a-z]+, [a-z]+)?:? ")
+LOCATION_RE = re.compile(r" ?\(?(?:to create: `[^`]+`|`[^`\s]+:\d+`)\)?:?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,8 @@ class ItemStatus:
     """`done`, `open` or `regressed` (was ticked, open again)."""
     evidence: tuple[str, ...]
     text: str
+    title: str
+    """What the item is: the roadmap task's title, or the gap's finding."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,7 @@ def status(path: str, prp: str | None = None, target: str | None = None) -> Stat
             evidence: tuple[str, ...] = ("no longer reported",)
             if gap and gap.finding:
                 evidence = (f"{gap.finding.rule_id} at {gap.finding.location}",)
+            title = f"{gap.finding.rule_id} {gap.finding.message}" if gap and gap.finding else _gap_title(item.text)
             kind = "gap"
         elif item.id in tasks:
             task = tasks[item.id]
@@ -64,8 +70,16 @@ def status(path: str, prp: str | None = None, target: str | None = None) -> Stat
             evidence = tuple(e for r in task.closes for e in by_rule.get(r, [])) or (
                 "none of " + ", ".join(task.closes) + " is reported" if task.closes else "not checkable",)
             kind = "task"
+            title = task.title
         else:
             continue
         state = ("regressed" if item.checked else "open") if is_open else "done"
-        out.append(ItemStatus(item.id, kind, state, evidence, item.text))
+        out.append(ItemStatus(item.id, kind, state, evidence, item.text, title))
     return StatusReport(prp_path, tuple(out))
+
+
+def _gap_title(text: str) -> str:
+    """`DABnnn message` from a gap item written earlier (its rule ID, finding, location and fix in prose)."""
+    body = LOCATION_RE.sub("", text.split(" Fix: ", 1)[0]).strip().rstrip(".")
+    rule = PREFIX_RE.match(body)
+    return f"{rule.group(1)} {body[rule.end():]}" if rule else body

@@ -119,8 +119,9 @@ def test_valid_bundles_pass_and_broken_fails():
     runner = CliRunner()
     assert runner.invoke(main, ["validate", str(FIXTURES / "rag-apps"), "--all-targets"]).exit_code == 0
     broken = runner.invoke(main, ["validate", str(FIXTURES / "broken")])
-    assert broken.exit_code == 1
+    assert broken.exit_code == 2  # resources/bad.yml cannot be parsed: the report covers what loaded
     assert "resources/bad.yml\n      5  error    DAB920" in broken.stdout
+    assert "dabprp: resources/bad.yml:5: invalid YAML" in broken.stderr
 
 
 def test_unreadable_input_exits_2(tree, tmp_path):

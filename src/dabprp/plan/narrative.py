@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from dabprp.facts import Location, Project
-from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Evidence, Gate, Grant
 from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
@@ -120,11 +119,7 @@ def context_files(project: Project) -> tuple[Evidence, ...]:
 def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
     b = project.bundle
     out: list[Evidence] = []
-    broken = next((p for p in project.problems if p.location.path in ROOT_FILES), None)
-    if b is None and broken is not None:
-        out.append(Evidence("bundle", f"unreadable: {broken.message}; fix it before anything else",
-                            broken.location))
-    elif b is None:
+    if b is None:
         out.append(Evidence("bundle", "none: the project is deployed by hand"))
     else:
         out.append(Evidence("bundle", f"`{b.name}`", Location(b.root_file, 1)))

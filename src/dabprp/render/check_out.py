@@ -5,30 +5,54 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
+from rich.console import RenderableType
+from rich.padding import Padding
+
 from dabprp.check import CheckResult
+from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
 from dabprp.render.json_out import finite
+from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, heading, render, table, text
 from dabprp.version import __version__
 
+ANCHOR_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "README.md")
+"""Where a finding about something missing points when the bundle root file does not exist either."""
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
+FINDING_COLUMNS = (Col("line", "right", wrap=False), Col("severity", wrap=False), Col("rule", wrap=False),
+                   Col("message"))
 
 
-def findings_by_file(findings: tuple[Finding, ...], summary: str) -> str:
-    """Findings grouped by file (in the order given: sorted by location), then one summary line."""
-    lines = []
+def findings_by_file(findings: tuple[Finding, ...], summary: str, term: Terminal) -> str:
+    """Findings grouped by file (in the order given: sorted by location), messages wrapped to the width,
+    then one summary line."""
+    items: list[RenderableType] = []
     for path, group in groupby(findings, key=lambda f: f.location.path):
-        lines.append(path)
-        for f in group:
-            lines.append(f"  {f.location.line:>5}  {f.severity.value:<7}  {f.rule_id}  {f.message}")
-    lines.append(summary)
-    return "\n".join(lines) + "\n"
+        items.append(heading(path))
+        rows = [(text(f"{f.location.line:>5}"), text(f"{f.severity.value:<7}", SEVERITY_STYLE[f.severity.value]),
+                 text(f.rule_id, "bold"), text(f.message)) for f in group]
+        items.append(Padding(table(FINDING_COLUMNS, rows, term.width - 2, header=False), (0, 0, 0, 2)))
+    items.append(text(summary))
+    return render(items, term)
 
 
-def render_check_text(result: CheckResult) -> str:
+def render_check_text(result: CheckResult, term: Terminal | None = None) -> str:
     return findings_by_file(result.findings,
                             f"{result.count(Severity.ERROR)} error(s), {result.count(Severity.WARNING)} warning(s), "
                             f"{result.count(Severity.NOTE)} note(s); {result.suppressed} suppressed, "
-                            f"{result.baselined} in baseline")
+                            f"{result.baselined} in baseline", term or Terminal())
+
+
+def anchor(finding: Finding, result: CheckResult) -> tuple[Location | None, str]:
+    """An existing file for code scanning: the finding's own, else the bundle root file (or a project file)
+    at line 1, with a note naming where the fix belongs. None only when the project has no file at all."""
+    loc = finding.location
+    if loc.path in result.files:
+        return loc, ""
+    note = f" (belongs in `{loc.path}`)"
+    for candidate in (result.root_file, *ANCHOR_FILES):
+        if candidate and candidate in result.files:
+            return Location(candidate, 1), note
+    return (Location(min(result.files), 1), note) if result.files else (None, note)
 
 
 def render_check_json(result: CheckResult) -> str:
@@ -55,6 +79,8 @@ def render_check_github(result: CheckResult) -> str:
     out = []
     for f in result.findings:
         level = GITHUB_LEVEL[f.severity.value]
-        out.append(f"::{level} file={_escape(f.location.path, True)},line={f.location.line},"
-                   f"title={_escape(f.rule_id, True)}::{_escape(f.message + ' (' + f.remediation + ')')}")
+        loc, note = anchor(f, result)
+        where = f"file={_escape(loc.path, True)},line={loc.line}," if loc else ""
+        out.append(f"::{level} {where}title={_escape(f.rule_id, True)}::"
+                   f"{_escape(f.message + note + ' (' + f.remediation + ')')}")
     return "\n".join(out) + ("\n" if out else "")

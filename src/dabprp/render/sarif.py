@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from dabprp.check import CheckResult
+from dabprp.render.check_out import anchor
 from dabprp.render.json_out import finite
 from dabprp.version import __version__
 
@@ -34,17 +36,20 @@ def render_sarif(result: CheckResult) -> str:
         })
     results = []
     for f, fp in zip(result.findings, result.fingerprints, strict=True):
-        results.append({
+        loc, note = anchor(f, result)
+        entry: dict[str, Any] = {
             "ruleId": f.rule_id,
             "ruleIndex": index.get(f.rule_id, 0),
             "level": f.severity.value,
-            "message": {"text": f"{f.message}. Fix: {f.remediation}"},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": f.location.path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": f.location.line},
-            }}],
-            "partialFingerprints": {"dabprpFingerprint/v1": fp},
-        })
+            "message": {"text": f"{f.message}{note}. Fix: {f.remediation}"},
+        }
+        if loc is not None:
+            entry["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": max(loc.line, 1)},
+            }}]
+        entry["partialFingerprints"] = {"dabprpFingerprint/v1": fp}
+        results.append(entry)
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -6,15 +6,16 @@ import json
 
 from dabprp.render.check_out import findings_by_file
 from dabprp.render.json_out import finite
+from dabprp.render.terminal import Terminal
 from dabprp.validate.run import ValidationReport
 
 
-def render_validation_text(report: ValidationReport) -> str:
+def render_validation_text(report: ValidationReport, term: Terminal | None = None) -> str:
     verdict = "valid" if report.valid else "invalid"
     return findings_by_file(report.findings,
                             f"{report.root_file}: {verdict} for target(s) {', '.join(report.targets)}: "
                             f"{report.errors} error(s), {report.warnings} warning(s)"
-                            + (" (--strict: warnings are errors)" if report.strict else ""))
+                            + (" (--strict: warnings are errors)" if report.strict else ""), term or Terminal())
 
 
 def render_validation_json(report: ValidationReport) -> str:

@@ -30,6 +30,9 @@ class ValidationReport:
     findings: tuple[Finding, ...]
     strict: bool = False
     schema: dict[str, str] = field(default_factory=dict)
+    unreadable: tuple[str, ...] = ()
+    """`path:line: message` of each bundle file that could not be read or parsed: the report covers only what
+    loaded (exit 2)."""
 
     @property
     def errors(self) -> int:
@@ -97,8 +100,11 @@ def validate(path: str, target: str | None = None, all_targets: bool = False, st
         findings.append(finding)
     findings.sort(key=lambda f: (f.location, f.rule_id, f.message))
     info = provenance()
+    failed = {f for include in loaded.includes for f in include.files} - set(loaded.files)
     return ValidationReport(loaded.root_file, tuple(n or "default" for n in names), tuple(findings), strict,
-                            {"commit": info["commit"], "sha256": info["sha256"]})
+                            {"commit": info["commit"], "sha256": info["sha256"]},
+                            unreadable=tuple(f"{p.location}: {p.message}" for p in loaded.problems
+                                             if p.location.path in failed))
 
 
 def _run(check: Any, view: TargetView) -> list[Hit]:
