@@ -329,7 +329,8 @@ def status(path: str, prp: str | None, fmt: str) -> int:
     else:
         from dabprp.render.text_status import render_status_text
 
-        write_output(render_status_text(report, terminal()), None)
+        write_output(render_status_text([(i.state, i.id, i.title, i.evidence) for i in report.items], terminal()),
+                     None)
     return EXIT_FINDINGS if report.count("regressed") else EXIT_OK
 
 

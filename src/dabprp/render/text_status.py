@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dabprp.render.terminal import STATE_STYLE, Col, Terminal, render, table, text
-from dabprp.status import StatusReport
 
 COLUMNS = (Col("state", wrap=False), Col("id", wrap=False), Col("item"), Col("evidence"))
+StatusRow = tuple[str, str, str, Sequence[str]]
+"""state, item ID, title, evidence."""
 
 
-def render_status_text(report: StatusReport, term: Terminal | None = None) -> str:
+def render_status_text(rows: Sequence[StatusRow], term: Terminal | None = None) -> str:
     term = term or Terminal()
-    rows = [(text(i.state, STATE_STYLE[i.state]), text(i.id, "bold"), text(i.title), text("; ".join(i.evidence)))
-            for i in report.items]
-    summary = text(f"{report.count('done')} done, {report.count('open')} open, "
-                   f"{report.count('regressed')} regressed")
-    return render([table(COLUMNS, rows, term.width), summary], term)
+    cells = [(text(state, STATE_STYLE[state]), text(item_id, "bold"), text(title), text("; ".join(evidence)))
+             for state, item_id, title, evidence in rows]
+    counts = {s: sum(1 for r in rows if r[0] == s) for s in STATE_STYLE}
+    summary = text(f"{counts['done']} done, {counts['open']} open, {counts['regressed']} regressed")
+    return render([table(COLUMNS, cells, term.width), summary], term)
