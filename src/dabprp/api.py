@@ -19,9 +19,12 @@ def findings(project: Project, root: str) -> tuple[Finding, ...]:
     return run_rules(project, settings.disabled_rules, settings.severity_overrides)
 
 
-def plan(path: str, target: str | None = None, overrides: dict | None = None) -> tuple[Plan, Project]:
+def plan(path: str, target: str | None = None, overrides: dict | None = None,
+         readable_bundle: bool = True) -> tuple[Plan, Project]:
+    """The plan and the analyzed project. A bundle file that cannot be read is an input error (exit 2) unless
+    `readable_bundle` is False (the caller reports it itself)."""
     project = analyze(path, target)
-    bad = unreadable_bundle(project)
+    bad = unreadable_bundle(project) if readable_bundle else None
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     settings = load_settings(path, overrides)

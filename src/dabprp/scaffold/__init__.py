@@ -48,7 +48,7 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
 
 def _scaffold(path: str, dry_run: bool, force: bool, serving: str | None, overrides: dict | None) -> ScaffoldResult:
     overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
-    plan, project = build_plan(path, overrides=overrides)
+    plan, project = build_plan(path, overrides=overrides, readable_bundle=False)  # reported below
     bundle_files = set(ROOT_FILES) | {f for i in (project.bundle.includes if project.bundle else ()) for f in i.files}
     bad = next((p for p in project.problems if p.location.path in bundle_files
                 and p.message.startswith(("invalid YAML", "file is not valid UTF-8", "binary file"))), None)
