@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dabprp.scaffold import scaffold
+from dabprp.api import scaffold
 from tests.conftest import FIXTURES, ROOT, copy_project
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).parent / "pre-commit")

@@ -6,7 +6,7 @@ from typing import Any
 
 from dabprp.version import __version__
 
-__all__ = ["__version__", "analyze", "generate", "plan"]
+__all__ = ["__version__", "analyze", "generate", "plan", "scaffold"]
 
 
 def __getattr__(name: str) -> Any:  # lazy: `import dabprp` stays cheap for the CLI
@@ -14,7 +14,7 @@ def __getattr__(name: str) -> Any:  # lazy: `import dabprp` stays cheap for the 
         from dabprp.analyze import analyze
 
         return analyze
-    if name in ("generate", "plan"):
+    if name in ("generate", "plan", "scaffold"):
         from dabprp import api
 
         return getattr(api, name)

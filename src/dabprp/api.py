@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 
 from dabprp.analyze import analyze, unreadable_bundle
@@ -10,8 +12,10 @@ from dabprp.facts import Project
 from dabprp.findings import Finding
 from dabprp.gcpause import paused_gc
 from dabprp.plan import Plan, build_plan
+from dabprp.render.markdown import BundleEdit
 from dabprp.rules import run_rules
-from dabprp.settings import load_settings
+from dabprp.scaffold import ScaffoldResult
+from dabprp.settings import Settings, load_settings
 
 
 def findings(project: Project, root: str) -> tuple[Finding, ...]:
@@ -23,13 +27,37 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None,
          readable_bundle: bool = True) -> tuple[Plan, Project]:
     """The plan and the analyzed project. A bundle file that cannot be read is an input error (exit 2) unless
     `readable_bundle` is False (the caller reports it itself)."""
+    built, project, _ = _planned(path, target, overrides, readable_bundle)
+    return built, project
+
+
+def _planned(path: str, target: str | None, overrides: dict | None,
+             readable_bundle: bool = True) -> tuple[Plan, Project, Settings]:
     project = analyze(path, target)
     bad = unreadable_bundle(project) if readable_bundle else None
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     settings = load_settings(path, overrides)
     found = run_rules(project, settings.disabled_rules, settings.severity_overrides)
-    return build_plan(project, found, settings), project
+    return build_plan(project, found, settings), project, settings
+
+
+def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None,
+             overrides: dict | None = None) -> ScaffoldResult:
+    """Write (or with `dry_run` only list) the bundle files, stage code, tests and CI the plan describes.
+    Files you wrote or edited are kept unless `force`; nothing deployed is renamed, dropped or moved."""
+    from dabprp.confined_io import project_lock
+    from dabprp.scaffold import planned_changes, write
+
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory")
+    overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
+    with contextlib.nullcontext() if dry_run else project_lock(path):
+        built, project, settings = _planned(path, None, overrides, readable_bundle=False)  # reported there
+        changes, notes = planned_changes(path, built, project, settings, force)
+        if not dry_run:
+            write(path, changes)
+    return ScaffoldResult(changes, notes, not dry_run)
 
 
 def read_prp(path: str, root: str | None = None) -> str | None:
@@ -50,7 +78,7 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     With `existing` (the current PRP, read from `existing_path`), its generated regions are refreshed, items
     that are now done are ticked, and everything the user wrote outside the regions is kept byte for byte;
     ambiguous markers raise DabprpError. `report` receives notes (regions kept because edited by hand)."""
-    built, project = plan(path, target, overrides)
+    built, project, settings = _planned(path, target, overrides)
     if fmt == "json":
         from dabprp.render.json_out import render_json
 
@@ -63,7 +91,8 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     except living.MarkerError as exc:
         raise DabprpError(existing_path, exc.line, f"{exc}; the PRP was not changed (fix the markers, or --force)"
                           ) from None
-    text = render_markdown(built, project.files, gaps(built, project, path, previous))
+    edits, note = bundle_edits(path, built, project, settings)
+    text = render_markdown(built, project.files, gaps(built, project, path, previous), edits, note)
     if refiner is not None:
         text = refiner(text, project, built)
     if not existing:
@@ -72,6 +101,26 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     for note in merged.notes:
         (report or (lambda message: None))(note)
     return merged.text, project
+
+
+def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -> tuple[list[BundleEdit], str]:
+    """The bundle files of scaffold's change set for the PRP (one source), or a note why there are none."""
+    from dabprp.scaffold import planned_changes
+    from dabprp.scaffold.changes import unified_diff
+
+    try:
+        changes, _ = planned_changes(path, built, project, settings, bundle_only=True)
+    except DabprpError as exc:
+        return [], f"`dabprp scaffold` would not edit this bundle yet ({exc})."
+    titles = {b.file: b.title for b in built.yaml_blocks}
+    root_file = project.bundle.root_file if project.bundle else "databricks.yml"
+    titles.setdefault(root_file, titles.get("databricks.yml", root_file))
+    order = [root_file] + [b.file for b in built.yaml_blocks]
+    out = []
+    for c in sorted(changes, key=lambda c: (order.index(c.path) if c.path in order else len(order), c.path)):
+        text = unified_diff(c) if c.kind in ("update", "conflict") else c.new
+        out.append(BundleEdit(titles.get(c.path, c.path), c.path, c.kind, text, c.reason))
+    return out, ""
 
 
 def gaps(built: Plan, project: Project, path: str, previous: dict | None = None) -> list:

@@ -344,7 +344,7 @@ def status(path: str, prp: str | None, fmt: str) -> int:
 @guarded
 def scaffold(path: str, dry_run: bool, force: bool, serving: str | None, set_values: tuple[str, ...]) -> int:
     """Write the multi-stage bundle files, stage code, tests and CI that the plan describes."""
-    from dabprp.scaffold import scaffold as run
+    from dabprp.api import scaffold as run
     from dabprp.settings import parse_overrides
 
     with progress("scaffolding"):

@@ -176,7 +176,7 @@ def build_server(root: str) -> Any:
     @guarded
     def scaffold_preview(path: Str = ".", serving: Str | None = None) -> dict[str, Any]:
         """What `dabprp scaffold` would write, as a unified diff and a list of changes. Never writes."""
-        from dabprp.scaffold import scaffold
+        from dabprp.api import scaffold
 
         result = scaffold(confine(root, path), dry_run=True, serving=serving)
         return {"diff": result.diff(), "notes": list(result.notes),

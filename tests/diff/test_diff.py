@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dabprp.api import scaffold
 from dabprp.diff import diff
-from dabprp.scaffold import scaffold
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",

@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from dabprp.scaffold import scaffold
+from dabprp.api import scaffold
 from tests.conftest import EXAMPLE, copy_project
 
 

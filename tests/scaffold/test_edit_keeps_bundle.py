@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from dabprp.api import plan as build_plan
+from dabprp.api import scaffold
 from dabprp.parse.bundle_load import effective_tree, load_bundle
-from dabprp.scaffold import scaffold
 from dabprp.validate.run import validate
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 

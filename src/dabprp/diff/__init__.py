@@ -39,7 +39,7 @@ def _targets(target: str | None, before: Deployed, after: Deployed) -> tuple[str
 
 
 def _scaffolded(path: str) -> dict[str, str]:
-    from dabprp.scaffold import scaffold
+    from dabprp.api import scaffold
 
     result = scaffold(path, dry_run=True)
     return {c.path: c.new for c in result.changes if c.kind in ("create", "update")}

@@ -75,7 +75,21 @@ def _sections(text: str) -> str:
     return f"{title}\n\n{body}".rstrip("\n") + "\n"
 
 
-def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None = None) -> str:
+@dataclass(frozen=True, slots=True)
+class BundleEdit:
+    """One bundle file as `dabprp scaffold` would leave it: a new file whole, an edit as a unified diff."""
+
+    title: str
+    file: str
+    action: str
+    """`create` (text: the whole file), `update` (text: unified diff), `identical` (text: the file as it is),
+    `conflict` (your file, kept; text: the diff scaffold --force would apply, or empty)."""
+    text: str
+    reason: str = ""
+
+
+def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None = None,
+                    bundle_edits: list[BundleEdit] | None = None, bundle_note: str = "") -> str:
     env = _environment(frozenset(files))
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     ranked = sorted(plan.findings, key=lambda f: (-f.severity.rank, f.rule_id, f.location))
@@ -91,8 +105,22 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
-        effort_total=f"{effort:g}", **prp_sections.rollout_texts(plan),
+        effort_total=f"{effort:g}", bundle_edits=bundle_edits or [], bundle_note=bundle_note,
+        **prp_sections.rollout_texts(plan),
     )
-    text = "\n".join(line.rstrip() for line in text.splitlines())
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return _sections(text)
+    return _sections(_tidy(text))
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces and runs of blank lines removed outside fenced blocks; fences (files, diffs) kept exact."""
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            out.append(line.rstrip())
+        elif fenced:
+            out.append(line)
+        elif line.strip() or (out and out[-1].strip()):
+            out.append(line.rstrip())
+    return "\n".join(out)

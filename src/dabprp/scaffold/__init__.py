@@ -1,19 +1,19 @@
-"""`dabprp scaffold`: write the bundle files and stage code the plan describes; never clobber user files."""
+"""The files `dabprp scaffold` writes for a plan: rendered in memory, classified against the disk, written atomically.
+`dabprp.api.scaffold` runs it; the PRP shows the same change set."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any
 
 import yaml
 
-from dabprp.api import plan as build_plan
-from dabprp.confined_io import project_lock, read_text
+from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
-from dabprp.facts import Job
+from dabprp.facts import Job, Project
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import ROOT_FILES
+from dabprp.plan.model import Plan
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
 from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
@@ -36,19 +36,10 @@ class ScaffoldResult:
         return "".join(unified_diff(c) for c in self.changes if c.kind in ("create", "update"))
 
 
-def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None,
-             overrides: dict | None = None) -> ScaffoldResult:
-    if not os.path.isdir(path):
-        raise DabprpError(path, None, "no such directory")
-    if dry_run:
-        return _scaffold(path, dry_run, force, serving, overrides)
-    with project_lock(path):
-        return _scaffold(path, dry_run, force, serving, overrides)
-
-
-def _scaffold(path: str, dry_run: bool, force: bool, serving: str | None, overrides: dict | None) -> ScaffoldResult:
-    overrides = {**(overrides or {}), **({"serving": serving} if serving else {})}
-    plan, project = build_plan(path, overrides=overrides, readable_bundle=False)  # reported below
+def planned_changes(path: str, plan: Plan, project: Project, settings: Settings, force: bool = False,
+                    bundle_only: bool = False) -> tuple[tuple[FileChange, ...], tuple[str, ...]]:
+    """Every file scaffold would write for `plan`, classified against what is on disk, and notes on values kept.
+    Nothing is written. `bundle_only`: only the bundle YAML (root file and resource files)."""
     bundle_files = set(ROOT_FILES) | {f for i in (project.bundle.includes if project.bundle else ()) for f in i.files}
     bad = next((p for p in project.problems if p.location.path in bundle_files
                 and p.message.startswith(("invalid YAML", "file is not valid UTF-8", "binary file"))), None)
@@ -76,14 +67,20 @@ def _scaffold(path: str, dry_run: bool, force: bool, serving: str | None, overri
     if not old_bundle:
         new_bundle = files.header() + "\n" + new_bundle
     contents[root_file] = (new_bundle, True)
-    for name, text in {**files.resource_files(plan), **files.stage_files(plan, project, _settings(path, overrides)),
-                       **files.test_files(plan, project), **files.ci_workflow(plan, project)}.items():
+    generated = dict(files.resource_files(plan))
+    if not bundle_only:
+        generated.update({**files.stage_files(plan, project, settings), **files.test_files(plan, project),
+                          **files.ci_workflow(plan, project)})
+    for name, text in generated.items():
         contents[name] = (text, False)
     changes = tuple(_keep_deployed(classify(path, name, text, force, manifest, user_edit))
                     for name, (text, user_edit) in sorted(contents.items()))
-    if not dry_run:
-        write_all(path, list(changes), manifest)
-    return ScaffoldResult(changes, tuple(notes), not dry_run)
+    return changes, tuple(notes)
+
+
+def write(path: str, changes: tuple[FileChange, ...]) -> None:
+    """Write the create/update changes atomically and record their hashes in the manifest."""
+    write_all(path, list(changes), read_manifest(path))
 
 
 def _keep_deployed(change: FileChange) -> FileChange:
@@ -109,12 +106,6 @@ def _resource_keys(text: str) -> set[str]:
     return {f"{rtype}.{key}" for rtype, items in resources.items() if isinstance(items, dict) for key in items}
 
 
-def _settings(path: str, overrides: dict[str, Any] | None) -> Settings:
-    from dabprp.settings import load_settings
-
-    return load_settings(path, overrides)
-
-
 def _is_deploy_job(job: Job) -> bool:
     return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "") or any(
         is_approval_task_key(t.task_key) for t in job.tasks)
@@ -127,4 +118,4 @@ def _read(root: str, rel: str) -> str:
     return text
 
 
-__all__ = ["ScaffoldResult", "scaffold"]
+__all__ = ["FileChange", "ScaffoldResult", "planned_changes", "write"]
