@@ -48,6 +48,8 @@ class CheckResult:
     files: frozenset[str] = frozenset()
     """Files of the project that exist: SARIF and annotations point only at these."""
     root_file: str | None = None
+    roots: tuple[str, ...] = ()
+    """Monorepo: the root file of every bundle (a finding anchors at the one of its own bundle)."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

@@ -87,9 +87,15 @@ def main() -> None:
 @click.option("--target", "-t", default=None, help="Show the effective configuration of this target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--output", default=None, help="Write to this file instead of stdout.")
+@click.option("--recursive", "-r", is_flag=True,
+              help="Every bundle under PATH (automatic when PATH holds several bundles and none of its own).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for --recursive (default: the CPU count).")
 @guarded
-def analyze(path: str, target: str | None, fmt: str, output: str | None) -> int:
+def analyze(path: str, target: str | None, fmt: str, output: str | None, recursive: bool, jobs: int | None) -> int:
     """Statically analyze the project at PATH and list its facts with `path:line`."""
+    if _monorepo(path, recursive):
+        return _run_monorepo(path, "analyze", jobs, fmt, output, target=target)
     from dabprp.analyze import analyze as run
     from dabprp.analyze import unreadable_bundle
 
@@ -241,11 +247,19 @@ def is_own_output(text: str, fmt: str) -> bool:
 @click.option("--all-targets", is_flag=True, help="Validate every target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--recursive", "-r", is_flag=True,
+              help="Every bundle under PATH (automatic when PATH holds several bundles and none of its own).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for --recursive (default: the CPU count).")
 @guarded
-def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict: bool) -> int:
+def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict: bool, recursive: bool,
+             jobs: int | None) -> int:
     """Validate the bundle offline: official JSON schema plus semantic checks. Exit 1 when invalid."""
     if target and all_targets:
         raise DabprpError(path, None, "use --target or --all-targets, not both")
+    if _monorepo(path, recursive):
+        return _run_monorepo(path, "validate", jobs, fmt, None, target=target, all_targets=all_targets,
+                             strict=strict)
     from dabprp.validate.run import validate as run
 
     with progress("validating"):
@@ -277,22 +291,37 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
 @click.option("--ignore", multiple=True, help="Skip these rule IDs or prefixes (repeatable or comma-separated).")
 @click.option("--baseline", default=None, help="Report only findings not in this baseline file.")
 @click.option("--write-baseline", is_flag=True, help="Write the current findings to --baseline and exit 0.")
+@click.option("--recursive", "-r", is_flag=True,
+              help="Every bundle under PATH (automatic when PATH holds several bundles and none of its own).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for --recursive (default: the CPU count).")
 @guarded
 def check(path: str, target: str | None, all_targets: bool, fmt: str, output: str | None, fail_on: str,
-          select: tuple[str, ...], ignore: tuple[str, ...], baseline: str | None, write_baseline: bool) -> int:
+          select: tuple[str, ...], ignore: tuple[str, ...], baseline: str | None, write_baseline: bool,
+          recursive: bool, jobs: int | None) -> int:
     """Run the rules and the validate checks together; a CI gate (exit 1 on findings at --fail-on)."""
     if target and all_targets:
         raise DabprpError(path, None, "use --target or --all-targets, not both")
     if write_baseline and not baseline:
         raise DabprpError(path, None, "--write-baseline needs --baseline FILE")
-    from dabprp.check import baseline_text, exit_code, run_check
+    from dabprp.check import baseline_text, exit_code, load_baseline, run_check
 
     def split(values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().upper() for item in values for v in item.split(",") if v.strip())
 
-    with progress("checking"):
-        result = run_check(path, target, all_targets, split(select), split(ignore),
-                           None if write_baseline else baseline)
+    unreadable = False
+    if _monorepo(path, recursive):
+        from dabprp.monorepo import merge_checks, run_bundles
+
+        outcomes = run_bundles(path, "check", jobs, target=target, all_targets=all_targets,
+                               select=split(select), ignore=split(ignore))
+        unreadable = _report_unreadable(outcomes)
+        known = load_baseline(baseline) if baseline and not write_baseline else None
+        result = merge_checks(outcomes, known)
+    else:
+        with progress("checking"):
+            result = run_check(path, target, all_targets, split(select), split(ignore),
+                               None if write_baseline else baseline)
     if write_baseline:
         assert baseline is not None
         write_output(baseline_text(result), baseline, root=path)
@@ -306,7 +335,36 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
     write_output(renderers[fmt](result), output, root=path)
     if result.unreadable:
         click.echo("\n".join(f"dabprp: {line}" for line in result.unreadable), err=True)
-    return exit_code(result, fail_on)
+    return EXIT_INPUT if unreadable else exit_code(result, fail_on)
+
+
+def _monorepo(path: str, recursive: bool) -> bool:
+    if not recursive and not os.path.isdir(path):
+        return False
+    from dabprp.monorepo import holds_several_bundles
+
+    return recursive or holds_several_bundles(path)
+
+
+def _report_unreadable(outcomes: Any) -> bool:
+    """Print each bundle that could not be read (`path:line: message`); whether there was one."""
+    for o in outcomes:
+        if o.error:
+            click.echo(f"dabprp: {o.error}", err=True)
+    return any(o.error for o in outcomes)
+
+
+def _run_monorepo(path: str, command: str, jobs: int | None, fmt: str, output: str | None, **options: Any) -> int:
+    """analyze/validate over every bundle under `path`: one report, exit 2 if a bundle could not be read."""
+    from dabprp.monorepo import render, run_bundles
+
+    outcomes = run_bundles(path, command, jobs, **options)
+    write_output(render(outcomes, command, fmt, path), output, root=path)
+    if _report_unreadable(outcomes):
+        return EXIT_INPUT
+    if command == "validate" and not all(o.result.valid for o in outcomes):
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 @main.command()

@@ -168,16 +168,18 @@ def truncate(root: Path, rng: random.Random) -> str:
     return f"truncate {path.relative_to(root)} at {cut}"
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = []
-    if isinstance(value, dict):
-        for k, v in value.items():
+def _paths(value: Any, limit: int = 5_000) -> list[tuple[Any, ...]]:
+    """Key paths in `value`, breadth first, at most `limit` (an alias bomb expands without end)."""
+    out: list[tuple[Any, ...]] = []
+    queue: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while queue and len(out) < limit:
+        node, prefix = queue.pop(0)
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
             out.append((*prefix, k))
-            out.extend(_paths(v, (*prefix, k)))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            out.append((*prefix, i))
-            out.extend(_paths(v, (*prefix, i)))
+            queue.append((v, (*prefix, k)))
+            if len(out) >= limit:
+                break
     return out
 
 

@@ -49,7 +49,8 @@ def anchor(finding: Finding, result: CheckResult) -> tuple[Location | None, str]
     if loc.path in result.files:
         return loc, ""
     note = f" (belongs in `{loc.path}`)"
-    for candidate in (result.root_file, *ANCHOR_FILES):
+    own = [r for r in result.roots if loc.path.startswith(r.rpartition("/")[0] + "/")]
+    for candidate in (*own[-1:], result.root_file, *ANCHOR_FILES):
         if candidate and candidate in result.files:
             return Location(candidate, 1), note
     return (Location(min(result.files), 1), note) if result.files else (None, note)
