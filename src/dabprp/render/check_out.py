@@ -49,7 +49,7 @@ def anchor(finding: Finding, result: CheckResult) -> tuple[Location | None, str]
     if loc.path in result.files:
         return loc, ""
     note = f" (belongs in `{loc.path}`)"
-    own = [r for r in result.roots if loc.path.startswith(r.rpartition("/")[0] + "/")]
+    own = sorted((r for r in result.roots if loc.path.startswith(r.rpartition("/")[0] + "/")), key=len)
     for candidate in (*own[-1:], result.root_file, *ANCHOR_FILES):
         if candidate and candidate in result.files:
             return Location(candidate, 1), note
