@@ -18,6 +18,16 @@ CALL_SECONDS = 120.0
 """Per-call time limit (env DABPRP_MCP_CALL_SECONDS): a call that takes longer returns a tool error."""
 PRP = os.path.join("PRPs", "multi-stage-deployment.md")
 
+try:  # pydantic comes with the `mcp` extra; without it the server refuses to start anyway
+    from pydantic import Strict
+
+    # Strict argument types: `"write": "yes"` is refused, not taken as true.
+    Str = Annotated[str, Strict()]
+    Bool = Annotated[bool, Strict()]
+except ImportError:  # pragma: no cover
+    Str = str  # type: ignore[misc]
+    Bool = bool  # type: ignore[misc]
+
 
 class PathRefused(ValueError):
     """A requested path outside the server's project root."""
@@ -58,14 +68,9 @@ def build_server(root: str) -> Any:
         import anyio
         from mcp.server.mcpserver import MCPServer
         from mcp.server.mcpserver.exceptions import ToolError
-        from pydantic import Strict
     except ImportError:
         raise DabprpError("mcp", None, 'the MCP server needs the `mcp` extra: pip install "dabprp[mcp]"') from None
     from dabprp.version import __version__
-
-    # Strict argument types: `"write": "yes"` is refused, not taken as true.
-    Str = Annotated[str, Strict()]
-    Bool = Annotated[bool, Strict()]
 
     server = MCPServer(name="dabprp", version=__version__,
                        instructions="Static analysis of a Databricks agent project and its multi-stage "

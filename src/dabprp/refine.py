@@ -2,10 +2,11 @@
 
 Only prose (paragraphs and bullets of the narrative sections) is sent; YAML blocks, tables, commands,
 checklists and the findings appendix never are, so they cannot change. Each answer is checked sentence by
-sentence with the `verify-refs` logic (and for numbers that appear nowhere in the deterministic PRP); a
-sentence that fails is dropped and reported. A refined chunk that lost a reference the deterministic chunk
-had, or that contains code or tables, falls back to the deterministic text. Any API error or timeout
-leaves the whole deterministic PRP in place."""
+sentence: references in code spans with the `verify-refs` logic, identifier-like words in plain prose and
+numbers against the project, the plan and the deterministic PRP; a sentence that fails is dropped and
+reported. A refined chunk that lost a fact the deterministic chunk had (code span, identifier, number, list
+item), or that has code, tables, markers, HTML or links it did not have, falls back to the deterministic
+text. Any API error, timeout or malformed answer leaves the whole deterministic PRP in place."""
 
 from __future__ import annotations
 
@@ -29,12 +30,20 @@ SYSTEM_PROMPT = (
     "You edit one passage of a deployment plan (a PRP) for a Databricks agent project. Rewrite it to read "
     "clearly for an engineer: same meaning, same facts, same order. Rules: keep every `code span` exactly, "
     "including every path:line; do not add file names, job names, task names, variables, numbers or claims "
-    "that are not in the passage; no code blocks, no tables, no headings. Answer with the rewritten passage "
+    "that are not in the passage; no code blocks, no tables, no headings, no HTML, no links. Answer with the rewritten passage "
     "only."
 )
 NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")
 SENTENCE_RE = re.compile(r"(?<=[.!?)])\s+(?=[A-Z`(\[])|\n")
-UNSAFE_RE = re.compile(r"^\s*(```|\||#)", re.M)
+UNSAFE_RE = re.compile(r"^\s*(```|~~~|\||#)", re.M)
+HTML_TAG_RE = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<[!?][^<>]*>")
+# every pattern is bounded or anchored, so crafted answers cost linear time
+LINK_RE = re.compile(r"\]\([^()\[\]\s]{0,2000}\)|^\s*\[[^\]\n]{1,500}\]:.*$|<?\b[a-z][a-z0-9+.-]{0,20}://[^\s>)]*>?"
+                     r"|\bwww\.[^\s>)]+", re.M | re.I)
+IDENTIFIER_RE = re.compile(r"(?<![\w/.:-])(?:[\w.-]+/)+[\w.-]+(?::\d+)?|(?<![\w/.:-])[\w-]+\.(?:py|ya?ml|json|jsonl|"
+                           r"csv|md|toml|txt|ipynb|sql|j2)(?::\d+)?(?![\w/])|(?<![\w/.:-])[A-Za-z_]\w*(?:\.[A-Za-z_]\w+)+"
+                           r"(?![\w/])|(?<![\w/.:-])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w/])")
+COMMON_DOTTED = frozenset({"e.g", "i.e", "etc", "vs", "a.k.a"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +124,40 @@ def _spans(text: str) -> set[str]:
     return set(CODE_SPAN_RE.findall(text))
 
 
+def _foreign_markup(answer: str, original: str) -> str | None:
+    """What the answer has that may not enter a PRP unless the generated text had it: region markers or any
+    HTML comment, raw HTML tags, links, images and URLs."""
+    prose = CODE_SPAN_RE.sub("", answer)
+    if "<!--" in prose or "-->" in prose or "dabprp:" in prose:
+        return "region markers or HTML comments"
+    for tag in HTML_TAG_RE.findall(prose):
+        if tag not in original:
+            return f"raw HTML (`{tag}`)"
+    for link in LINK_RE.findall(prose):
+        if link not in original:
+            return f"a link or image (`{link[:60]}`)"
+    return None
+
+
+def plain_identifiers(text: str) -> list[str]:
+    """Identifier-like tokens written outside code spans and URLs: paths (with or without `:line`), dotted
+    names and snake_case names."""
+    prose = LINK_RE.sub(" ", CODE_SPAN_RE.sub(" ", text))
+    return [m.group(0).rstrip(".") for m in IDENTIFIER_RE.finditer(prose)
+            if m.group(0).rstrip(".").lower() not in COMMON_DOTTED]
+
+
+def _prose_numbers(text: str) -> list[str]:
+    return NUMBER_RE.findall(LINK_RE.sub(" ", CODE_SPAN_RE.sub(" ", text)))
+
+
 def check_refined(chunk: Chunk, answer: str, project: Project, plan: Plan, root: str, document: str,
                   report: Callable[[str], None], vocab: tuple[set[str], set[str]] | None = None) -> str:
-    """The refined text to use for `chunk` (the deterministic text when the answer cannot be trusted)."""
+    """The refined text to use for `chunk` (the deterministic text when the answer cannot be trusted).
+
+    A sentence with a reference, identifier or number that exists neither in the project, the plan nor the
+    generated PRP is dropped; an answer that then lacks a code span, identifier, number or list item of the
+    generated text, or that has markup the generated text did not have, falls back to the generated text."""
     answer = (answer or "").strip()
     if not answer:
         report(f"{chunk.region}: empty answer; kept the generated text")
@@ -125,26 +165,65 @@ def check_refined(chunk: Chunk, answer: str, project: Project, plan: Plan, root:
     if UNSAFE_RE.search(answer):
         report(f"{chunk.region}: the answer contains code, tables or headings; kept the generated text")
         return chunk.text
+    foreign = _foreign_markup(answer, chunk.text)
+    if foreign:
+        report(f"{chunk.region}: the answer contains {foreign}, which the generated text does not; "
+               "kept the generated text")
+        return chunk.text
     known_numbers = set(NUMBER_RE.findall(document))
     vocab = vocab or vocabulary(project, plan)
-    kept: list[str] = []
-    for sentence in (s for s in SENTENCE_RE.split(answer) if s.strip()):
-        invented = verify_text(sentence, project, plan, root, vocab)
-        prose = CODE_SPAN_RE.sub("", sentence)  # numbers in code spans (path:line) are checked by verify_text
-        numbers = [n for n in NUMBER_RE.findall(prose) if n not in known_numbers]
-        if invented or numbers:
-            why = ", ".join([f"`{r.reference}`" for r in invented] + [f"number {n}" for n in numbers])
-            report(f"{chunk.region}: dropped a sentence with an unverifiable reference ({why})")
-            continue
-        kept.append(sentence.strip())
-    text = " ".join(kept) if len(chunk.lines) == 1 or not chunk.lines[0].lstrip().startswith("- ") else \
-        "\n".join(s if s.startswith("- ") else f"- {s}" for s in kept)
-    missing = sorted(_spans(chunk.text) - _spans(text))
-    if missing:
-        lost = ", ".join(f"`{m}`" for m in missing[:5])
+    out_lines: list[str] = []
+    for line in (x for x in answer.split("\n") if x.strip()):
+        bullet = re.match(r"\s*- ", line)
+        prefix, body = (line[:bullet.end()], line[bullet.end():]) if bullet else ("", line.strip())
+        kept = [s.strip() for s in SENTENCE_RE.split(body) if s.strip()
+                and _sentence_ok(s, chunk, project, plan, root, document, known_numbers, vocab, report)]
+        if kept:
+            out_lines.append(prefix + " ".join(kept))
+    text = "\n".join(out_lines)
+    lost = _lost_facts(chunk.text, text)
+    if lost:
         report(f"{chunk.region}: the answer lost {lost}; kept the generated text")
         return chunk.text
     return text
+
+
+def _sentence_ok(sentence: str, chunk: Chunk, project: Project, plan: Plan, root: str, document: str,
+                 known_numbers: set[str], vocab: tuple[set[str], set[str]], report: Callable[[str], None]) -> bool:
+    invented = [f"`{r.reference}`" for r in verify_text(sentence, project, plan, root, vocab)]
+    for token in plain_identifiers(sentence):
+        if token in chunk.text or token in document:
+            continue
+        if verify_text(f"`{token}`", project, plan, root, vocab) or not _known_token(token, vocab):
+            invented.append(f"`{token}`")
+    numbers = [f"number {n}" for n in _prose_numbers(sentence) if n not in known_numbers]
+    if invented or numbers:
+        report(f"{chunk.region}: dropped a sentence with an unverifiable reference ({', '.join(invented + numbers)})")
+        return False
+    return True
+
+
+def _known_token(token: str, vocab: tuple[set[str], set[str]]) -> bool:
+    names, files = vocab
+    path = token.split(":")[0]
+    return token in names or path in files or path in names or token.split(".")[-1] in names
+
+
+def _lost_facts(original: str, refined: str) -> str | None:
+    """The first facts of `original` missing from `refined`: code spans, identifiers, numbers, list items."""
+    missing = sorted(_spans(original) - _spans(refined))
+    if missing:
+        return ", ".join(f"`{m}`" for m in missing[:5])
+    names = sorted(set(plain_identifiers(original)) - set(plain_identifiers(refined)))
+    if names:
+        return ", ".join(f"`{m}`" for m in names[:5])
+    numbers = sorted(set(_prose_numbers(original)) - set(_prose_numbers(refined)))
+    if numbers:
+        return ", ".join(f"number {n}" for n in numbers[:5])
+    bullets = [len(re.findall(r"^\s*- ", t, flags=re.M)) for t in (original, refined)]
+    if bullets[0] != bullets[1]:
+        return f"list items ({bullets[0]} generated, {bullets[1]} in the answer)"
+    return None
 
 
 def refine(markdown: str, project: Project, plan: Plan, root: str, settings: LlmSettings,
@@ -154,12 +233,8 @@ def refine(markdown: str, project: Project, plan: Plan, root: str, settings: Llm
     chunks = prose_chunks(markdown)
     if dry_run:
         return "\n".join(json.dumps(request_body(settings, c), indent=2) for c in chunks) + "\n"
-    try:
-        import openai
-    except ImportError:
-        raise DabprpError("--refine", None, 'refinement needs the `llm` extra: pip install "dabprp[llm]"') from None
-    client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=settings.timeout,
-                           max_retries=settings.retries)
+    from dabprp.llm_http import LlmError, complete
+
     lines = markdown.split("\n")
     vocab = vocabulary(project, plan)
     replacements: dict[int, tuple[int, str]] = {}
@@ -170,13 +245,13 @@ def refine(markdown: str, project: Project, plan: Plan, root: str, settings: Llm
         for chunk in chunks:
             progress.update(task, description=f"refining {chunk.region}")
             try:
-                response = client.chat.completions.create(**request_body(settings, chunk))
-            except openai.OpenAIError as exc:
-                report(f"API error ({type(exc).__name__}): {exc}; the PRP is the generated one")
+                completion = complete(settings.base_url, settings.api_key, request_body(settings, chunk),
+                                      settings.timeout, settings.retries)
+            except LlmError as exc:
+                report(f"API error: {exc}; the PRP is the generated one")
                 return markdown
-            choice = response.choices[0] if response.choices else None
-            answer = choice.message.content if choice and choice.message else ""
-            if choice is not None and choice.finish_reason == "content_filter":
+            answer = completion.content
+            if completion.finish_reason == "content_filter":
                 report(f"{chunk.region}: the model refused; kept the generated text")
                 answer = ""
             refined = check_refined(chunk, answer or "", project, plan, root, markdown, report, vocab)

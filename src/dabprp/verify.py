@@ -17,6 +17,11 @@ from dabprp.plan.model import Plan
 CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
 FENCE_RE = re.compile(r"^```")
 PATH_LINE_RE = re.compile(r"^([\w./-]+\.[A-Za-z0-9]+):(\d+)$")
+MAX_SPAN = 400
+"""Longer code spans are not references (and are not scanned: crafted ones must not cost quadratic time)."""
+URL_RE = re.compile(r"\]\([^()\[\]\s]{0,2000}\)|\b[a-z][a-z0-9+.-]{0,20}://\S*|\bwww\.\S+", re.I)
+PLAIN_PATH_RE = re.compile(r"(?<![\w/.@:$-])((?:[\w-][\w.-]*/)*[\w-][\w.-]*\.(?:py|ya?ml|json|jsonl|csv|toml|ipynb|sql)"
+                           r"(?::\d+)?)(?![\w/-])")
 PATH_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".jsonl", ".csv", ".md", ".toml", ".txt", ".ipynb", ".sql", ".j2")
 REF_RE = re.compile(r"\$\{(var|resources)\.([^${}]+)\}")
 TEMPLATE_MARKS = ("<", "{{", "://", "...", "*")
@@ -109,16 +114,26 @@ def verify_text(text: str, project: Project, plan: Plan | None, root: str,
             continue
         if fenced:
             continue
-        for span in CODE_SPAN_RE.findall(line):
+        for span in (s for s in CODE_SPAN_RE.findall(line) if len(s.rpartition(":")[0] or s) <= MAX_SPAN):
             out.extend(InventedRef(number, ref, why) for ref, why in _check_span(span.strip(), names, files, sources))
+        for ref in plain_paths(line):
+            out.extend(InventedRef(number, r, why) for r, why in _check_span(ref, names, files, sources))
     return out
+
+
+def plain_paths(line: str) -> list[str]:
+    """File references written in prose without backticks (`src/x.py:12`, `resources/job.yml`): a path with a
+    folder or a known suffix, outside code spans, links and URLs."""
+    prose = URL_RE.sub(" ", CODE_SPAN_RE.sub(" ", line))
+    return [m.group(1) for m in PLAIN_PATH_RE.finditer(prose) if len(m.group(1).partition(":")[0]) <= MAX_SPAN]
 
 
 def _check_span(span: str, names: set[str], files: set[str], sources: SourceLines) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     match = PATH_LINE_RE.match(span)
     if match:
-        path, line = match.group(1), int(match.group(2))
+        path, digits = match.group(1), match.group(2).lstrip("0") or "0"
+        line = int(digits) if len(digits) <= 12 else 10 ** 12  # no int() of thousands of digits
         if path not in files or not os.path.isfile(os.path.join(sources.root, path)):
             return [(span, f"file `{path}` does not exist in the project")]
         count = len(sources.lines(path))  # each file read once per verification
@@ -165,10 +180,10 @@ def verify_file(markdown_path: str, project_path: str) -> list[InventedRef]:
     from dabprp.api import plan as build_plan
     from dabprp.errors import DabprpError
 
-    try:
-        with open(markdown_path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DabprpError(markdown_path, None, f"cannot read: {exc}") from None
+    from dabprp.confined_io import read_text
+
+    text = read_text(markdown_path)  # a regular file only: a FIFO is refused, never waited on
+    if text is None:
+        raise DabprpError(markdown_path, None, "cannot read: no such file")
     built, project = build_plan(project_path)
     return verify_text(text, project, built, project_path)
