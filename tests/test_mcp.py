@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,9 @@ def run(coro):
 
 
 async def session_calls(root: Path, calls: list[tuple[str, dict]]):
-    params = StdioServerParameters(command=sys.executable, args=["-m", "dabprp", "mcp", "--root", str(root)])
+    # the whole environment, PYTHONPATH included, so the server runs the code under test
+    params = StdioServerParameters(command=sys.executable, args=["-m", "dabprp", "mcp", "--root", str(root)],
+                                   env=dict(os.environ))
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         tools = await session.list_tools()

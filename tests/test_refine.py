@@ -15,7 +15,6 @@ from dabprp.api import generate
 from dabprp.cli import main
 from tests.conftest import EXAMPLE, copy_project
 
-
 TEXT_RE = re.compile(r"<<<TEXT\n(.*)\nTEXT>>>", re.S)
 
 

@@ -5,7 +5,9 @@ existing PRP survive."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import resource
 import subprocess
@@ -48,10 +50,8 @@ class Endpoint:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 endpoint.requests += 1
                 passage = TEXT_RE.search(body["messages"][-1]["content"]).group(1)
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
                     endpoint.reply(passage, self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up, as it should
 
         class Quiet(ThreadingHTTPServer):
             daemon_threads = True
@@ -103,7 +103,7 @@ def refine(project: Path, reply, *extra: str, timeout: float = 120) -> tuple[sub
         result = subprocess.run([sys.executable, "-m", "dabprp", "generate", str(project), "--refine",
                                  "--llm-base-url", endpoint.url, "--llm-model", "m", "--llm-retries", "0", *extra],
                                 capture_output=True, text=True, timeout=timeout,
-                                env={**__import__("os").environ, "DABPRP_LLM_API_KEY": "k"})
+                                env={**os.environ, "DABPRP_LLM_API_KEY": "k"})
         return result, time.monotonic() - started
 
 
@@ -187,7 +187,7 @@ INVENTION = (" It is defined in src/ghost_module.py:7 and run by the job ghost_j
 
 def test_plain_text_inventions_are_dropped(world):
     result, _ = refine(world[0], answer(lambda p: p + INVENTION))
-    project, _, deterministic = world
+    project = world[0]
     assert result.returncode == 0, result.stderr
     written = (project / PRP).read_text()
     assert "ghost" not in written and written.endswith(NOTES)

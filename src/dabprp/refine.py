@@ -30,8 +30,8 @@ SYSTEM_PROMPT = (
     "You edit one passage of a deployment plan (a PRP) for a Databricks agent project. Rewrite it to read "
     "clearly for an engineer: same meaning, same facts, same order. Rules: keep every `code span` exactly, "
     "including every path:line; do not add file names, job names, task names, variables, numbers or claims "
-    "that are not in the passage; no code blocks, no tables, no headings, no HTML, no links. Answer with the rewritten passage "
-    "only."
+    "that are not in the passage; no code blocks, no tables, no headings, no HTML, no links. Answer with the "
+    "rewritten passage only."
 )
 NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*%?")
 SENTENCE_RE = re.compile(r"(?<=[.!?)])\s+(?=[A-Z`(\[])|\n")

@@ -178,9 +178,8 @@ def _known_dotted(token: str, names: set[str]) -> bool:
 
 def verify_file(markdown_path: str, project_path: str) -> list[InventedRef]:
     from dabprp.api import plan as build_plan
-    from dabprp.errors import DabprpError
-
     from dabprp.confined_io import read_text
+    from dabprp.errors import DabprpError
 
     text = read_text(markdown_path)  # a regular file only: a FIFO is refused, never waited on
     if text is None:
