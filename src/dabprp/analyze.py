@@ -27,7 +27,9 @@ from dabprp.parse.agent_config import analyze_config
 from dabprp.parse.bundle import build_bundle
 from dabprp.parse.bundle_load import ROOT_FILES, load_bundle
 from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
+from dabprp.parse.langgraph import routing_models
 from dabprp.parse.notebooks import from_ipynb, from_source
+from dabprp.parse.python_classes import agent_classes
 from dabprp.parse.python_source import FileFacts, analyze_python
 from dabprp.parse.python_values import resolve_config_values
 from dabprp.parse.yaml_source import load_yaml, read_text
@@ -126,8 +128,9 @@ def _python(
     return PythonFacts(
         files=tuple(p.source for p in parts),
         graphs=tuple(g for p in parts for g in p.graphs),
-        routing_models=tuple(r for p in parts for r in p.routing_models),
-        agent_classes=tuple(a for p in parts for a in p.agent_classes),
+        routing_models=tuple(routing_models([r for p in parts for r in p.routing_models],
+                                            [g for p in parts for g in p.graphs])),
+        agent_classes=tuple(agent_classes([c for p in parts for c in p.classes])),
         mlflow_calls=tuple(sorted((c for p in parts for c in p.mlflow_calls), key=lambda c: c.location)),
         trace_spans=tuple(s for p in parts for s in p.trace_spans),
         code=tuple(sorted((c for p in parts for c in p.code), key=lambda c: (c.location, c.kind, c.name))),

@@ -67,8 +67,10 @@ def status(path: str, prp: str | None = None, target: str | None = None) -> Stat
         elif item.id in tasks:
             task = tasks[item.id]
             is_open = not task.done
-            evidence = tuple(e for r in task.closes for e in by_rule.get(r, [])) or (
-                "none of " + ", ".join(task.closes) + " is reported" if task.closes else "not checkable",)
+            # done needs positive evidence that the deliverable exists, not only silence of its rules
+            evidence = task.evidence if task.done else (
+                tuple(e for r in task.closes for e in by_rule.get(r, []))
+                or ("no evidence in the project that the deliverable exists",))
             kind = "task"
             title = task.title
         else:

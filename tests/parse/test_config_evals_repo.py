@@ -71,3 +71,17 @@ def test_repo_signals_tests_ci():
     example = analyze(str(EXAMPLE)).repo
     assert example.tests == () and example.ci == ()
     assert example.ignored_secret_files == (".env",)
+
+
+def test_data_scope_years_only_from_prose_not_dates_or_ids(tmp_path):
+    from dabprp.parse.agent_config import analyze_config
+    from dabprp.parse.yaml_source import parse_yaml
+
+    doc = parse_yaml(
+        "llm_endpoint: databricks-claude-3-7-sonnet-20250219\nreleased: '2024-08-06'\nyear_tag: '2030'\n"
+        "table: main.fin.filings_2018\n"
+        "system_prompt: You answer questions about annual reports filed from 2019 to 2023, per company.\n",
+        "config.yaml")
+    scope = analyze_config(doc).scope
+    assert (scope.year_min, scope.year_max) == (2019, 2023)
+    assert [str(e) for e in scope.evidence] == ["config.yaml:5"]

@@ -140,3 +140,53 @@ def test_graph_with_start_edge_and_list_path_map():
     assert [(n.name, n.function) for n in graph.nodes] == [("a", "fa"), ("fb", "fb")]
     assert [(e.source, e.target, e.router) for e in graph.edges] == [
         ("START", "a", None), ("a", "fb", "route"), ("a", "END", "route")]
+
+
+def test_agent_classes_through_the_projects_own_base_classes():
+    project = analyze(str(FIXTURES / "agent-hierarchy"))
+    assert [(a.name, a.base, a.via, str(a.location)) for a in project.python.agent_classes] == [
+        ("BaseResponsesAgent", "ResponsesAgent", (), "agents/base.py:6"),
+        ("ToolUsingAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/base.py:11"),
+        ("LegacyChat", "ChatAgent", (), "agents/base.py:15"),
+        ("ResearchAgent", "ResponsesAgent", ("ToolUsingAgent", "BaseResponsesAgent"), "agents/research.py:4"),
+        ("WriterAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/writer.py:9"),
+        ("SummaryAgent", "ChatAgent", ("LegacyChat",), "agents/writer.py:14"),
+    ]
+
+
+def test_routing_models_are_only_the_ones_that_choose_nodes(tree):
+    root = tree({"graph.py": (
+        "from typing import Literal\nfrom pydantic import BaseModel\n"
+        "from langgraph.graph import StateGraph, END\n"
+        "WORKERS = ['research', 'writer']\n\n"
+        "class Route(BaseModel):\n    next: Literal['research', 'writer', 'FINISH']\n"
+        "    tone: Literal['formal', 'casual']\n\n"
+        "class Severity(BaseModel):\n    level: Literal['low', 'high']\n\n"
+        "g = StateGraph(dict)\ng.add_node('research', research)\ng.add_node('writer', writer)\n"
+        "g.add_node('supervisor', supervisor)\n"
+        "g.add_conditional_edges('supervisor', pick, {k: k for k in WORKERS})\n"
+        "g.add_conditional_edges('writer', check, {w: w for w in ['research', 'supervisor']})\n"
+        "app = g.compile()\n"
+        "def supervisor(state):\n    return llm.with_structured_output(Route).invoke(state)\n"
+        "def grade(state):\n    return llm.with_structured_output(Severity).invoke(state)\n"
+    )})
+    py = analyze(str(root)).python
+    assert [(r.name, r.fields, r.used_by) for r in py.routing_models] == [
+        ("Route", {"next": ("research", "writer", "FINISH")}, ("supervisor",))]
+    (graph,) = py.graphs
+    assert [(e.source, e.target, e.router) for e in graph.edges] == [
+        ("supervisor", "research", "pick"), ("supervisor", "writer", "pick"),
+        ("writer", "research", "check"), ("writer", "supervisor", "check")]
+
+
+def test_without_a_graph_a_routing_model_needs_a_route_field_and_a_user(tree):
+    root = tree({"agent.py": (
+        "from typing import Literal\nfrom pydantic import BaseModel\n"
+        "class Decision(BaseModel):\n    destination: Literal['billing', 'support']\n"
+        "class Sentiment(BaseModel):\n    label: Literal['pos', 'neg']\n"
+        "class Unused(BaseModel):\n    route: Literal['a', 'b']\n"
+        "def decide(q):\n    return llm.with_structured_output(Decision).invoke(q)\n"
+        "def feel(q):\n    return llm.with_structured_output(Sentiment).invoke(q)\n"
+    )})
+    assert [(r.name, r.fields) for r in analyze(str(root)).python.routing_models] == [
+        ("Decision", {"destination": ("billing", "support")})]

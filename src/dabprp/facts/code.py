@@ -255,8 +255,26 @@ class ProductionScorer(CodeFact):
         return {"action": self.action, "function": self.function}
 
 
+@dataclass(frozen=True, slots=True)
+class EvalTable(CodeFact):
+    """Evaluation data kept in Unity Catalog: an MLflow evaluation dataset (`mlflow.genai.datasets`) or a
+    table read for evaluation (`spark.table(...)` passed to `evaluate` or named like an evaluation set).
+    Its size and contents cannot be known statically."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("eval_table",)
+    name: str
+    """The API that names it (`mlflow.genai.datasets.create_dataset`, `spark.table`, …)."""
+    location: Location
+    table: Value
+    function: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {"table": legacy(self.table), "function": self.function}
+
+
 AnyCodeFact = (TemporalHelper | ScorerFunction | IterationLimit | Parallelism | GenieAgent | EndpointUse | Tool
-               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference | ProductionScorer)
+               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference | ProductionScorer
+               | EvalTable)
 C = TypeVar("C", bound=CodeFact)
 
 
@@ -264,8 +282,11 @@ C = TypeVar("C", bound=CodeFact)
 class AgentClass:
     name: str
     base: str
+    """The MLflow interface reached (`ChatAgent`, `ResponsesAgent`, `PythonModel`, `ChatModel`)."""
     location: Location
     methods: tuple[str, ...] = ()
+    via: tuple[str, ...] = ()
+    """The project's own base classes between this class and `base`, nearest first."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ GENIE_KEY_RE = re.compile(r"genie.*(space|id)|space_?id", re.I)
 SECRET_KEY_RE = re.compile(r"(secret|scope|token|pat\b|password|api_?key)", re.I)
 PROMPT_KEY_RE = re.compile(r"(prompt|instruction|system|description|template)", re.I)
 YEAR_RE = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+DATE_OR_ID_RE = re.compile(r"\b\d{4}-\d{2}(-\d{2})?\b|\S*\d{6,}\S*|\S*[/_]\S*\d{4}\S*|v\d+(\.\d+)+")
 CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,5}\b")
 LIST_OF_CAPS_RE = re.compile(r"\b[A-Z][A-Z0-9.]{1,5}(?:\s*(?:,|/|\band\b|\bor\b)\s*[A-Z][A-Z0-9.]{1,5}){1,}")
 SOURCE_RE = re.compile(
@@ -148,7 +149,10 @@ def data_scope(texts: list[ConfigValue]) -> DataScope:
             if len(codes) >= 2:
                 entities.update(codes)
                 evidence.add(v.location)
-        found_years = [int(y) for y in YEAR_RE.findall(text)]
+        # years only from prose (`covers 2019-2023`), never from dates, versions or ids (`2024-08-06`,
+        # `claude-3-7-sonnet-20250219`, `release: "2024"`)
+        prose = DATE_OR_ID_RE.sub(" ", text) if " " in text.strip() else ""
+        found_years = [int(y) for y in YEAR_RE.findall(prose)]
         if found_years:
             years.extend(found_years)
             evidence.add(v.location)

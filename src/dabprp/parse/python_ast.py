@@ -25,9 +25,11 @@ def import_aliases(tree: ast.AST) -> dict[str, str]:
                     aliases[a.asname] = a.name
                 else:
                     aliases.setdefault(a.name.split(".")[0], a.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and (node.module or node.level):
+            # a relative import keeps its dots (`.base.BaseAgent`): a project module, never a package
+            module = "." * node.level + (node.module or "")
             for a in node.names:
-                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                aliases[a.asname or a.name] = f"{module}.{a.name}" if node.module else f"{module}{a.name}"
     return aliases
 
 

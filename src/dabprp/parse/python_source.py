@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass, field
 
 from dabprp.facts import (
-    AgentClass,
     AgentGraph,
     AnyCodeFact,
     ConfigRead,
     EndpointUse,
+    EvalTable,
     FileReference,
     GenieAgent,
     HardcodedSecret,
@@ -30,6 +30,7 @@ from dabprp.facts import (
     Tool,
     TraceSpan,
     TrafficSplit,
+    literal_str,
 )
 from dabprp.knowledge import TEMPORAL_NAME_RE
 from dabprp.parse import secrets
@@ -44,11 +45,11 @@ from dabprp.parse.python_ast import (
     qualified,
     summarize,
 )
+from dabprp.parse.python_classes import ClassInfo
 from dabprp.parse.python_endpoints import endpoint_args, find_arg
 from dabprp.parse.python_grammar import parse_module
 from dabprp.parse.python_values import Folder, params_of, scope_of, self_attributes
 
-AGENT_BASES = ("ChatAgent", "ResponsesAgent", "PythonModel", "ChatModel")
 PARALLEL_APIS = {
     "asyncio.gather": "asyncio.gather",
     "asyncio.to_thread": "asyncio.to_thread",
@@ -71,6 +72,8 @@ CLIENT_METHODS = frozenset({
 })
 MONITOR_APIS = ("monitoring.create_external_monitor", "monitoring.create_monitor", "agents.create_monitor",
                 "agents.create_external_monitor", "scorers.add_scorer")
+EVAL_DATASET_APIS = ("genai.datasets.create_dataset", "genai.datasets.get_dataset", "genai.create_dataset",
+                     "genai.get_dataset")
 MLFLOW_SKIP = ("mlflow.types.", "mlflow.entities.")
 DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".yaml", ".yml")
 THRESHOLD_RE = re.compile(r"(threshold|min_score|quality_gate)", re.I)
@@ -86,7 +89,6 @@ class FileFacts:
     source: SourceFile
     graphs: list[AgentGraph] = field(default_factory=list)
     routing_models: list[RoutingModel] = field(default_factory=list)
-    agent_classes: list[AgentClass] = field(default_factory=list)
     mlflow_calls: list[MlflowCall] = field(default_factory=list)
     trace_spans: list[TraceSpan] = field(default_factory=list)
     code: list[AnyCodeFact] = field(default_factory=list)
@@ -94,6 +96,7 @@ class FileFacts:
     hardcoded_secrets: list[HardcodedSecret] = field(default_factory=list)
     scorers: list[ScorerFunction] = field(default_factory=list)
     trees: list[ast.Module] = field(default_factory=list)
+    classes: list[ClassInfo] = field(default_factory=list)
 
 
 def analyze_python(path: str, ptext: PythonText) -> FileFacts:
@@ -172,6 +175,8 @@ class _Visitor(ast.NodeVisitor):
         self.aliases = import_aliases(tree)
         self.folder.aliases = self.aliases
         self.folder.scopes = [scope_of(tree.body)]
+        module_names = self.folder.scopes[0].assigned
+        self.graphs.resolve = module_names.get
         for node in getattr(tree, "body", []):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
@@ -216,13 +221,10 @@ class _Visitor(ast.NodeVisitor):
             self.facts.scorers.append(ScorerFunction(fn.name, self.loc(fn), tuple(a.arg for a in fn.args.args)))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        bases = [qualified(b, self.aliases) or "" for b in node.bases]
+        bases = [qualified(b.value if isinstance(b, ast.Subscript) else b, self.aliases) or "" for b in node.bases]
         short = [b.rsplit(".", 1)[-1] for b in bases]
-        agent_base = next((b for b in short if b in AGENT_BASES), None)
-        if agent_base:
-            methods = tuple(
-                sorted(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))))
-            self.facts.agent_classes.append(AgentClass(node.name, agent_base, self.loc(node), methods))
+        methods = tuple(sorted(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))))
+        self.facts.classes.append(ClassInfo(node.name, tuple(bases), self.loc(node), methods))
         if any(b in ("BaseModel", "TypedDict") for b in short):
             literal_fields = self._literal_fields(node)
             if literal_fields:
@@ -314,6 +316,7 @@ class _Visitor(ast.NodeVisitor):
             self._config_read(node.func.value, node.args[0], node)
         self._endpoints(node, name, fn)
         self._production_scorer(node, name, fn)
+        self._eval_table(node, name, fn)
         if isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_METHODS \
                 and not name.startswith(MLFLOW_PREFIXES):
             self.facts.mlflow_calls.append(MlflowCall(f"MlflowClient.{node.func.attr}", self.loc(node),
@@ -337,6 +340,24 @@ class _Visitor(ast.NodeVisitor):
             value = self.folder.value(value_node, "no endpoint argument in the call")
             self.facts.code.append(EndpointUse(label, self.loc(node), value, spec.role, fn,
                                                f"{label} {evidence}".strip()))
+
+    def _eval_table(self, node: ast.Call, name: str, fn: str | None) -> None:
+        if name.endswith(EVAL_DATASET_APIS):
+            table = arg(node, "uc_table_name") or arg(node, "name", 0)
+            self.facts.code.append(EvalTable(name, self.loc(node), self.folder.value(table), fn))
+        elif name in ("mlflow.genai.evaluate", "mlflow.evaluate"):
+            data = arg(node, "data", 0)
+            if isinstance(data, ast.Name):
+                data = self.folder.bound(data.id)
+            read = _table_read(data)
+            if read is not None and not self._is_eval_named(read):
+                self.facts.code.append(EvalTable(_table_api(read), self.loc(read), self.folder.value(read.args[0]), fn))
+        elif _table_read(node) is not None and self._is_eval_named(node):
+            self.facts.code.append(EvalTable(_table_api(node), self.loc(node), self.folder.value(node.args[0]), fn))
+
+    def _is_eval_named(self, read: ast.Call) -> bool:
+        table = literal_str(self.folder.value(read.args[0]))
+        return table is not None and "eval" in table.lower()
 
     def _production_scorer(self, node: ast.Call, name: str, fn: str | None) -> None:
         if name.endswith(MONITOR_APIS):
@@ -395,6 +416,20 @@ class _Visitor(ast.NodeVisitor):
             self.facts.code.append(IterationLimit(key, self.loc(node), None, ast.unparse(owner)))
         else:
             self.facts.code.append(ConfigRead(key, self.loc(node), ast.unparse(owner)))
+
+def _table_read(node: ast.AST | None) -> ast.Call | None:
+    """`spark.table(x)` / `spark.read.table(x)` (any SparkSession name), the call itself."""
+    if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "table":
+        owner = ast.unparse(node.func.value).lower()
+        if "spark" in owner or owner.endswith(".read"):
+            return node
+    return None
+
+
+def _table_api(node: ast.Call) -> str:
+    return "spark.read.table" if ast.unparse(node.func).endswith("read.table") else "spark.table"
+
 
 def _literal_values(annotation: ast.AST, aliases: dict[str, str]) -> tuple[str, ...]:
     for sub in ast.walk(annotation):

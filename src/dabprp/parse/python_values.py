@@ -220,6 +220,10 @@ class Folder:
                     current = bound
         return None
 
+    def bound(self, name: str) -> ast.expr | None:
+        """The expression a name is bound to once in the current scopes, or None."""
+        return self._bound(name, len(self.scopes) - 1)
+
     def _bound(self, name: str, scope: int) -> ast.expr | None:
         for index in range(scope, -1, -1):
             s = self.scopes[index]

@@ -137,6 +137,8 @@ class RoadmapTask:
     effort: str
     closes: tuple[str, ...]
     done: bool = False
+    evidence: tuple[str, ...] = ()
+    """What proves the deliverable exists (a task is done only with it and none of `closes` reported)."""
 
 
 @dataclass(frozen=True, slots=True)

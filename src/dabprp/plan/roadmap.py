@@ -6,6 +6,7 @@ from typing import Any
 
 from dabprp.facts import Project
 from dabprp.findings import Finding
+from dabprp.plan.deliverables import deliverable_evidence
 from dabprp.plan.model import Risk, RoadmapTask
 
 # (phase, title, files, rule ids it closes). `{key}` is the bundle's resource key prefix.
@@ -66,8 +67,9 @@ def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: 
         effort = "0.5 d" if count <= 1 else ("1 d" if count <= 4 else "2 d")
         if not closes:
             effort = "1 d"
-        done = bool(closes) and not open_rules
-        out.append(RoadmapTask(f"T{i:02d}", phase, title, resolved, effort, closes, done))
+        evidence = deliverable_evidence(closes, project)
+        done = bool(closes) and not open_rules and bool(evidence)
+        out.append(RoadmapTask(f"T{i:02d}", phase, title, resolved, effort, closes, done, evidence))
     return tuple(out)
 
 

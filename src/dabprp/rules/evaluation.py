@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dabprp.facts import Location, MetricGate, Parallelism, Project
+from dabprp.facts import EvalTable, Location, MetricGate, Parallelism, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS, TEMPORAL_NAME_RE
 from dabprp.rules import rule
@@ -50,8 +50,9 @@ def evaluation_without_gate(project: Project) -> Iterator[Hit]:
       fix="Add a dataset (e.g. `data/evals/*.json` with `inputs` and `expectations`) covering each route.",
       docs=(DOCS["genai_eval"],))
 def no_eval_dataset(project: Project) -> Iterator[Hit]:
-    """Evaluation needs a fixed, reviewed set of questions and expected facts."""
-    if not [e for e in project.evalsets if e.records]:
+    """Evaluation needs a fixed, reviewed set of questions and expected facts. Data in a Unity Catalog table or
+    an MLflow evaluation dataset counts (its size cannot be known statically)."""
+    if not [e for e in project.evalsets if e.records] and not project.python.of(EvalTable):
         yield Hit(Location("data/evals/eval-questions.json", 1), "no evaluation dataset found")
 
 

@@ -1,0 +1,59 @@
+"""Class hierarchy inside the project: agent classes reached through the project's own base classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dabprp.facts import AgentClass, Location
+
+AGENT_BASES = ("ChatAgent", "ResponsesAgent", "PythonModel", "ChatModel")
+MAX_CHAIN = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    """A class definition: its name, its bases as qualified through the module's imports, its methods."""
+
+    name: str
+    bases: tuple[str, ...]
+    location: Location
+    methods: tuple[str, ...]
+
+
+def agent_classes(classes: list[ClassInfo]) -> list[AgentClass]:
+    """Classes whose bases reach an MLflow agent interface, directly or through project classes (matched by
+    name; a relative or package import names the same class)."""
+    by_name: dict[str, list[ClassInfo]] = {}
+    for cls in classes:
+        by_name.setdefault(cls.name, []).append(cls)
+    out = []
+    for cls in classes:
+        found = _reach(cls, by_name, ())
+        if found is not None:
+            base, via = found
+            out.append(AgentClass(cls.name, base, cls.location, cls.methods, via))
+    return out
+
+
+def _reach(cls: ClassInfo, by_name: dict[str, list[ClassInfo]],
+           chain: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    if len(chain) > MAX_CHAIN:
+        return None
+    for base in cls.bases:
+        short = base.rsplit(".", 1)[-1]
+        if short in AGENT_BASES and not _is_project_class(base, short, by_name, cls):
+            return short, chain
+    for base in cls.bases:
+        short = base.rsplit(".", 1)[-1]
+        for parent in by_name.get(short, []):
+            if parent is cls or parent.name in chain:
+                continue
+            found = _reach(parent, by_name, (*chain, parent.name))
+            if found is not None:
+                return found
+    return None
+
+
+def _is_project_class(base: str, short: str, by_name: dict[str, list[ClassInfo]], cls: ClassInfo) -> bool:
+    """`ChatAgent` defined by the project itself (not MLflow's): only when imported from no package."""
+    return base.startswith(".") or ("." not in base and any(c is not cls for c in by_name.get(short, [])))

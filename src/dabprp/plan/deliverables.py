@@ -1,0 +1,138 @@
+"""Positive evidence that a roadmap task's deliverable exists in the project: a task is done only when its
+findings are gone AND the thing it builds is there (no finding alone proves nothing was needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dabprp.facts import EvalTable, MetricGate, ProductionScorer, Project, TrafficSplit
+from dabprp.knowledge import is_approval_task_key
+
+MIN_EVAL_RECORDS = 30
+Evidence = list[str]
+
+
+def _targets(p: Project) -> Evidence:
+    b = p.bundle
+    prod = [t for t in b.targets if t.mode == "production"] if b else []
+    if b and prod and len(b.targets) >= 3:
+        return [f"targets {', '.join(t.name for t in b.targets)} (production: {prod[0].name} at {prod[0].location})"]
+    return []
+
+
+def _service_principal(p: Project) -> Evidence:
+    b = p.bundle
+    prod = [t for t in b.targets if t.mode == "production"] if b else []
+    if not b or not prod:
+        return []
+    runs = [t.run_as or b.run_as for t in prod]
+    res = b.resources
+    scoped = [*res.jobs, *res.experiments, *res.model_serving_endpoints, *res.apps]
+    if all(r is not None and r.kind == "service_principal" for r in runs) and (
+            b.permissions or any(t.permissions for t in b.targets) or any(r.permissions for r in scoped)):
+        return [f"production runs as service principal at {runs[0].location}" if runs[0] else ""]
+    return []
+
+
+def _config_variables(p: Project) -> Evidence:
+    if p.configs and not any(c.placeholders for c in p.configs) and p.bundle and p.bundle.variables:
+        return [f"{c.path} has no placeholders" for c in p.configs]
+    return []
+
+
+def _secrets(p: Project) -> Evidence:
+    b = p.bundle
+    if b and b.resources.secret_scopes and not p.python.hardcoded_secrets:
+        return [f"secret scope `{s.key}` at {s.location}" for s in b.resources.secret_scopes]
+    return []
+
+
+def _tests(p: Project) -> Evidence:
+    return [f"{t.path}: {len(t.tests)} tests" for t in p.repo.tests if t.tests]
+
+
+def _ci(p: Project) -> Evidence:
+    return [f"{c.path} runs `bundle deploy`" for c in p.repo.ci if "deploy" in c.runs_bundle_commands]
+
+
+def _pins(p: Project) -> Evidence:
+    reqs = p.repo.requirements
+    if reqs and all(r.pinning == "exact" for r in reqs):
+        return [f"{len(reqs)} requirements pinned exactly"]
+    return []
+
+
+def _predeploy_check(p: Project) -> Evidence:
+    return [f"`mlflow.models.predict` at {c.location}" for c in p.python.calls("mlflow.models.predict")]
+
+
+def _evaluation(p: Project) -> Evidence:
+    gated = {g.location.path for g in p.python.of(MetricGate)}
+    return [f"gated evaluation at {c.location}" for c in p.python.calls("mlflow.genai.evaluate", "mlflow.evaluate")
+            if c.location.path in gated]
+
+
+def _dataset(p: Project) -> Evidence:
+    found = [f"{e.path}: {e.records} records" for e in p.evalsets if e.records >= MIN_EVAL_RECORDS]
+    return found + [f"evaluation table at {t.location}" for t in p.python.of(EvalTable)]
+
+
+def _uc_model(p: Project) -> Evidence:
+    b = p.bundle
+    return [f"registered model `{m.key}` at {m.location}" for m in b.resources.registered_models] if b else []
+
+
+def _staging(p: Project) -> Evidence:
+    b = p.bundle
+    if not b or not any(t.name == "staging" for t in b.targets):
+        return []
+    return [f"task `{t.task_key}` of job `{j.key}` at {t.location}" for j in b.resources.jobs for t in j.tasks
+            if any(w in t.task_key.lower() for w in ("load", "rehears", "rollback"))]
+
+
+def _deployment_job(p: Project) -> Evidence:
+    b = p.bundle
+    if not b:
+        return []
+    return [f"job `{j.key}` with approval task at {j.location}" for j in b.resources.jobs
+            if any(is_approval_task_key(t.task_key) for t in j.tasks)]
+
+
+def _link(p: Project) -> Evidence:
+    return [f"`{c.api}` with `deployment_job_id` at {c.location}" for c in p.python.mlflow_calls
+            if "deployment_job_id" in c.args and not c.commented_out]
+
+
+def _canary(p: Project) -> Evidence:
+    b = p.bundle
+    split = [f"traffic split on `{e.key}` at {e.location}" for e in (b.resources.model_serving_endpoints if b else ())
+             if len(e.traffic) > 1]
+    return split + [f"traffic split in code at {c.location}" for c in p.python.of(TrafficSplit)]
+
+
+def _monitoring(p: Project) -> Evidence:
+    b = p.bundle
+    autolog = [c for c in p.python.mlflow_calls if c.api.endswith("autolog") and not c.commented_out]
+    tables = [f"inference table on `{e.key}`" for e in (b.resources.model_serving_endpoints if b else ())
+              if e.inference_table]
+    scorers = [f"production scorer started at {s.location}" for s in p.python.of(ProductionScorer)
+               if s.action in ("start", "monitor")]
+    monitors = [f"quality monitor `{m.key}`" for m in b.resources.quality_monitors] if b else []
+    if autolog and (tables or scorers or monitors):
+        return [f"autolog at {autolog[0].location}", *tables, *scorers, *monitors]
+    return []
+
+
+# The first rule a task closes (rule IDs are permanent) → what proves its deliverable exists.
+DELIVERABLES: dict[str, Callable[[Project], Evidence]] = {
+    "DAB100": _targets, "DAB301": _service_principal, "DAB701": _config_variables, "DAB304": _secrets,
+    "DAB801": _tests, "DAB802": _ci, "DAB408": _pins, "DAB406": _predeploy_check, "DAB501": _evaluation,
+    "DAB503": _dataset, "DAB401": _uc_model, "DAB213": _staging, "DAB203": _deployment_job, "DAB405": _link,
+    "DAB604": _canary, "DAB601": _monitoring,
+}
+
+
+def deliverable_evidence(closes: tuple[str, ...], project: Project) -> tuple[str, ...]:
+    """Evidence that the task closing these rules has built its deliverable; empty when there is none."""
+    check = DELIVERABLES.get(closes[0]) if closes else None
+    return tuple(e for e in check(project) if e) if check else ()
