@@ -27,9 +27,10 @@ def _service_principal(p: Project) -> Evidence:
         return []
     runs = [t.run_as or b.run_as for t in prod]
     res = b.resources
-    scoped = [*res.jobs, *res.experiments, *res.model_serving_endpoints, *res.apps]
+    scoped = [*(j.permissions for j in res.jobs), *(e.permissions for e in res.experiments),
+              *(e.permissions for e in res.model_serving_endpoints), *(a.permissions for a in res.apps)]
     if all(r is not None and r.kind == "service_principal" for r in runs) and (
-            b.permissions or any(t.permissions for t in b.targets) or any(r.permissions for r in scoped)):
+            b.permissions or any(t.permissions for t in b.targets) or any(scoped)):
         return [f"production runs as service principal at {runs[0].location}" if runs[0] else ""]
     return []
 
