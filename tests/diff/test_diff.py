@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from dabprp.api import scaffold
+from dabprp.api import plan, scaffold
 from dabprp.diff import diff
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
@@ -154,3 +155,27 @@ def test_force_never_overwrites_a_bundle_file_that_would_drop_resources(tmp_path
     kept = next(c for c in result.changes if c.path == "resources/model.yml")
     assert (kept.kind, kept.reason) == ("conflict", "kept: overwriting it would destroy registered_models.mine")
     assert "mine:" in (project / "resources" / "model.yml").read_text()
+
+
+def test_a_bundle_without_targets_keeps_its_implicit_default_deployment(tmp_path):
+    repo = tmp_path / "repo"
+    write_tree(repo, {"databricks.yml": "bundle:\n  name: lone\n\nresources:\n  jobs:\n    etl:\n      name: etl\n"
+                                        "      tasks:\n        - task_key: t\n          notebook_task:\n"
+                                        "            notebook_path: ./nb.py\n", "nb.py": "print(1)\n"})
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "deployed as the implicit default target")
+    assert diff(str(repo)).destructive == ()
+    first, _ = plan(str(repo))
+    scaffold(str(repo))
+    second, _ = plan(str(repo))
+    assert [replace(e, exists=False, root_path_exists=False) for e in second.environments] == [
+        replace(e, exists=False, root_path_exists=False) for e in first.environments]
+    assert [replace(m, location=None) for m in second.migrations] == [
+        replace(m, location=None) for m in first.migrations]
+    assert first.migrations[0].change.startswith("`mode: unset` → `mode: development` (the bundle's implicit")
+    code, found = changes(repo, "--base", "HEAD", "-t", "dev")
+    assert code == 0 and ("dev", "deleted", "jobs.etl") not in found
+    assert [c for c in found if c[1] != "created"] == [("dev", "modified", "permissions")]
+    again = scaffold(str(repo), dry_run=True)
+    assert [c.path for c in again.changes if c.kind != "identical"] == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dabprp.diff.deployed import Deployed, TargetState
@@ -56,12 +56,21 @@ class DiffReport:
 
 
 def compare(base: Deployed, head: Deployed, targets: tuple[str, ...] | None = None) -> DiffReport:
+    base = _implicit_as(base, head)
     names = targets or tuple(sorted(set(base.targets) | set(head.targets), key=_target_order(base, head)))
     changes: list[Change] = []
     for name in names:
         old, new = base.targets.get(name), head.targets.get(name)
         changes += _target_changes(name, old, new)
     return DiffReport(base.label, head.label, tuple(names), tuple(changes))
+
+
+def _implicit_as(base: Deployed, head: Deployed) -> Deployed:
+    """A bundle that gains targets: its implicit `default` target is the one deployed without `-t` now."""
+    name = head.default_target
+    if not base.implicit or head.implicit or name is None or "default" in head.targets:
+        return base
+    return replace(base, targets={name: replace(base.targets["default"], name=name)}, implicit=False)
 
 
 def _target_order(base: Deployed, head: Deployed) -> Any:

@@ -37,6 +37,10 @@ class Deployed:
     label: str
     root_file: str | None
     targets: dict[str, TargetState] = field(default_factory=dict)
+    implicit: bool = False
+    """The bundle has no targets: its one target is the implicit `default`."""
+    default_target: str | None = None
+    """The target `bundle deploy` uses without `-t` (`default: true`, or the only one)."""
 
 
 def load(files: BundleFiles) -> LoadedBundle | None:
@@ -67,13 +71,15 @@ def deployed(files: BundleFiles) -> Deployed:
     loaded = load(files)
     if loaded is None:
         return Deployed(files.label, None)
-    targets = loaded.tree.get("targets") or {}
-    names = [str(t) for t in targets] if isinstance(targets, dict) and targets else ["default"]
+    targets = _mapping(loaded.tree.get("targets"))
+    names = [str(t) for t in targets] or ["default"]
     out = {}
     for name in names:
-        tree, loc = effective_tree(loaded, name if name in (targets or {}) else None)
+        tree, loc = effective_tree(loaded, name if name in targets else None)
         out[name] = _target_state(loaded, name, tree, loc)
-    return Deployed(files.label, loaded.root_file, out)
+    chosen = [n for n in names if _mapping(targets.get(n)).get("default") is True]
+    default = chosen[0] if chosen else names[0] if len(names) == 1 else None
+    return Deployed(files.label, loaded.root_file, out, implicit=not targets, default_target=default)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

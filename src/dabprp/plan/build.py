@@ -20,7 +20,7 @@ from dabprp.plan.profile import agent_profile, project_scope
 from dabprp.plan.resources import STAGES_DIR, existing_keys, slug, yaml_blocks
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
-from dabprp.plan.targets import DEFAULT_ROOT_PATH, SHARED_ROOT_PATH, migrations, reused_evidence
+from dabprp.plan.targets import DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, SHARED_ROOT_PATH, migrations, reused_evidence
 from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Settings
 
 
@@ -106,7 +106,14 @@ def _environments(project: Project, settings: Settings, name: str,
             existing.run_as.kind == "service_principal" and production and "${" not in existing.run_as.principal \
             else None
         own_root = (existing.workspace.root_path if existing and existing.workspace else None) or top_root
-        if existing is not None:
+        # a bundle without targets deploys as the implicit target `default`: the first environment takes it over
+        # (and stays recognisable once written out: no mode, that root)
+        implicit = i == 0 and project.bundle is not None and (not project.bundle.targets or (
+            existing is not None and existing.mode is None and own_root == IMPLICIT_ROOT_PATH))
+        root_path: str | None
+        if implicit:
+            root_path = own_root or IMPLICIT_ROOT_PATH
+        elif existing is not None:
             # kept where it is; a production target gets today's default written out, so the state stays put
             root_path = own_root or (DEFAULT_ROOT_PATH if existing.mode == "production" else None)
         else:
@@ -118,7 +125,7 @@ def _environments(project: Project, settings: Settings, name: str,
             root_path=root_path, default=i == 0 if existing is None else existing.default,
             purpose=purposes.get(env, "additional environment"),
             service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
-            exists=existing is not None, root_path_exists=own_root is not None,
+            exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
         ))
     return tuple(out)
 

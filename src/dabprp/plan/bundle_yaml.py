@@ -25,13 +25,13 @@ def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[st
     """What the plan adds to the root bundle file. An existing target gets no new `mode`, `default` or `run_as`
     (each renames or re-owns its deployed resources) and keeps its deployment state (workspace)."""
     targets: dict[str, Any] = {}
-    has_default = any(e.exists and e.default for e in envs)
+    has_default = any(e.exists and e.default and not e.implicit for e in envs)
     for env in envs:
         target: dict[str, Any] = {}
         if not env.exists:
             target["mode"] = env.mode
-            if env.default and not has_default:
-                target["default"] = True
+        if env.default and not has_default and (not env.exists or env.implicit):
+            target["default"] = True
         if env.root_path and not env.root_path_exists:
             target["workspace"] = {"root_path": env.root_path}
         overrides = dict(env_values.get(env.name, {}))

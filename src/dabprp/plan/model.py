@@ -62,6 +62,9 @@ class Environment:
     """The bundle already has this target: its mode, run_as, permissions and deployment state are kept."""
     root_path_exists: bool = False
     """`root_path` is the target's own (or the top-level) value, not one the plan adds."""
+    implicit: bool = False
+    """The bundle has no targets: this environment is its implicit `default` target, written out (same state,
+    no mode), so nothing deployed moves."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from dabprp.plan.reuse import Reused
 # The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing.
 DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
 SHARED_ROOT_PATH = "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}"
+# Where a bundle without targets keeps its state (it deploys as the implicit target `default`).
+IMPLICIT_ROOT_PATH = "~/.bundle/${bundle.name}/default"
 
 
 def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migration, ...]:
@@ -21,20 +23,24 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
     out: list[Migration] = []
     for env in envs:
         target = b.target(env.name)
-        if target is None:
+        if target is None and not env.implicit:
             continue
-        if (target.mode or None) != env.mode:
+        mode = target.mode if target else None
+        where = target.location if target else b.location
+        if (mode or None) != env.mode:
             out.append(Migration(
-                env.name, f"`mode: {target.mode or 'unset'}` → `mode: {env.mode}`",
+                env.name, f"`mode: {mode or 'unset'}` → `mode: {env.mode}`"
+                + (" (the bundle's implicit `default` target, written out as this one)" if env.implicit else ""),
                 (f"`databricks bundle summary -t {env.name}` and note every resource ID.",
                  f"`databricks bundle destroy -t {env.name}` (deletes the target's resources and files).",
                  f"Set `targets.{env.name}.mode: {env.mode}`"
-                 + (f" and `workspace.root_path: {SHARED_ROOT_PATH}`" if env.mode == "production" else "") + ".",
+                 + (f" and `workspace.root_path: {SHARED_ROOT_PATH}`" if env.mode == "production" else "")
+                 + (f" and remove `workspace.root_path: {IMPLICIT_ROOT_PATH}`" if env.implicit else "") + ".",
                  f"`databricks bundle deploy -t {env.name}`."),
                 "development mode prefixes the names of jobs, UC models and serving endpoints, so a mode change "
                 "renames them: UC models and endpoints are destroyed and created again (versions, aliases, "
                 "inference tables and endpoint URLs are lost), jobs lose their run history.",
-                target.location))
+                where))
         elif env.mode == "production" and env.root_path in (None, DEFAULT_ROOT_PATH):
             out.append(Migration(
                 env.name, f"root_path `{DEFAULT_ROOT_PATH}` (per deploying user) → `{SHARED_ROOT_PATH}`",
@@ -46,7 +52,7 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
                 "no resource is recreated when every one is bound first; skipping the bind deploys a second copy "
                 "of every resource. Alternative: `bundle destroy` with the old root, then deploy with the new "
                 "one (every resource is deleted and created again).",
-                target.location))
+                where))
     return tuple(out)
 
 
