@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field, fields, replace
@@ -100,6 +101,13 @@ def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Setting
                 "severity_overrides"):
         if not isinstance(data.get(key, {}), dict):
             raise DabprpError(source, None, f"`{key}` must be a mapping")
+    steps = data.get("rollout_steps")
+    if isinstance(steps, list) and all(isinstance(v, str) and v.strip().isdigit() for v in steps):
+        data["rollout_steps"] = [int(v) for v in steps]  # `--set rollout_steps=10,50,100`
+    for key, value in data.items():
+        problem = _type_problem(key, value)
+        if problem:
+            raise DabprpError(source if key in raw else "--set", None, f"`{key}` {problem}")
     for key in _LIST_KEYS & set(data):
         data[key] = tuple(data[key])
     settings = replace(Settings(), **data, source=source if raw else "defaults")
@@ -109,6 +117,44 @@ def load_settings(root: str, overrides: dict[str, Any] | None = None) -> Setting
     if settings.serving not in (None, "model-serving", "apps"):
         raise DabprpError(source, None, "`serving` must be `model-serving` or `apps`")
     return settings
+
+
+_TEXT_KEYS = {"schema", "serving", "notification_email", "approver_group", "consumer_group", "admin_group"}
+_NUMBER_KEYS = {"min_eval_records": int, "latency_p95_ms": int, "error_rate_budget": float}
+
+
+def _is_number(value: Any, kind: type) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and (kind is float or isinstance(value, int))
+
+
+def _type_problem(key: str, value: Any) -> str | None:
+    """Why a setting's value has the wrong type (None when it is fine); checked before anything uses it."""
+    if key in _TEXT_KEYS:
+        return None if (value is None and key in ("schema", "serving")) or isinstance(value, str) else "must be text"
+    if key in _NUMBER_KEYS:
+        ok = _is_number(value, _NUMBER_KEYS[key]) and value >= 0
+        return None if ok else "must be a non-negative number"
+    if key == "rollout_steps":
+        ok = isinstance(value, (list, tuple)) and value and all(_is_number(v, int) and 0 < v <= 100 for v in value)
+        return None if ok else "must be a list of percentages (1-100)"
+    if key in _LIST_KEYS:
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) and v for v in value)
+        if ok and key == "environments" and not value:
+            return "must name at least one environment"
+        return None if ok else "must be a list of names"
+    if key == "thresholds":
+        ok = all(isinstance(k, str) and _is_number(v, float) for k, v in value.items())
+        return None if ok else "must map metric names to numbers"
+    if key == "per_path_ignores":
+        ok = all(isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
+                 for k, v in value.items())
+        return None if ok else "must map path globs to lists of rule IDs"
+    if key in ("catalogs", "service_principals", "secret_scopes", "severity_overrides"):
+        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        return None if ok else "must map names to text"
+    return None
 
 
 def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:

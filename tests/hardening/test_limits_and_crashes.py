@@ -236,3 +236,25 @@ def test_scaffold_refuses_wrong_typed_sections_it_would_edit(tree, section):
     name = section.split(":")[0]
     assert proc.returncode == 2
     assert proc.stderr == f"dabprp: databricks.yml:3: `{name}` must be a mapping; not edited\n"
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ("environments: []\n", "`environments` must name at least one environment"),
+    ("consumer_group:\n- - []\n", "`consumer_group` must be text"),
+    ("thresholds:\n  correctness/mean: .nan\n", "`thresholds` must map metric names to numbers"),
+    ("rollout_steps: [10, 500]\n", "`rollout_steps` must be a list of percentages (1-100)"),
+    ("latency_p95_ms: fast\n", "`latency_p95_ms` must be a non-negative number"),
+    ("catalogs:\n  prod: [a]\n", "`catalogs` must map names to text"),
+])
+def test_wrong_typed_settings_exit_2_naming_the_setting(tree, settings, message):
+    root = tree({"databricks.yml": BUNDLE, ".dabprp.yaml": settings})
+    for command in ("check", "generate", "scaffold"):
+        proc = cli(command, root, *(["--dry-run"] if command == "scaffold" else []))
+        assert proc.returncode == 2
+        assert proc.stderr == f"dabprp: .dabprp.yaml: {message}\n"
+
+
+def test_toml_nan_setting_is_refused(tree):
+    root = tree({"databricks.yml": BUNDLE, "pyproject.toml": "[tool.dabprp]\nenvironments = nan\n"})
+    proc = cli("check", root)
+    assert proc.returncode == 2 and proc.stderr == "dabprp: pyproject.toml: `environments` must be a list of names\n"

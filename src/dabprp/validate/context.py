@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,14 +42,20 @@ class TargetView:
     def exists(self, declared_in: str, path: str, notebook: bool) -> bool:
         """Whether `path` exists inside the project. A path that leaves the root (by `..` or through a link) is
         never looked at, so validation reveals nothing outside the project: it counts as present."""
-        base = os.path.dirname(declared_in)
-        full = os.path.normpath(os.path.join(self.root, base, path))
-        real_root = os.path.realpath(self.root)
-        if not is_inside(os.path.abspath(self.root), os.path.abspath(full)) or not is_inside(
-                real_root, os.path.realpath(os.path.dirname(full))):
-            return True
-        suffixes = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R") if notebook else ("",)
-        return any(os.path.lexists(full + s) and is_inside(real_root, os.path.realpath(full + s)) for s in suffixes)
+        return path_exists(self.root, os.path.dirname(declared_in), path, notebook)
+
+
+@functools.lru_cache(maxsize=4096)
+def path_exists(root: str, base: str, path: str, notebook: bool) -> bool:
+    """`TargetView.exists`, remembered: a thousand tasks naming one file look it up once. `validate` clears
+    the memory when it starts, so a long-lived process sees the file system as it is."""
+    full = os.path.normpath(os.path.join(root, base, path))
+    real_root = os.path.realpath(root)
+    if not is_inside(os.path.abspath(root), os.path.abspath(full)) or not is_inside(
+            real_root, os.path.realpath(os.path.dirname(full))):
+        return True
+    suffixes = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R") if notebook else ("",)
+    return any(os.path.lexists(full + s) and is_inside(real_root, os.path.realpath(full + s)) for s in suffixes)
 
 
 def walk_strings(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:

@@ -12,7 +12,7 @@ from dabprp.facts import Location
 from dabprp.findings import Finding, Hit, Severity, Stage
 from dabprp.gcpause import paused_gc
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree, load_bundle
-from dabprp.validate.context import TargetView
+from dabprp.validate.context import TargetView, path_exists
 from dabprp.validate.schema import provenance, schema_errors_by_resource
 from dabprp.validate.semantics import CHECKS
 
@@ -52,6 +52,7 @@ def validate(path: str, target: str | None = None, all_targets: bool = False, st
              ) -> ValidationReport:
     if not os.path.isdir(path):
         raise DabprpError(path, None, "no such directory" if not os.path.exists(path) else "not a directory")
+    path_exists.cache_clear()
     loaded = load_bundle(path)
     if loaded is None:
         raise DabprpError(path, None, "no bundle root file (databricks.yml, databricks.yaml, bundle.yml) found")

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -103,6 +103,36 @@ def _resource_validator(rtype: str) -> Draft202012Validator | None:
     return Draft202012Validator({"$ref": item_ref, "$defs": root["$defs"]})
 
 
+@functools.cache
+def _fast_validator(rtype: str | None) -> Any:
+    """The same schema as `_resource_validator(rtype)` (None: the whole bundle) compiled by jsonschema-rs,
+    used only to confirm that a value is valid; None when jsonschema-rs is not installed or rejects it."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    root = bundle_schema()
+    try:
+        if rtype is None:
+            return jsonschema_rs.validator_for(root, validate_formats=False)
+        base = _resource_validator(rtype)
+        return None if base is None else jsonschema_rs.validator_for(cast(dict[str, Any], base.schema),
+                                                                      validate_formats=False)
+    except Exception:  # a schema construct it cannot compile: the Python validator alone decides
+        return None
+
+
+def _surely_valid(fast: Any, value: Any) -> bool:
+    """True only when jsonschema-rs says `value` is valid; any doubt (no validator, a value it cannot
+    convert) leaves the decision, and the error messages, to the Python validator."""
+    if fast is None:
+        return False
+    try:
+        return bool(fast.is_valid(value))
+    except Exception:
+        return False
+
+
 def _deref(root: dict[str, Any], ref: str) -> Any:
     node: Any = root
     for part in ref.removeprefix("#/").split("/"):
@@ -138,7 +168,8 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
             hit = cache.get(id(value)) if cache is not None else None
             if hit is None or hit[0] is not value:
                 local: set[tuple[Any, ...]] = set()
-                _collect(item_validator.iter_errors(value), (), True, local)
+                if not _surely_valid(_fast_validator(str(rtype)), value):
+                    _collect(item_validator.iter_errors(value), (), True, local)
                 hit = (value, sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:])))
                 if cache is not None:
                     cache[id(value)] = hit
@@ -146,5 +177,6 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
                 item = ((*prefix, *path), message)
                 found.add((*item, keyword) if with_keyword else item)
     rest["resources"] = leftovers
-    _collect(validator().iter_errors(rest), (), with_keyword, found)
+    if not _surely_valid(_fast_validator(None), rest):
+        _collect(validator().iter_errors(rest), (), with_keyword, found)
     return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))

@@ -165,11 +165,30 @@ def missing_paths(view: TargetView) -> Iterator[Hit]:
                 yield Hit(where, f"app `{key}` source_code_path `{path}` does not exist")
 
 
+_TARGETS_STRINGS: dict[str, tuple[Any, list[tuple[tuple[Any, ...], str]]]] = {}
+
+
+def reference_strings(view: TargetView) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """The strings of the effective tree that contain `${`, with their paths. The `targets` section is the
+    same object in every target's view, so its strings are collected once per bundle, not once per target."""
+    for key, value in view.tree.items():
+        if key != "targets":
+            yield from ((p, t) for p, t in walk_strings(value, (key,)) if "${" in t)
+    targets = view.tree.get("targets")
+    if targets is None:
+        return
+    cached = _TARGETS_STRINGS.get("last")
+    if cached is None or cached[0] is not targets:
+        cached = (targets, [(p, t) for p, t in walk_strings(targets, ("targets",)) if "${" in t])
+        _TARGETS_STRINGS["last"] = cached
+    yield from cached[1]
+
+
 @check("DAB907", "Undefined variable", Severity.ERROR, "Declare the variable under top-level `variables`.")
 def undefined_variable(view: TargetView) -> Iterator[Hit]:
     declared = view.loaded.tree.get("variables")
     names = set(declared) if isinstance(declared, dict) else set()
-    for path, text in walk_strings(view.tree):
+    for path, text in reference_strings(view):
         for match in REF_RE.finditer(text):
             expr = match.group(1).strip()
             if expr.startswith("var."):
@@ -181,7 +200,7 @@ def undefined_variable(view: TargetView) -> Iterator[Hit]:
 @check("DAB908", "Reference to a missing resource", Severity.ERROR, "Reference an existing resource key.")
 def missing_resource_ref(view: TargetView) -> Iterator[Hit]:
     resources = as_dict(view.tree.get("resources"))
-    for path, text in walk_strings(view.tree):
+    for path, text in reference_strings(view):
         for match in REF_RE.finditer(text):
             parts = match.group(1).strip().split(".")
             if parts[0] == "resources" and len(parts) >= 3:

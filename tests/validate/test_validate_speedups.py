@@ -1,0 +1,50 @@
+"""The validate speed-ups change no output: jsonschema-rs only confirms valid resources (errors still come
+from the Python validator), file-existence answers are remembered only within one run."""
+
+from __future__ import annotations
+
+import pytest
+
+from dabprp.render.validation import render_validation_json
+from dabprp.validate import schema
+from dabprp.validate.run import validate
+from tests.conftest import CORPUS, EXAMPLE, FIXTURES
+
+PROJECTS = [EXAMPLE, *sorted(p for p in FIXTURES.iterdir() if p.is_dir() and (p / "databricks.yml").exists())]
+if CORPUS.is_dir():
+    PROJECTS += sorted(CORPUS.iterdir())[::6]
+
+
+def outputs() -> list[str]:
+    out = []
+    for project in PROJECTS:
+        try:
+            out.append(render_validation_json(validate(str(project), all_targets=True)))
+        except Exception as exc:  # unreadable corpus bundles: the error text is compared too
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def test_fast_schema_check_changes_no_output(monkeypatch):
+    assert schema._fast_validator("jobs") is not None  # jsonschema-rs is installed and compiles the schema
+    fast = outputs()
+    monkeypatch.setattr(schema, "_surely_valid", lambda validator, value: False)
+    assert outputs() == fast
+
+
+def test_invalid_resource_is_still_reported_with_the_python_message(tree):
+    root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      max_concurrent_runs: many\n"})
+    report = validate(str(root))
+    assert [(f.rule_id, f.message) for f in report.findings if f.rule_id == "DAB900"] == [
+        ("DAB900", "resources.jobs.j.max_concurrent_runs: 'many' is not of type 'integer'")]
+
+
+@pytest.mark.parametrize("notebook", [True, False])
+def test_file_existence_is_not_remembered_across_runs(tree, notebook):
+    task = "notebook_task:\n            notebook_path" if notebook else "spark_python_task:\n            python_file"
+    root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      tasks:\n"
+                                   f"        - task_key: t\n          {task}: src/main.py\n"})
+    assert [f.rule_id for f in validate(str(root)).findings] == ["DAB906"]
+    (root / "src").mkdir()
+    (root / "src" / "main.py").write_text("print(1)\n")
+    assert [f.rule_id for f in validate(str(root)).findings] == []
