@@ -33,7 +33,8 @@ def test_fast_schema_check_changes_no_output(monkeypatch):
 
 
 def test_invalid_resource_is_still_reported_with_the_python_message(tree):
-    root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      max_concurrent_runs: many\n"})
+    root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n"
+                                   "      max_concurrent_runs: many\n"})
     report = validate(str(root))
     assert [(f.rule_id, f.message) for f in report.findings if f.rule_id == "DAB900"] == [
         ("DAB900", "resources.jobs.j.max_concurrent_runs: 'many' is not of type 'integer'")]
