@@ -96,7 +96,10 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     if refiner is not None:
         text = refiner(text, project, built)
     if not existing:
-        return living.stamp(text), project
+        try:
+            return living.stamp(text), project
+        except living.MarkerError as exc:  # a project value that looks like a marker and escaped rendering
+            raise DabprpError(existing_path, exc.line, f"the generated PRP has {exc}") from None
     merged = living.merge(existing, text, existing_path)
     for note in merged.notes:
         (report or (lambda message: None))(note)

@@ -18,13 +18,19 @@ from dabprp.version import __version__
 _ENV: jinja2.Environment | None = None
 
 
+def _inert(value: Any) -> Any:
+    """Every value the templates print: an HTML comment opener from the project (a bundle name holding
+    `<!-- dabprp:end … -->`) is escaped, so no value can open, close or fake a PRP region."""
+    return value.replace("<!--", "&lt;!--") if isinstance(value, str) and "<!--" in value else value
+
+
 def _environment(files: frozenset[str]) -> jinja2.Environment:
     """One environment per process, so each template is compiled once; `loc` is rebound to `files`."""
     global _ENV
     if _ENV is None:
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("dabprp.render", "templates"), undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True, trim_blocks=False, autoescape=False,
+            keep_trailing_newline=True, trim_blocks=False, autoescape=False, finalize=_inert,
         )
         _ENV.filters["code"] = lambda v: f"`{v}`"
         _ENV.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")

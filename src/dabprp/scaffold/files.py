@@ -11,6 +11,7 @@ import yaml
 from dabprp.facts import Project, StructuredOutput
 from dabprp.plan.model import Plan
 from dabprp.plan.resources import slug
+from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
 from dabprp.version import __version__
 
@@ -59,7 +60,7 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
     question = "Hello"
     return {
         "header": header(),
-        "project": plan.bundle_name,
+        "project": docstring_text(plan.bundle_name),  # in docstrings only: escaped, it cannot end one
         "dataset": evalset.path if evalset else "data/evals/eval-questions.json",
         "input_key": input_key,
         "request_style": "responses" if base == "ResponsesAgent" else "chat",
@@ -69,9 +70,10 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "guidelines": guidelines,
         "serving": plan.serving,
         "endpoint": endpoint.replace("{target}", "staging"),
-        "steps": plan.rollout_steps if plan.serving == "model-serving" else (100,),
-        "p95_ms": settings.latency_p95_ms,
-        "max_error_rate": settings.error_rate_budget,
+        "steps": tuple(python_number(s, "rollout_steps") for s in plan.rollout_steps)
+        if plan.serving == "model-serving" else (100,),
+        "p95_ms": python_number(settings.latency_p95_ms, "latency_p95_ms"),
+        "max_error_rate": python_number(settings.error_rate_budget, "error_rate_budget"),
         "probe": {"input": [{"role": "user", "content": question}]} if base == "ResponsesAgent"
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
@@ -100,7 +102,8 @@ def test_files(plan: Plan, project: Project) -> dict[str, str]:
     out = {"tests/__init__.py": ""}
     if graph:
         out["tests/test_agent_structure.py"] = env.get_template("tests/test_agent_structure.py.j2").render(
-            header=header(), project=plan.bundle_name, agent_module=graph.location.path, nodes=agent.nodes,
+            header=header(), project=docstring_text(plan.bundle_name), agent_module=graph.location.path,
+            nodes=agent.nodes,
             routes=tuple(r for r in agent.routes if r in agent.nodes), dataset=evalset.path if evalset else "",
             kinds=kinds)
     router = project.python.routing_models[0] if project.python.routing_models else None
@@ -108,7 +111,7 @@ def test_files(plan: Plan, project: Project) -> dict[str, str]:
     if graph and router and router.used_by and structured and structured.receiver:
         module_path = graph.location.path
         out["tests/test_routing.py"] = env.get_template("tests/test_routing.py.j2").render(
-            header=header(), project=plan.bundle_name,
+            header=header(), project=docstring_text(plan.bundle_name),
             module_name=os.path.splitext(os.path.basename(module_path))[0],
             module_dir=os.path.dirname(module_path) or ".", supervisor=router.used_by[0], router=router.name,
             route_field=next(iter(router.fields)), llm_attribute=structured.receiver,
@@ -143,6 +146,8 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
             ("DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")}
 
     def deploy(target: str, needs: str, extra: list[str]) -> dict[str, Any]:
+        target = shell_word(target, "target")
+        extra = [shell_word(job, "job key") for job in extra]
         return {"needs": needs, "if": "github.ref == 'refs/heads/main'", "runs-on": "ubuntu-latest",
                 "environment": target, "env": auth,
                 "steps": [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"},
