@@ -59,23 +59,10 @@ def success_metrics(settings: Settings, gates: tuple[Gate, ...]) -> tuple[Eviden
 
 
 def gotchas(project: Project, serving: str) -> tuple[str, ...]:
-    items = [
-        "The approval task's first run fails by design: the version has no `Approval_Check` tag yet. "
-        "Approve on the model-version page and the run is repaired from that task. Keep `max_retries: 0` on it.",
-        "`mode: production` needs an explicit `workspace.root_path`; dev mode prefixes names "
-        "(`[dev <user>]`, and `dev_<user>_` for UC models and endpoints) and sets max_concurrent_runs to 4 "
-        "unless it is explicit.",
-        "When `run_as` differs from the deploying identity the CLI rejects serving endpoints, apps and quality "
-        "monitors: deploy staging and prod from CI as the service principal itself.",
-        "The bundle has no field for the model's `deployment_job_id`: the link job must run after each deploy.",
-        "Job parameters are strings: quote `model_version` and every `parameters[].default`; "
-        "`entity_version` is a string too.",
-        "Top-level `permissions` accept only CAN_VIEW, CAN_RUN and CAN_MANAGE; UC models take `grants`.",
-        "Pass the deployed model name (`${resources.registered_models.<key>.name}`) to code: dev mode renames it.",
-    ]
-    if project.python.calls("databricks.agents.deploy"):
-        items.append("`agents.deploy()` sends 100% of traffic to the new version and owns its endpoint: "
-                     "never let the bundle and `agents.deploy()` manage the same endpoint.")
+    """Gotchas this project runs into, with the code that does; the general ones live in docs/prp-background.md."""
+    items = [f"`agents.deploy()` (`{call.location}`) sends 100% of traffic to the new version and owns its endpoint: "
+             "never let the bundle and `agents.deploy()` manage the same endpoint."
+             for call in project.python.calls("databricks.agents.deploy")[:1]]
     if serving == "apps":
         items.append("Apps get no dev-mode name prefix: include `${bundle.target}` in the app name.")
     return tuple(items)

@@ -72,6 +72,13 @@ class BundleNames:
         return "${var.%s}" % getattr(self, role)
 
 
+JOB_ENVIRONMENTS = "job_environments"
+
+
+def _declares(project: Project, variable: str) -> bool:
+    return bool(project.bundle) and any(v.name == variable for v in project.bundle.variables)  # type: ignore[union-attr]
+
+
 def _variables(project: Project, settings: Settings, model_name: str, envs: tuple[Environment, ...],
                agent: Any, reuse: dict[str, Reused], existing: ExistingKeys) -> dict[str, dict[str, Any]]:
     """Only the variables the project lacks; the project's own (under any equivalent name) are reused."""
@@ -103,6 +110,9 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     out["consumer_group"] = {"description": "group that may view and query", "default": settings.consumer_group}
     out["admin_group"] = {"description": "platform administrators", "default": settings.admin_group}
     out["notification_email"] = {"description": "where failures are sent", "default": settings.notification_email}
+    # defined once and referenced by every stage job, instead of the same list in each job
+    out[JOB_ENVIRONMENTS] = {"description": "serverless environment of every stage job (pinned dependencies)",
+                             "type": "complex", "default": by.environments_block(_dependencies(project))}
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -136,7 +146,9 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
     stages = os.path.relpath(STAGES_DIR, folder).replace(os.sep, "/")
     model_ref = "${resources.registered_models.%s.name}" % model_key
     common = {"max_concurrent_runs": 1, "queue": {"enabled": True},
-              "email_notifications": by.notifications(email), "environments": by.environments_block(deps)}
+              "email_notifications": by.notifications(email),
+              "environments": f"${{var.{JOB_ENVIRONMENTS}}}" if JOB_ENVIRONMENTS in variables
+              or _declares(project, JOB_ENVIRONMENTS) else by.environments_block(deps)}
     consumers = _uc_principal(settings.consumer_group)
 
     def job(job_name: str, timeout: int, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:

@@ -9,40 +9,48 @@ from dabprp.findings import Finding
 from dabprp.plan.deliverables import deliverable_evidence
 from dabprp.plan.model import Risk, RoadmapTask
 
+# Phase, title and dependencies of each roadmap phase; exit criteria are worded from the plan (render).
+PHASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Phase 1", "Foundation: targets, identities, configuration, secrets", ()),
+    ("Phase 2", "Test and evaluation gates", ("Phase 1",)),
+    ("Phase 3", "Staging", ("Phase 2",)),
+    ("Phase 4", "Production deployment and monitoring", ("Phase 3",)),
+)
+
 # (phase, title, files, rule ids it closes). `{key}` is the bundle's resource key prefix.
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("1 Foundation", "Create dev/staging/prod targets with per-environment variables and root paths",
+    ("Phase 1", "Create dev/staging/prod targets with per-environment variables and root paths",
      ("databricks.yml",), ("DAB100", "DAB101", "DAB102", "DAB103", "DAB104", "DAB105", "DAB106")),
-    ("1 Foundation", "Run as a service principal and declare permissions and grants",
+    ("Phase 1", "Run as a service principal and declare permissions and grants",
      ("databricks.yml", "resources/*.yml"), ("DAB301", "DAB302", "DAB303")),
-    ("1 Foundation", "Replace configuration placeholders with bundle variables passed to the code",
+    ("Phase 1", "Replace configuration placeholders with bundle variables passed to the code",
      ("{config}", "databricks.yml"), ("DAB701",)),
-    ("1 Foundation", "Secret scope per environment; drop the personal access token",
+    ("Phase 1", "Secret scope per environment; drop the personal access token",
      ("resources/model.yml", "{deploy_code}"), ("DAB304", "DAB305", "DAB306", "DAB307")),
-    ("2 Test", "Unit and routing tests with a fake LLM, and the test job",
+    ("Phase 2", "Unit and routing tests with a fake LLM, and the test job",
      ("tests/", "src/stages/run_tests.py", "src/stages/validate_config.py", "resources/test_job.yml"),
      ("DAB801", "DAB201", "DAB702")),
-    ("2 Test", "CI: tests, `dabprp validate`, `bundle validate --strict`, deploy by target",
+    ("Phase 2", "CI: tests, `dabprp validate`, `bundle validate --strict`, deploy by target",
      (".github/workflows/dabprp-deploy.yml",), ("DAB802", "DAB803")),
-    ("2 Test", "Pin dependencies once for notebooks, requirements and `pip_requirements`",
+    ("Phase 2", "Pin dependencies once for notebooks, requirements and `pip_requirements`",
      ("requirements.txt",), ("DAB408", "DAB409")),
-    ("2 Test", "Pre-deployment check of the logged model", ("src/stages/deploy.py",), ("DAB406", "DAB407")),
-    ("3 Evaluate", "Evaluation stage with judges, code scorers and blocking thresholds",
+    ("Phase 2", "Pre-deployment check of the logged model", ("src/stages/deploy.py",), ("DAB406", "DAB407")),
+    ("Phase 2", "Evaluation stage with judges, code scorers and blocking thresholds",
      ("src/stages/evaluate.py", "resources/evaluation_job.yml"), ("DAB501", "DAB502", "DAB202", "DAB506")),
-    ("3 Evaluate", "Grow the evaluation dataset across every route and question kind",
+    ("Phase 2", "Grow the evaluation dataset across every route and question kind",
      ("{evalset}",), ("DAB503", "DAB504", "DAB505")),
-    ("4 Stage", "Unity Catalog model resource with grants and champion/challenger aliases",
+    ("Phase 3", "Unity Catalog model resource with grants and champion/challenger aliases",
      ("resources/model.yml", "{deploy_code}"), ("DAB401", "DAB402", "DAB403", "DAB404")),
-    ("4 Stage", "Staging job: deploy, load test, rollback rehearsal",
+    ("Phase 3", "Staging job: deploy, load test, rollback rehearsal",
      ("resources/staging_job.yml", "src/stages/loadtest.py"), ("DAB213",)),
-    ("5 Deploy", "MLflow 3 deployment job: Evaluation → Approval_Check → Deployment",
+    ("Phase 4", "MLflow 3 deployment job: Evaluation → Approval_Check → Deployment",
      ("resources/deployment_job.yml", "src/stages/approve.py"),
      ("DAB203", "DAB204", "DAB205", "DAB206", "DAB207", "DAB210", "DAB211", "DAB212")),
-    ("5 Deploy", "Link the deployment job to the model after each deploy",
+    ("Phase 4", "Link the deployment job to the model after each deploy",
      ("src/stages/link_deployment_job.py",), ("DAB405",)),
-    ("5 Deploy", "Canary rollout with automatic rollback on one serving owner",
+    ("Phase 4", "Canary rollout with automatic rollback on one serving owner",
      ("src/stages/deploy.py", "resources/serving.yml"), ("DAB604", "DAB410", "DAB703", "DAB704")),
-    ("5 Deploy", "Tracing, inference tables, production scorers and alerts",
+    ("Phase 4", "Tracing, inference tables, production scorers and alerts",
      ("{agent_module}", "resources/serving.yml"), ("DAB601", "DAB602", "DAB603", "DAB208", "DAB209")),
 )
 
@@ -74,14 +82,8 @@ def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: 
 
 
 def risks(project: Project, agent: Any, serving: str) -> tuple[Risk, ...]:
-    out = [
-        Risk("LLM-judge scores vary between runs and gate a good version out",
-             "gate on means over the whole dataset, keep code scorers deterministic, re-run once before failing"),
-        Risk("dev-mode name prefixes break hard-coded model and endpoint names",
-             "pass `${resources.registered_models.<key>.name}` and endpoint names to code as parameters"),
-        Risk("the service principal lacks UC or workspace rights in staging/prod",
-             "grant USE CATALOG/USE SCHEMA/CREATE MODEL and MANAGE before the first deploy; rehearse in staging"),
-    ]
+    """Risks that follow from this project's code; the general ones are in docs/prp-background.md."""
+    out: list[Risk] = []
     if agent.genie:
         out.append(Risk("Genie answers depend on the space's tables and instructions, which change outside the bundle",
                         "pin the Genie space id per environment and run the evaluation after space changes"))

@@ -53,9 +53,9 @@ class Gap:
 
 
 def gap_text(finding: Finding, files: frozenset[str]) -> str:
+    """One gap: rule, finding and where; the rule's severity and fix are in Appendix A, said once."""
     where = _loc_text(finding.location, files)
-    return (f"`{finding.rule_id}` {finding.severity.value}, {finding.stage.value}: {finding.message} ({where}). "
-            f"Fix: {finding.remediation}").replace("\n", " ")
+    return f"`{finding.rule_id}` {finding.message} ({where})".replace("\n", " ")
 
 
 def _loc_text(value: Location, files: frozenset[str]) -> str:
@@ -98,19 +98,16 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
                     bundle_edits: list[BundleEdit] | None = None, bundle_note: str = "") -> str:
     env = _environment(frozenset(files))
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
-    ranked = sorted(plan.findings, key=lambda f: (-f.severity.rank, f.rule_id, f.location))
-    top, seen = [], set()
-    for f in ranked:
-        if f.rule_id not in seen and f.severity.value == "error":
-            seen.add(f.rule_id)
-            top.append(f)
     effort = sum(float(t.effort.split()[0]) for t in plan.roadmap if not t.done)
     text = env.get_template("prp.md.j2").render(
-        plan=plan, version=__version__, counts=counts, top_findings=top[:8],
-        security_findings=[f for f in plan.findings if f.stage.value == "security"],
+        plan=plan, version=__version__, counts=counts, top_risks=prp_sections.top_risks(plan.findings),
+        security_rules=prp_sections.security_rules(plan.findings), rule_rows=prp_sections.rule_rows(plan.findings),
+        eval_rows=prp_sections.eval_rows(plan), phases=prp_sections.phases(plan),
+        rollback_text=prp_sections.rollback_text(plan), grant_lines=prp_sections.grant_lines(plan),
+        background_url=prp_sections.BACKGROUND_URL,
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
-        docs=prp_sections.doc_links(), env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
+        env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
         effort_total=f"{effort:g}", bundle_edits=bundle_edits or [], bundle_note=bundle_note,
         **prp_sections.rollout_texts(plan),
     )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from dabprp.knowledge import DOCS
-from dabprp.plan.model import Plan
+from collections import Counter
+from dataclasses import dataclass
+
+from dabprp.facts import Location
+from dabprp.findings import Finding, Severity
+from dabprp.plan.model import Plan, RoadmapTask
+from dabprp.plan.roadmap import PHASES
 
 
 def _loc(e: object) -> str:
@@ -14,8 +19,10 @@ def _loc(e: object) -> str:
 def stage_items(plan: Plan) -> dict[str, list[str]]:
     a = plan.agent
     test = [
-        "Automated agent functionality tests: `tests/` runs with pytest locally, in CI and in "
-        f"`{plan.jobs[0].key}` (task `unit_tests`).",
+        f"Automated agent functionality tests: `tests/` with pytest locally, in CI and in `{plan.jobs[0].key}`; "
+        "configuration validation (`validate_config`) rejects placeholders and IDs that do not resolve in the "
+        "target; performance benchmark: p50/p95 per route, recorded in the experiment; "
+        "`mlflow.models.predict(..., env_manager='uv')` on the logged model before any deploy.",
     ]
     if a.nodes:
         test.append("Unit tests for the core components: each node function ("
@@ -33,16 +40,10 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     if a.iteration_limit:
         test.append(f"Loop bound: the graph stops after `{a.iteration_limit.value}`{_loc(a.iteration_limit)} "
                     "iterations.")
-    test += [
-        "Performance benchmark: p50/p95 latency of a single request per route on a fixed question set, "
-        "recorded in the experiment.",
-        "Configuration validation (`validate_config`): no placeholders, every endpoint / space / warehouse id "
-        "resolves in the target.",
-        "`mlflow.models.predict(model_uri, input_example, env_manager='uv')` on the logged model before any deploy.",
-    ]
     evaluate = [
-        "Agent response quality with the built-in judges (`Correctness`, `RelevanceToQuery`, `Safety`) "
-        "on the versioned dataset; results tracked in MLflow with `model_id` of the version.",
+        "Agent response quality: the judges and code scorers above on the versioned dataset; MLflow metric "
+        "tracking: `result.metrics['<scorer>/mean']` is logged with the version's `model_id` and compared with the "
+        "gate column; a missed blocking gate fails the job.",
     ]
     if plan.scope.numeric_answers:
         evaluate.append("Metric accuracy: a `@scorer` `numeric_accuracy` parses numbers with units from the "
@@ -53,36 +54,32 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     if a.router:
         evaluate.append("Routing decision analysis: `routing_accuracy` reads the span names of each trace and "
                         "compares the route taken with the one the question kind calls for.")
-    evaluate.append("MLflow metric tracking: `result.metrics['<scorer>/mean']` is compared with the gate table "
-                    "below; the task raises (fails the job) when a blocking gate is missed and logs a gate report.")
     pre = plan.environments[1].name if len(plan.environments) > 2 else "staging"
-    stage = [
-        f"Pre-production staging environment: the `{pre}` target, its own catalog and secret scope, "
-        f"deployed by CI as the `{pre}` service principal.",
-        "Load and stress testing: `loadtest.py` (Locust) against the staging "
-        + ("endpoint" if plan.serving == "model-serving" else "app")
-        + " at 1×, 2× and 5× expected concurrency; gates on p95 latency and error rate.",
-        "User acceptance testing preparation: the Review App or a UAT group on the staging "
-        + ("endpoint" if plan.serving == "model-serving" else "app") + " with the evaluation questions as a script.",
-        f"Security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t {pre}`; "
-        "no PAT, run_as is a service principal, grants as in 2.4.",
-        "Rollback mechanism testing: `rollback_rehearsal` rolls back to the previous version and forward again.",
-    ]
     target = "endpoint" if plan.serving == "model-serving" else "app"
+    gates = {g.metric: g.threshold for g in plan.gates}
+    stage = [
+        f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed by CI "
+        f"as its service principal) runs `{plan.jobs[2].key}`: load and stress testing of the staging {target} "
+        f"at 1×, 2× and 5× expected concurrency (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ "
+        f"{gates.get('error_rate', 0):g}), then rollback mechanism testing (`rollback_rehearsal`: back to the "
+        "previous version and forward again).",
+        f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions as "
+        f"a script; security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t "
+        f"{pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
+    ]
+    strategy = (("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
+                 + " of traffic to the challenger, automatic rollback to the champion on any failed check")
+                if plan.serving == "model-serving" else
+                ("Blue-green strategy: the app serves `models:/<name>@champion`; the `champion` alias moves to the "
+                 "candidate after its health checks pass and moves back on any failed check"))
     deploy = [
         f"Production deployment automation: the MLflow 3 deployment job `{plan.jobs[3].key}` runs for every new "
-        "version of the UC model (linked by `link_deployment_job.py`).",
-        ("Model serving endpoint configuration: the bundle owns the endpoint (served entities, traffic config, "
-         "inference tables)." if plan.serving == "model-serving" else
-         "Databricks App configuration: the bundle owns the app, its resources and permissions."),
-        "Monitoring and alerting: see the list below.",
-        f"Health check implementation: after each rollout step the {target}'s readiness, error rate and p95 "
-        "latency are checked before continuing.",
-        ("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
-         + " of traffic to the challenger; automatic rollback to the champion on any failed check.")
-        if plan.serving == "model-serving" else
-        ("Blue-green strategy: the app serves `models:/<name>@champion`; the candidate is the `challenger` until "
-         "its health checks pass, then the `champion` alias moves to it, and moves back on any failed check."),
+        "version of the UC model (linked by `link_deployment_job.py`); "
+        + ("model serving endpoint configuration: the bundle owns the endpoint (served entities, traffic config, "
+           "inference tables)." if plan.serving == "model-serving" else
+           "Databricks App configuration: the bundle owns the app, its resources and permissions."),
+        f"Health check implementation: after each rollout step the {target}'s readiness, error rate and p95 latency "
+        f"are checked. {strategy}.",
     ]
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
@@ -112,20 +109,19 @@ def rollout_texts(plan: Plan) -> dict[str, str]:
 
 
 def enhancements(plan: Plan) -> list[str]:
+    """The seed's bundle checklist, said once with this project's job and model names (the YAML in 2.1 has it)."""
+    deploy = plan.jobs[3].key
+    model = plan.grants[0].securable if plan.grants else "<catalog>.<schema>.<model>"
     return [
-        "Service principal authentication: `run_as.service_principal_name` on staging and prod and on the "
-        "deployment job.",
-        "Concurrent run limits: `max_concurrent_runs: 1` and `queue.enabled: true` on every stage job.",
-        "Retry policies: `max_retries: 0` on `Approval_Check`; 1–2 retries with a 60 s interval elsewhere; "
-        "timeouts and health rules on every job.",
-        "Job parameters: job-level `model_name` and `model_version` on the deployment job.",
-        "Workflow triggers: CI runs the test, evaluation and staging jobs; the deployment job is triggered by "
-        "new model versions.",
-        "Unity Catalog: versions registered under `<catalog>.<schema>." + plan.bundle_name.replace("-", "_")
-        + "`-style names per environment, aliases `challenger`/`champion`, approval through UC tags.",
-        "Permissions: MANAGE for the deployer, APPLY_TAG + CAN_MANAGE_RUN for approvers, EXECUTE for consumers.",
-        "Resource management: one experiment per environment, one job per stage, serverless environments with "
-        "pinned dependencies, one secret scope per environment.",
+        f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
+        "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
+        "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
+        f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs "
+        + ", ".join(f"`{j.key}`" for j in plan.jobs[:3]) + ", Unity Catalog triggers the deployment job.",
+        f"Unity Catalog integration: versions of `{model}` per environment, aliases "
+        "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
+        "management: one experiment and secret scope per environment, one job per stage, one shared serverless "
+        "environment with pinned dependencies.",
     ]
 
 
@@ -148,22 +144,27 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
         arch.append(f"Autolog is {a.autolog}: enable it in the agent module.")
     if not arch:
         arch.append("No agent-architecture gaps were found in the analyzed code.")
-    config = [
-        "Environment-specific configuration: placeholders become bundle variables passed as job/serving "
-        "parameters; the agent config keeps only defaults.",
-        "Prompt optimization workflow: prompts are versioned in the config and evaluated by the same gates "
-        "before promotion.",
-        "Feature flags: a config switch per route lets staging try a new route before production.",
-        "A/B testing: the canary traffic split doubles as an A/B test, compared with the production scorers."
-        if plan.serving == "model-serving" else
-        "A/B testing: a second app instance on the `challenger` alias, compared with the production scorers.",
-    ]
-    obs = [
-        "Deployment KPIs: lead time, change failure rate, rollback time (section 8).",
-        "Agent performance: latency per node from spans; token usage per request.",
-        "Error tracking and alerting: job failure notifications, endpoint 5xx alerts.",
-        "User experience: feedback on traces and production scorer trends.",
-    ]
+    placeholders = [f for f in plan.findings if f.rule_id == "DAB701"]
+    if placeholders:
+        where = ", ".join(f"`{f.location}`" for f in placeholders[:6])
+        first = (f"Environment-specific configuration: the {len(placeholders)} placeholder(s) of the agent config "
+                 f"({where}) become bundle variables passed as job and serving parameters.")
+    else:
+        first = ("Environment-specific configuration: per-target values come from bundle variables passed as job "
+                 "and serving parameters; the agent config keeps only defaults.")
+    ab = ("the canary split (" + " → ".join(f"{s}%" for s in plan.rollout_steps) + ")"
+          if plan.serving == "model-serving" else "a second app on the `challenger` alias")
+    config = [first,
+              f"Prompt optimization workflow: a prompt change is a new model version and passes `{plan.jobs[1].key}` "
+              "before promotion; feature flags: one config switch per "
+              + (f"route ({', '.join(f'`{r}`' for r in a.routes)})" if a.routes else "capability")
+              + f" lets staging try it first; A/B testing: {ab}, compared with the production scorers."]
+    email = next((m for m in plan.monitoring if "alerts to" in m), "")
+    obs = ["Deployment KPIs: lead time, change failure rate, rollback time (section 8); agent performance: latency "
+           + (f"per node ({', '.join(f'`{n}`' for n in a.nodes)})" if a.nodes else "per request")
+           + " from spans and token usage; error tracking and alerting: "
+           + (email.split(" (", 1)[0] if email else "job failure notifications")
+           + "; user experience: feedback on traces and production scorer trends."]
     return [{"title": "Agent architecture", "items": arch},
             {"title": "Configuration management", "items": config},
             {"title": "Observability and monitoring", "items": obs}]
@@ -191,12 +192,165 @@ def context_items(plan: Plan) -> list[str]:
                    "tolerance, not string match.")
     limits = list(dict.fromkeys(f"`{f.rule_id}` {f.title}" for f in plan.findings if f.severity.value == "error"))[:8]
     out.append("Current bundle limitations: " + (", ".join(limits) if limits else "none of error severity") + ".")
-    out.append("Integration with existing CI/CD: " + ("extend the existing workflows." if any(
-        e.label == "CI" and e.value != "none" for e in plan.current_state) else "there is none; add one."))
-    out.append("Documentation and knowledge transfer: this PRP, `docs/` runbooks for approval and rollback, "
-               "and the validation loop below.")
+    ci = next((e.value for e in plan.current_state if e.label == "CI" and e.value != "none"), None)
+    out.append("Integration with existing CI/CD: " + (f"extend {ci}." if ci else "there is none; add one")
+               + "; documentation and knowledge transfer: this PRP (re-checked by `dabprp status`) and runbooks "
+               "for approval and rollback.")
+    gates = {g.metric: g.threshold for g in plan.gates}
+    scale = [f"p95 ≤ {gates.get('p95_latency_ms', 0):g} ms and error rate ≤ {gates.get('error_rate', 0):g} at 5× "
+             "expected concurrency in staging"]
+    scale += [f"bound the fan-out of `{p.value}`{_loc(p)}" for p in a.parallel]
+    if a.iteration_limit:
+        scale.append(f"keep the loop bound `{a.iteration_limit.value}`{_loc(a.iteration_limit)}")
+    out.append("Scalability and performance requirements: " + "; ".join(scale) + ".")
     return out
 
 
-def doc_links() -> list[str]:
-    return [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(DOCS.items())]
+
+BACKGROUND_URL = "https://github.com/dabprp/dabprp/blob/main/docs/prp-background.md"
+# Which stage's gaps hurt first when several findings share a severity: an exposed secret or a user identity
+# is a risk today; a missing gate is a risk at the next deploy; missing telemetry is felt last.
+STAGE_ORDER = ("security", "deploy", "evaluate", "stage", "test", "observability")
+CONSEQUENCE = {
+    "security": "Credentials or identities leak into production.",
+    "deploy": "A version can reach users without approval or a way back.",
+    "evaluate": "A worse version passes unnoticed.",
+    "stage": "Problems are first seen in production.",
+    "test": "Regressions are found by users, not by CI.",
+    "observability": "Failures go unseen.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TopRisk:
+    finding: Finding
+    consequence: str
+
+
+def top_risks(findings: tuple[Finding, ...], limit: int = 5) -> list[TopRisk]:
+    """The project's worst findings, one per rule: errors before warnings, then by stage (security first),
+    and a finding at a concrete line before one about something missing."""
+    ranked = sorted((f for f in findings if f.severity.value in ("error", "warning")),
+                    key=lambda f: (-f.severity.rank, STAGE_ORDER.index(f.stage.value)
+                                   if f.stage.value in STAGE_ORDER else len(STAGE_ORDER),
+                                   f.location.line <= 1, f.rule_id, f.location))
+    out: list[TopRisk] = []
+    seen: set[str] = set()
+    for f in ranked:
+        if f.rule_id not in seen and len(out) < limit:
+            seen.add(f.rule_id)
+            out.append(TopRisk(f, CONSEQUENCE.get(f.stage.value, "")))
+    return out
+
+
+def security_rules(findings: tuple[Finding, ...]) -> list[str]:
+    counts = Counter(f.rule_id for f in findings if f.stage.value == "security")
+    return [f"`{rule}`" + (f" ({n})" if n > 1 else "") for rule, n in sorted(counts.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    rule_id: str
+    severity: str
+    stage: str
+    title: str
+    count: int
+    fix: str
+
+
+def rule_rows(findings: tuple[Finding, ...]) -> list[RuleRow]:
+    """Appendix A: one row per rule that fired (its fix said once), most severe first."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+    rows = [RuleRow(r, fs[0].severity.value, fs[0].stage.value, fs[0].title, len(fs), fs[0].remediation)
+            for r, fs in by_rule.items()]
+    return sorted(rows, key=lambda r: (-Severity(r.severity).rank, r.rule_id))
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRow:
+    name: str
+    kind: str
+    gate: str
+    what: str
+    because: str
+    evidence: tuple[Location, ...]
+
+
+STAGE_GATE_TEXT = {
+    "p95_latency_ms": ("p95 latency of the staging deployment under load", "the staging job's load test"),
+    "error_rate": ("share of failed requests under load", "the staging job's load test"),
+    "rollout_error_rate": ("error rate at each rollout step", "the Deployment task's health checks"),
+}
+
+
+def eval_rows(plan: Plan) -> list[EvalRow]:
+    """The evaluation checks with their gate, then the staging and rollout gates: one table, no repeats."""
+    gates = {g.metric: g for g in plan.gates}
+    rows = []
+    for c in plan.eval_checks:
+        g = gates.get(f"{c.name}/mean")
+        rows.append(EvalRow(c.name, c.kind, f"`{g.metric}` ≥ {g.threshold:g}" if g else "reported",
+                            c.what, c.because, c.evidence))
+    for g in plan.gates:
+        if g.stage != "evaluate":
+            what, where = STAGE_GATE_TEXT.get(g.metric, (g.metric, g.source))
+            rows.append(EvalRow(g.metric, g.stage, f"≤ {g.threshold:g}", what, where, ()))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseView:
+    name: str
+    title: str
+    duration: str
+    depends_on: tuple[str, ...]
+    exit_criteria: str
+    tasks: tuple[RoadmapTask, ...]
+
+
+def phases(plan: Plan) -> list[PhaseView]:
+    """Roadmap phases with their open effort, dependencies and checkable exit criteria."""
+    jobs = plan.jobs
+    stage_gates = {g.metric: g.threshold for g in plan.gates}
+    exits = {
+        "Phase 1": "`databricks bundle validate --strict` passes for every target and `dabprp check` no longer "
+                   "reports {rules}.",
+        "Phase 2": f"`pytest -q tests` passes in CI, `{jobs[1].key}` passes the current version and fails one "
+                   "below a gate, and `dabprp check` no longer reports {rules}.",
+        "Phase 3": f"`{jobs[2].key}` passes in staging: p95 ≤ {stage_gates.get('p95_latency_ms', 0):g} ms, "
+                   f"error rate ≤ {stage_gates.get('error_rate', 0):g}, rollback rehearsed; `dabprp check` no "
+                   "longer reports {rules}.",
+        "Phase 4": f"a new model version runs `{jobs[3].key}` end to end in staging (Evaluation → Approval_Check "
+                   "→ Deployment), a forced health-check failure rolls back, and `dabprp check` no longer "
+                   "reports {rules}.",
+    }
+    out = []
+    for name, title, depends in PHASES:
+        tasks = tuple(t for t in plan.roadmap if t.phase == name)
+        if not tasks:
+            continue
+        days = sum(float(t.effort.split()[0]) for t in tasks if not t.done)
+        fired = {f.rule_id for f in plan.findings}
+        rules = sorted({r for t in tasks for r in t.closes if r in fired})
+        out.append(PhaseView(name, title, f"{days:g} engineer-days" if days else "done", depends,
+                             exits.get(name, "").replace("{rules}", ", ".join(rules) or "any of its rules"), tasks))
+    return out
+
+
+def rollback_text(plan: Plan) -> str:
+    if plan.serving == "model-serving":
+        return ("the Deployment task keeps the previous version as `champion` until the new one passes every "
+                "rollout step's health check; on failure it restores the previous champion and removes the "
+                "`challenger` alias.")
+    return ("the app keeps serving the `champion` alias until the candidate passes its health checks; on failure "
+            "the alias moves back to the previous version.")
+
+
+def grant_lines(plan: Plan) -> list[str]:
+    """The grants, one line per principal (privileges on each securable)."""
+    by_principal: dict[str, list[str]] = {}
+    for g in plan.grants:
+        by_principal.setdefault(g.principal, []).append(f"{g.privileges} on `{g.securable}` ({g.why})")
+    return [f"`{p}`: " + "; ".join(items) for p, items in by_principal.items()]

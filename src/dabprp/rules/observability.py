@@ -41,7 +41,8 @@ def nodes_without_trace(project: Project) -> Iterator[Hit]:
 
 
 @rule("DAB603", "No production monitoring", severity=Severity.WARNING, stage=Stage.OBSERVABILITY,
-      fix="Enable AI Gateway inference tables and register production scorers (`Scorer.register().start()`).",
+      fix="Enable AI Gateway inference tables and register production scorers "
+          "(`Safety().register(name='safety').start(sampling_config=ScorerSamplingConfig(sample_rate=1.0))`).",
       docs=(DOCS["monitoring"], DOCS["inference_tables"]))
 def no_monitoring(project: Project) -> Iterator[Hit]:
     """After deployment nobody measures answer quality, latency or errors on real traffic."""
