@@ -179,3 +179,17 @@ def test_a_bundle_without_targets_keeps_its_implicit_default_deployment(tmp_path
     assert [c for c in found if c[1] != "created"] == [("dev", "modified", "permissions")]
     again = scaffold(str(repo), dry_run=True)
     assert [c.path for c in again.changes if c.kind != "identical"] == []
+
+
+def test_a_bundle_without_a_name_was_never_deployed_so_nothing_moves(tmp_path):
+    from dabprp.diff.compare import compare
+    from dabprp.diff.deployed import deployed
+    from dabprp.diff.sources import Overlay, WorkingTree
+
+    project = write_tree(tmp_path / "p", {"databricks.yml": "resources:\n  jobs:\n    a:\n      name: a\n"})
+    tree = WorkingTree(str(project))
+    named = Overlay(tree, {"databricks.yml": "bundle:\n  name: n\nresources:\n  jobs:\n    a:\n      name: a\n"})
+    assert compare(deployed(tree), deployed(named)).changes == ()
+    renamed = Overlay(tree, {"databricks.yml": "bundle:\n  name: n\n"})
+    assert [(c.action, c.what) for c in compare(deployed(named), deployed(renamed)).changes] == [
+        ("deleted", "jobs.a")]

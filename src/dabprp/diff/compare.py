@@ -82,7 +82,7 @@ def _target_changes(name: str, old: TargetState | None, new: TargetState | None)
     if old is None and new is None:
         return []
     out: list[Change] = []
-    if old is not None and new is not None:
+    if old is not None and new is not None and old.deployable:
         out += _state_changes(name, old, new)
     old_res = old.resources if old else {}
     new_res = new.resources if new else {}

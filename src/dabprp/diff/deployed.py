@@ -30,6 +30,8 @@ class TargetState:
     location: Location
     settings: dict[str, Any] = field(default_factory=dict)
     """Target-wide `run_as`, `permissions` and `presets`: each applies to every resource."""
+    deployable: bool = True
+    """False without `bundle.name`: the CLI refuses to deploy it, so it has no state that could move."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,8 @@ def _target_state(loaded: LoadedBundle, name: str, tree: dict[str, Any], loc: Lo
              "state_path": resolve(workspace.get("state_path"), context)}
     settings = {k: resolve(tree.get(k), context) for k in ("run_as", "permissions", "presets")}
     where = loaded.loc.locate(("targets", name)) if name in targets else loaded.loc.at
-    return TargetState(name, spec.get("mode"), resources, locations, state, where, settings)
+    return TargetState(name, spec.get("mode"), resources, locations, state, where, settings,
+                       deployable=bool(bundle.get("name")))
 
 
 def _variables(tree: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
