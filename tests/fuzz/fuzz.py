@@ -70,6 +70,7 @@ def make_case(seed_dirs: list[Path], seed: int, index: int, dest: Path, light: b
 
 @dataclass
 class Outcome:
+    cases: int = 0
     exits: Counter = field(default_factory=Counter)
     failures: dict[str, list[str]] = field(default_factory=dict)
     cpu_max: tuple[float, str] = (0.0, "")
@@ -85,6 +86,7 @@ def _signature(exc: BaseException) -> str:
 
 
 def _child(args: list[str], out_path: str, err_path: str, sig_path: str) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT_S + 1, CPU_LIMIT_S + 2))
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
     signal.alarm(WALL_LIMIT_S)
@@ -198,9 +200,14 @@ def fuzz(
     warm_imports()
     seed_dirs = seeds(corpus)
     outcome = Outcome()
+    stop: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(1))  # finish the case, then summarize
     with tempfile.TemporaryDirectory(prefix="dabprp-fuzz-") as tmp:
         work = Path(tmp)
         for index in range(start, start + count):
+            if stop:
+                break
+            outcome.cases += 1
             project = work / f"case{index}"
             origin, mutations = make_case(seed_dirs, seed, index, project, light)
             if keep is not None:
@@ -227,6 +234,7 @@ def fuzz(
                     f"{len(outcome.failures)} signatures\n"
                 )
                 log.flush()
+    signal.signal(signal.SIGTERM, previous)
     return outcome
 
 
@@ -252,7 +260,7 @@ def main() -> int:
                    light=args.light, rotate=args.rotate)
     runs = sum(outcome.exits.values())
     summary = {
-        "cases": count,
+        "cases": outcome.cases,
         "command_runs": runs,
         "seconds": round(time.monotonic() - began, 1),
         "exit_codes": {str(k): v for k, v in sorted(outcome.exits.items())},
