@@ -126,15 +126,37 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
     return out, ""
 
 
+MAX_GAPS_PER_RULE = 20
+"""Appendices A and B list at most this many findings of one rule, then one line with how many more: the
+PRP stays readable on a thousand-job bundle; `dabprp check` and `analyze --format json` list everything."""
+
+
 def gaps(built: Plan, project: Project, path: str, previous: dict | None = None) -> list:
-    """Appendix B items: current findings (open) and earlier gap items that no longer fire (done)."""
+    """Appendix B items: current findings (open, at most MAX_GAPS_PER_RULE per rule plus a `-more` line)
+    and earlier gap items that no longer fire (done)."""
+    from dataclasses import replace
+
+    from dabprp.facts import Location
     from dabprp.fingerprints import SourceLines, fingerprints
     from dabprp.render.markdown import Gap, gap_text
 
     files = frozenset(project.files)
     prints = fingerprints(built.findings, SourceLines(path))
-    current = [Gap(f"G-{prints[i][:10]}", False, gap_text(f, files), f) for i, f in enumerate(built.findings)]
-    ids = {g.id for g in current}
+    ids = {f"G-{prints[i][:10]}" for i in range(len(built.findings))}
+    current: list[Gap] = []
+    shown: dict[str, int] = {}
+    first: dict[str, Finding] = {}
+    for i, f in enumerate(built.findings):
+        shown[f.rule_id] = shown.get(f.rule_id, 0) + 1
+        first.setdefault(f.rule_id, f)
+        if shown[f.rule_id] <= MAX_GAPS_PER_RULE:
+            current.append(Gap(f"G-{prints[i][:10]}", False, gap_text(f, files), f))
+    for rule_id in sorted(r for r, n in shown.items() if n > MAX_GAPS_PER_RULE):
+        more = shown[rule_id] - MAX_GAPS_PER_RULE
+        text = f"{more} more `{rule_id}` findings like the ones above (`dabprp check` lists every one)"
+        where = project.bundle.root_file if project.bundle else first[rule_id].location.path
+        current.append(Gap(f"G-{rule_id}-more", False, text,
+                           replace(first[rule_id], message=text, location=Location(where, 1))))
     done = [Gap(item.id, True, item.text) for item in (previous or {}).values()
-            if item.id.startswith("G-") and item.id not in ids]
+            if item.id.startswith("G-") and item.id not in ids and not item.id.endswith("-more")]
     return current + sorted(done, key=lambda g: g.id)
