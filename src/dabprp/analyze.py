@@ -30,6 +30,7 @@ from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
 from dabprp.parse.langgraph import routing_models
 from dabprp.parse.notebooks import from_ipynb, from_source
 from dabprp.parse.python_classes import agent_classes
+from dabprp.parse.python_endpoints import mark_own_endpoints
 from dabprp.parse.python_source import FileFacts, analyze_python
 from dabprp.parse.python_values import resolve_config_values
 from dabprp.parse.yaml_source import load_yaml, read_text
@@ -66,7 +67,7 @@ def analyze(path: str = ".", target: str | None = None) -> Project:
 
     python, test_trees = _python(root, found.files, problems)
     configs = _configs(root, found.files, python, problems)
-    python = resolve_config_values(python, configs)
+    python = mark_own_endpoints(resolve_config_values(python, configs), bundle)
     evalsets = _evalsets(root, found.files, python, problems)
     repo_signals = _repo(root, found.files, test_trees, problems)
     return Project(

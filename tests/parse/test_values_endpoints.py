@@ -118,3 +118,56 @@ def test_json_keeps_the_schema_1_shape_first():
     assert list(data)[:4] == ["kind", "name", "location", "detail"]
     assert data["kind"] == "llm_endpoint" and data["detail"] == {"endpoint": "<E>", "function": None}
     assert json.loads(json.dumps(data))["endpoint"] == {"source": "E", "config_key": None}
+
+
+def test_the_agents_own_endpoint_is_not_an_llm_it_calls(tree):
+    root = tree({
+        "databricks.yml": (
+            "bundle:\n  name: rag\nresources:\n  registered_models:\n    model:\n      name: support_agent\n"
+            "      catalog_name: main\n      schema_name: rag\n  model_serving_endpoints:\n    ep:\n"
+            "      name: support-agent\n      config:\n        served_entities:\n"
+            "          - entity_name: main.rag.support_agent\n            entity_version: '1'\n"
+            "targets:\n  dev:\n    mode: development\n    default: true\n"
+        ),
+        "tests/smoke.py": (
+            "from databricks_langchain import ChatDatabricks\n"
+            "own = ChatDatabricks(endpoint='support-agent')\n"
+            "deployed = ChatDatabricks(endpoint='agents_main-rag-support_agent')\n"
+            "llm = ChatDatabricks(endpoint='databricks-claude-sonnet-4')\n"
+        ),
+    })
+    py = analyze(str(root)).python
+    assert [(e.role, e.endpoint, e.evidence) for e in py.of(EndpointUse)] == [
+        ("agent_endpoint", Literal("support-agent"),
+         "ChatDatabricks `endpoint=`; a bundle endpoint serving the project's model"),
+        ("agent_endpoint", Literal("agents_main-rag-support_agent"),
+         "ChatDatabricks `endpoint=`; an `agents.deploy` endpoint name"),
+        ("chat", Literal("databricks-claude-sonnet-4"), "ChatDatabricks `endpoint=`"),
+    ]
+
+
+def test_secret_reference_values_are_typed():
+    facts = analyze_python("s.py", from_source("s.py", (
+        "SCOPE = 'prod-secrets'\n"
+        "def f(dbutils, key_name):\n"
+        "    return dbutils.secrets.get(scope=SCOPE, key=key_name)\n")))
+    (ref,) = facts.secret_refs
+    assert (ref.scope, ref.key) == ("prod-secrets", "<key_name>")
+    assert ref.scope_value == Literal("prod-secrets", "constant SCOPE", Location("s.py", 1))
+    assert ref.key_value == Expr("key_name")
+
+
+def test_the_plan_lists_what_is_not_known_statically(tree):
+    from dabprp.api import plan
+
+    root = tree({
+        "databricks.yml": "bundle:\n  name: p\ntargets:\n  dev:\n    mode: development\n    default: true\n",
+        "agent.py": ("import os\nfrom databricks_langchain import ChatDatabricks\n"
+                     "def make(name):\n    return ChatDatabricks(endpoint=name)\n"
+                     "llm = ChatDatabricks()\nfixed = ChatDatabricks(endpoint=os.getenv('E', 'databricks-x'))\n"),
+    })
+    built, _ = plan(str(root), None)
+    assert [(e.label, e.value, str(e.location)) for e in built.agent.not_static] == [
+        ("chat endpoint of `ChatDatabricks`", "read at run time from `name`", "agent.py:4"),
+        ("chat endpoint of `ChatDatabricks`", "not known statically (no endpoint argument in the call)", "agent.py:5"),
+    ]

@@ -308,9 +308,12 @@ class TraceSpan:
 @dataclass(frozen=True, slots=True)
 class SecretRef:
     scope: str | None
+    """Schema 1: the literal scope, or `<source>` for an expression (read `scope_value`)."""
     key: str | None
     location: Location
     via: str = "dbutils.secrets.get"
+    scope_value: Value | None = None
+    key_value: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ Data, not logic: the class or method, the keyword (or position) that carries the
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from dabprp.facts import Bundle, EndpointUse, PythonFacts, literal_str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +70,29 @@ def find_arg(call: ast.Call, spec: EndpointArg) -> tuple[ast.AST | None, str]:
             and not any(isinstance(a, ast.Starred) for a in call.args[:spec.position + 1]):
         return call.args[spec.position], f"argument {spec.position + 1}"
     return None, ""
+
+
+AGENT_ENDPOINT_PREFIX = "agents_"
+"""`databricks.agents.deploy` names the endpoint `agents_<catalog>-<schema>-<model>`."""
+
+
+def mark_own_endpoints(python: PythonFacts, bundle: Bundle | None) -> PythonFacts:
+    """Chat calls that query the agent's own serving endpoint (an `agents.deploy` name, or a bundle endpoint
+    serving one of the bundle's registered models) are `agent_endpoint` uses, not LLMs the agent calls."""
+    own = set()
+    if bundle is not None:
+        models = {m.name for m in bundle.resources.registered_models if m.name}
+        for e in bundle.resources.model_serving_endpoints:
+            if e.name and any(s.entity_name and s.entity_name.rsplit(".", 1)[-1] in models
+                              for s in e.served_entities):
+                own.add(e.name)
+    code = []
+    for fact in python.code:
+        if isinstance(fact, EndpointUse) and fact.role == "chat":
+            name = literal_str(fact.endpoint)
+            if name is not None and (name.startswith(AGENT_ENDPOINT_PREFIX) or name in own):
+                why = "an `agents.deploy` endpoint name" if name.startswith(AGENT_ENDPOINT_PREFIX) \
+                    else "a bundle endpoint serving the project's model"
+                fact = replace(fact, role="agent_endpoint", evidence=f"{fact.evidence}; {why}")
+        code.append(fact)
+    return replace(python, code=tuple(code))

@@ -30,8 +30,10 @@ from dabprp.facts import (
     Tool,
     TraceSpan,
     TrafficSplit,
+    Value,
     literal_str,
 )
+from dabprp.facts.code import legacy as code_legacy
 from dabprp.knowledge import TEMPORAL_NAME_RE
 from dabprp.parse import secrets
 from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
@@ -309,9 +311,10 @@ class _Visitor(ast.NodeVisitor):
             receiver = ast.unparse(node.func.value) if isinstance(node.func, ast.Attribute) else None
             self.facts.code.append(StructuredOutput(target, self.loc(node), fn, receiver))
         elif name.startswith("dbutils.secrets.get") or name.endswith("secrets.get"):
-            self.facts.secret_refs.append(SecretRef(
-                const_str(arg(node, "scope", 0)) or str(summarize(arg(node, "scope", 0))),
-                const_str(arg(node, "key", 1)) or str(summarize(arg(node, "key", 1))), self.loc(node)))
+            scope = self.folder.value(arg(node, "scope", 0), "no scope argument")
+            key = self.folder.value(arg(node, "key", 1), "no key argument")
+            self.facts.secret_refs.append(SecretRef(legacy_text(scope), legacy_text(key), self.loc(node),
+                                                    scope_value=scope, key_value=key))
         elif short == "get" and node.args and isinstance(node.func, ast.Attribute):
             self._config_read(node.func.value, node.args[0], node)
         self._endpoints(node, name, fn)
@@ -416,6 +419,12 @@ class _Visitor(ast.NodeVisitor):
             self.facts.code.append(IterationLimit(key, self.loc(node), None, ast.unparse(owner)))
         else:
             self.facts.code.append(ConfigRead(key, self.loc(node), ast.unparse(owner)))
+
+def legacy_text(value: Value) -> str | None:
+    """Schema-1 text of a value: the literal, `<source>` for an expression, None when not given."""
+    legacy = code_legacy(value)
+    return None if legacy is None else str(legacy)
+
 
 def _table_read(node: ast.AST | None) -> ast.Call | None:
     """`spark.table(x)` / `spark.read.table(x)` (any SparkSession name), the call itself."""

@@ -33,6 +33,9 @@ class AgentProfile:
     traced_nodes: tuple[str, ...]
     untraced_nodes: tuple[str, ...]
     autolog: str
+    not_static: tuple[Evidence, ...] = ()
+    """Values the code computes at run time (endpoints, Genie spaces, evaluation tables): `label` what,
+    `value` where it comes from."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from dabprp.facts import (
+    EndpointUse,
+    EvalTable,
     Expr,
     GenieAgent,
     IterationLimit,
@@ -61,7 +63,20 @@ def agent_profile(project: Project) -> AgentProfile:
         traced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] in traced),
         untraced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] not in traced),
         autolog=autolog,
+        not_static=not_static(project),
     )
+
+
+def not_static(project: Project) -> tuple[Evidence, ...]:
+    """What the analysis cannot know without running the code, each with its place."""
+    py = project.python
+    out = [Evidence(f"{e.role.replace('_', ' ')} endpoint of `{e.name}`", value_text(e.endpoint), e.location)
+           for e in py.of(EndpointUse) if not isinstance(e.endpoint, Literal)]
+    out += [Evidence("Genie space id", value_text(g.space_id), g.location)
+            for g in py.of(GenieAgent) if not isinstance(g.space_id, Literal)]
+    out += [Evidence("evaluation table", value_text(t.table) if not isinstance(t.table, Literal)
+                     else f"`{t.table.value}` (its size and question kinds are known only at run time)", t.location) for t in py.of(EvalTable)]
+    return tuple(out)
 
 
 def value_text(value: Value) -> str:

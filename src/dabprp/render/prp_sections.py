@@ -142,6 +142,9 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
         arch.append("Tracing: add `@mlflow.trace` to " + ", ".join(f"`{n}`" for n in a.untraced_nodes) + ".")
     if a.autolog != "on":
         arch.append(f"Autolog is {a.autolog}: enable it in the agent module.")
+    for u in a.not_static:
+        arch.append(f"Not known statically: the {u.label}{_loc(u)} is {u.value}; pass it per environment as a "
+                    "bundle variable so each stage's value is reviewed.")
     if not arch:
         arch.append("No agent-architecture gaps were found in the analyzed code.")
     placeholders = [f for f in plan.findings if f.rule_id == "DAB701"]
