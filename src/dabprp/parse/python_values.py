@@ -281,4 +281,14 @@ def resolve_config_values(python: PythonFacts, configs: list[AgentConfig]) -> Py
             new = replace(fact, space_id=resolved(fact.space_id), agent_name=resolved(fact.agent_name))
         changed = changed or new != fact
         code.append(new)
-    return replace(python, code=tuple(code)) if changed else python
+    refs = []
+    for ref in python.secret_refs:
+        new_ref = ref
+        if ref.scope_value is not None and ref.key_value is not None:
+            scope, key = resolved(ref.scope_value), resolved(ref.key_value)
+            new_ref = replace(ref, scope_value=scope, key_value=key,
+                              scope=str(scope.value) if isinstance(scope, Literal) else ref.scope,
+                              key=str(key.value) if isinstance(key, Literal) else ref.key)
+        changed = changed or new_ref != ref
+        refs.append(new_ref)
+    return replace(python, code=tuple(code), secret_refs=tuple(refs)) if changed else python

@@ -74,8 +74,10 @@ def not_static(project: Project) -> tuple[Evidence, ...]:
            for e in py.of(EndpointUse) if not isinstance(e.endpoint, Literal)]
     out += [Evidence("Genie space id", value_text(g.space_id), g.location)
             for g in py.of(GenieAgent) if not isinstance(g.space_id, Literal)]
-    out += [Evidence("evaluation table", value_text(t.table) if not isinstance(t.table, Literal)
-                     else f"`{t.table.value}` (its size and question kinds are known only at run time)", t.location) for t in py.of(EvalTable)]
+    for t in py.of(EvalTable):
+        known = f"`{t.table.value}` (its size and question kinds are known only at run time)" \
+            if isinstance(t.table, Literal) else value_text(t.table)
+        out.append(Evidence("evaluation table", known, t.location))
     return tuple(out)
 
 
