@@ -120,6 +120,8 @@ def test_project_names_are_reused_not_added(tmp_path):
             ("experiment", "`claims_experiment`", "resources/ml/model.yml:8"),
             ("serving endpoint", "`claims_endpoint`", "resources/ml/serving/endpoint.yml:3"),
             ("include glob", "`./resources/**/*.yml`", "databricks.yml:6")} <= reused
+    # the principal the project's targets already run as, not an invented one
+    assert [e.service_principal for e in plan.environments[1:]] == ["22222222-3333-4444-5555-666666666666"] * 2
     assert [(m.target, str(m.location)) for m in plan.migrations] == [
         ("staging", "databricks.yml:28"), ("prod", "databricks.yml:37")]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dabprp.facts import Project
+from dabprp.facts import Project, Target
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import narrative
@@ -121,13 +121,31 @@ def _environments(project: Project, settings: Settings, name: str,
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
             secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}",
-            service_principal=settings.service_principals.get(env) or sp_id or f"{name}-deployer-{env}",
+            service_principal=settings.service_principals.get(env) or sp_id
+            or (_reused_deployer(project, reuse, existing) if production else None) or f"{name}-deployer-{env}",
             root_path=root_path, default=i == 0 if existing is None else existing.default,
             purpose=purposes.get(env, "additional environment"),
             service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
             exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
         ))
     return tuple(out)
+
+
+def _reused_deployer(project: Project, reuse: dict[str, Reused], target: Target | None) -> str | None:
+    """What the project's own deployer variable holds in `target`: its value there, the principal its lookup
+    names, or the reference itself."""
+    found = reuse.get("deployer")
+    variable = next((v for v in project.bundle.variables if found and v.name == found.variable), None) \
+        if project.bundle else None
+    if found is None or variable is None:
+        return None
+    value = (target.variables if target else {}).get(variable.name, variable.default)
+    lookup = variable.lookup or (value.get("lookup") if isinstance(value, dict) else None)
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(lookup, dict) and isinstance(lookup.get("service_principal"), str):
+        return lookup["service_principal"]
+    return "${var.%s}" % variable.name
 
 
 def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, ...]:
