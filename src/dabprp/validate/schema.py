@@ -12,6 +12,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "bundle-jsonschema.json"
+FAST_FROM = 50
+"""Bundles with at least this many resources are pre-checked with jsonschema-rs."""
 PROVENANCE_FILE = "bundle-jsonschema.provenance.json"
 
 
@@ -158,6 +160,8 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
     found: set[tuple[Any, ...]] = set()
     rest = {k: v for k, v in document.items() if k != "resources"}
     leftovers: dict[str, Any] = {}
+    # compiling the Rust validators costs ~20 ms per resource type: worth it only for many resources
+    fast = sum(len(items) for items in resources.values() if isinstance(items, dict)) >= FAST_FROM
     for rtype, items in resources.items():
         item_validator = _resource_validator(str(rtype)) if isinstance(items, dict) else None
         if item_validator is None:
@@ -168,7 +172,7 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
             hit = cache.get(id(value)) if cache is not None else None
             if hit is None or hit[0] is not value:
                 local: set[tuple[Any, ...]] = set()
-                if not _surely_valid(_fast_validator(str(rtype)), value):
+                if not (fast and _surely_valid(_fast_validator(str(rtype)), value)):
                     _collect(item_validator.iter_errors(value), (), True, local)
                 hit = (value, sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:])))
                 if cache is not None:
@@ -177,6 +181,6 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
                 item = ((*prefix, *path), message)
                 found.add((*item, keyword) if with_keyword else item)
     rest["resources"] = leftovers
-    if not _surely_valid(_fast_validator(None), rest):
+    if not (fast and _surely_valid(_fast_validator(None), rest)):
         _collect(validator().iter_errors(rest), (), with_keyword, found)
     return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))
