@@ -33,9 +33,8 @@ EXAMPLE = ROOT / "examples" / "multiagent-genie"
 sys.path.insert(0, str(ROOT / "src"))
 
 from dabprp.analyze import analyze  # noqa: E402
-from dabprp.api import generate  # noqa: E402
+from dabprp.api import generate, validate  # noqa: E402
 from dabprp.rules import run_rules  # noqa: E402
-from dabprp.validate.run import validate  # noqa: E402
 
 FLOOR_SCRIPT = """
 import ast, os, sys, yaml

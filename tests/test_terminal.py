@@ -9,7 +9,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from dabprp.check import run_check
+from dabprp.api import check as run_check
 from dabprp.cli import main
 from dabprp.render.check_out import render_check_text
 from dabprp.render.terminal import Col, Terminal, detect, progress, render, table, text

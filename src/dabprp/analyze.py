@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from dataclasses import dataclass
 
 from dabprp.discover import discover
 from dabprp.errors import DabprpError
@@ -14,6 +15,7 @@ from dabprp.facts import (
     FileReference,
     Location,
     Problem,
+    ProblemKind,
     Project,
     PythonFacts,
     RepoSignals,
@@ -25,7 +27,7 @@ from dabprp.limits import MAX_PYTHON_CHARS
 from dabprp.parse import repo
 from dabprp.parse.agent_config import analyze_config
 from dabprp.parse.bundle import build_bundle
-from dabprp.parse.bundle_load import ROOT_FILES, load_bundle
+from dabprp.parse.bundle_load import LoadedBundle, load_bundle
 from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
 from dabprp.parse.langgraph import routing_models
 from dabprp.parse.notebooks import from_ipynb, from_source
@@ -40,9 +42,24 @@ CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "age
 REQUIREMENT_FILE_RE = re.compile(r"(^|/)requirements[\w.-]*\.txt$")
 
 
-@paused_gc()
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The project facts and the one bundle load they came from (rules over the bundle read it too)."""
+
+    project: Project
+    loaded: LoadedBundle | None
+    bundle_error: DabprpError | None = None
+    """Why the bundle root file could not be read (the project then has no bundle)."""
+
+
 def analyze(path: str = ".", target: str | None = None) -> Project:
     """Statically analyze the project at `path`; `target` selects the effective bundle target."""
+    return load_project(path, target).project
+
+
+@paused_gc()
+def load_project(path: str = ".", target: str | None = None, bundle_only: bool = False) -> Analysis:
+    """The facts of the project at `path` and its loaded bundle; `bundle_only` skips the code and data files."""
     if not os.path.exists(path):
         raise DabprpError(path, None, "no such file or directory")
     if not os.path.isdir(path):
@@ -51,40 +68,44 @@ def analyze(path: str = ".", target: str | None = None) -> Project:
         raise DabprpError(path, None, "directory is not readable")
     root = path
     found = discover(root)
-    problems: list[Problem] = [Problem(Location(p, 1), f"skipped: {why}") for p, why in found.skipped]
+    problems: list[Problem] = [Problem(Location(p, 1), f"skipped: {why}", ProblemKind.SKIPPED)
+                               for p, why in found.skipped]
 
     bundle = None
+    bundle_error = None
+    loaded: LoadedBundle | None
     try:
         loaded = load_bundle(root)
     except DabprpError as exc:
-        problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
-        loaded = None
+        problems.append(Problem(Location(exc.path, exc.line or 1), exc.message, ProblemKind.UNREADABLE, True))
+        loaded, bundle_error = None, exc
     if loaded is not None:
         problems.extend(loaded.problems)
         bundle = build_bundle(loaded, root, target)
     elif target is not None:
         raise DabprpError(path, None, f"--target {target}: the project has no readable bundle")
 
-    python, test_trees = _python(root, found.files, problems)
-    configs = _configs(root, found.files, python, problems)
-    python = mark_own_endpoints(resolve_config_values(python, configs), bundle)
-    evalsets = _evalsets(root, found.files, python, problems)
-    repo_signals = _repo(root, found.files, test_trees, problems)
-    return Project(
+    if bundle_only:
+        python, configs, evalsets, repo_signals = PythonFacts(), [], [], RepoSignals()
+    else:
+        python, test_trees = _python(root, found.files, problems)
+        configs = _configs(root, found.files, python, problems)
+        python = mark_own_endpoints(resolve_config_values(python, configs), bundle)
+        evalsets = _evalsets(root, found.files, python, problems)
+        repo_signals = _repo(root, found.files, test_trees, problems)
+    project = Project(
         root=os.path.basename(os.path.abspath(root)) or ".",
         bundle=bundle, python=python, configs=tuple(configs), evalsets=tuple(evalsets),
         repo=repo_signals, problems=tuple(sorted(set(problems), key=lambda p: (p.location, p.message))),
         files=found.files,
     )
+    return Analysis(project, loaded, bundle_error)
 
 
 def unreadable_bundle(project: Project) -> Problem | None:
     """The first problem that kept a bundle file from loading (the root file, or an included file that
     could not be read or parsed), or None when every bundle file loaded."""
-    b = project.bundle
-    failed = set(ROOT_FILES) if b is None else {f for include in b.includes for f in include.files} - set(b.files)
-    return next((p for p in project.problems if p.location.path in failed and not p.message.startswith(
-        "multiple bundle root files")), None)
+    return next((p for p in project.problems if p.bundle and p.kind is ProblemKind.UNREADABLE), None)
 
 
 def _read(root: str, rel: str, problems: list[Problem]) -> str | None:

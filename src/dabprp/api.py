@@ -1,29 +1,79 @@
-"""Library entry points behind the CLI: analyze → rules → plan → render."""
+"""The library API behind the CLI and the MCP server: analyze → Report → plan → render, each built once."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from dabprp.analyze import analyze, unreadable_bundle
+from dabprp.analyze import Analysis, load_project, unreadable_bundle
 from dabprp.errors import DabprpError
 from dabprp.facts import Project
-from dabprp.findings import Finding
+from dabprp.findings import Finding, Report, RuleDoc
 from dabprp.gcpause import paused_gc
 from dabprp.plan import Plan, build_plan
 from dabprp.render.markdown import BundleEdit
-from dabprp.rules import run_rules
+from dabprp.report import DEFAULT_SCOPE, Scope, ValidationReport, build_report, validation_report
+from dabprp.rules import RETIRED, registry
 from dabprp.scaffold import ScaffoldResult
 from dabprp.settings import Settings, load_settings
 
 
-def findings(project: Project, root: str) -> tuple[Finding, ...]:
-    settings = load_settings(root)
-    return run_rules(project, settings.disabled_rules, settings.severity_overrides)
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run over a project: its facts, its settings and the one Report every output reads."""
+
+    root: str
+    project: Project
+    settings: Settings
+    report: Report
+    bundle_error: DabprpError | None = None
+    """Why the bundle root file could not be read, if it could not."""
 
 
-def plan(path: str, target: str | None = None, overrides: dict | None = None,
+@paused_gc()
+def run(path: str, scope: Scope = DEFAULT_SCOPE, overrides: dict[str, Any] | None = None,
+        settings: Settings | None = None) -> Run:
+    """Analyze the project once (one bundle load), load the settings once, build the Report once."""
+    settings = settings or load_settings(path, overrides)
+    analysis = load_project(path, None if scope.all_targets else scope.target, bundle_only=scope.cli_checks_only)
+    if scope.cli_checks_only:
+        _require_bundle(path, analysis)
+    return Run(path, analysis.project, settings, build_report(path, analysis, settings, scope),
+               analysis.bundle_error)
+
+
+def _require_bundle(path: str, analysis: Analysis) -> None:
+    if analysis.bundle_error is not None:
+        raise analysis.bundle_error
+    if analysis.loaded is None:
+        raise DabprpError(path, None, "no bundle root file (databricks.yml, databricks.yaml, bundle.yml, "
+                                      "bundle.yaml) found")
+
+
+def check(path: str, scope: Scope = DEFAULT_SCOPE) -> Report:
+    """`dabprp check`: every rule; a bundle whose root file cannot be read is bad input (exit 2)."""
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory" if not os.path.exists(path) else "not a directory")
+    done = run(path, scope)
+    if done.bundle_error is not None:
+        raise done.bundle_error
+    return done.report
+
+
+def validate(path: str, target: str | None = None, all_targets: bool = False, strict: bool = False
+             ) -> ValidationReport:
+    """`dabprp validate`: what the Databricks CLI would reject or warn about, per target, offline."""
+    if not os.path.isdir(path):
+        raise DabprpError(path, None, "no such directory" if not os.path.exists(path) else "not a directory")
+    done = run(path, Scope(target=target, all_targets=all_targets, cli_checks_only=True))
+    assert done.project.bundle is not None
+    return validation_report(done.project.bundle.root_file, done.report, strict)
+
+
+def plan(path: str, target: str | None = None, overrides: dict[str, Any] | None = None,
          readable_bundle: bool = True) -> tuple[Plan, Project]:
     """The plan and the analyzed project. A bundle file that cannot be read is an input error (exit 2) unless
     `readable_bundle` is False (the caller reports it itself)."""
@@ -31,19 +81,17 @@ def plan(path: str, target: str | None = None, overrides: dict | None = None,
     return built, project
 
 
-def _planned(path: str, target: str | None, overrides: dict | None,
+def _planned(path: str, target: str | None, overrides: dict[str, Any] | None,
              readable_bundle: bool = True) -> tuple[Plan, Project, Settings]:
-    project = analyze(path, target)
-    bad = unreadable_bundle(project) if readable_bundle else None
+    done = run(path, Scope(target=target), overrides)
+    bad = unreadable_bundle(done.project) if readable_bundle else None
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
-    settings = load_settings(path, overrides)
-    found = run_rules(project, settings.disabled_rules, settings.severity_overrides)
-    return build_plan(project, found, settings), project, settings
+    return build_plan(done.project, done.report.findings, done.settings), done.project, done.settings
 
 
 def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str | None = None,
-             overrides: dict | None = None) -> ScaffoldResult:
+             overrides: dict[str, Any] | None = None) -> ScaffoldResult:
     """Write (or with `dry_run` only list) the bundle files, stage code, tests and CI the plan describes.
     Files you wrote or edited are kept unless `force`; nothing deployed is renamed, dropped or moved."""
     from dabprp.confined_io import project_lock
@@ -60,6 +108,21 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
     return ScaffoldResult(changes, notes, not dry_run)
 
 
+def catalogue() -> tuple[RuleDoc, ...]:
+    """Every ID dabprp can report, sorted (retired IDs are in `RETIRED`)."""
+    return tuple(r.doc for r in registry().values())
+
+
+def explain(rule_id: str) -> RuleDoc:
+    """One rule's documentation; DabprpError for an unknown or retired ID."""
+    key = rule_id.strip().upper()
+    found = registry().get(key)
+    if found is None:
+        reason = f" ({RETIRED[key]})" if key in RETIRED else ""
+        raise DabprpError("rules", None, f"unknown rule `{rule_id}`{reason}")
+    return found.doc
+
+
 def read_prp(path: str, root: str | None = None) -> str | None:
     """The PRP at `path` with its line endings as they are, or None when there is none yet. Only a regular
     file is read; with `root`, a path inside the root that a symbolic link leads out of is refused."""
@@ -71,7 +134,7 @@ def read_prp(path: str, root: str | None = None) -> str | None:
 @paused_gc()
 def generate(path: str, target: str | None = None, fmt: str = "md", existing: str | None = None,
              refiner: Callable[[str, Project, Plan], str] | None = None,
-             overrides: dict | None = None, existing_path: str = "PRP",
+             overrides: dict[str, Any] | None = None, existing_path: str = "PRP",
              report: Callable[[str], None] | None = None) -> tuple[str, Project]:
     """The PRP text (Markdown, or the plan as JSON) and the analyzed project.
 
@@ -131,7 +194,7 @@ MAX_GAPS_PER_RULE = 20
 PRP stays readable on a thousand-job bundle; `dabprp check` and `analyze --format json` list everything."""
 
 
-def gaps(built: Plan, project: Project, path: str, previous: dict | None = None) -> list:
+def gaps(built: Plan, project: Project, path: str, previous: dict[str, Any] | None = None) -> list[Any]:
     """Appendix B items: current findings (open, at most MAX_GAPS_PER_RULE per rule plus a `-more` line)
     and earlier gap items that no longer fire (done)."""
     from dataclasses import replace

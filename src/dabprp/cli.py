@@ -138,25 +138,22 @@ def schema(name: str) -> int:
 @guarded
 def rules(rule_id: str | None, fmt: str) -> int:
     """List the rules, or show the documentation of RULE_ID."""
-    from dabprp.rules import registry
+    from dabprp.api import catalogue, explain
 
     if fmt == "md":
         from dabprp.render.rules_doc import render_rules_markdown
+        from dabprp.rules import RETIRED
 
-        write_output(render_rules_markdown(), None)
+        write_output(render_rules_markdown(catalogue(), RETIRED), None)
         return EXIT_OK
-    catalogue = registry()
     if rule_id:
-        r = catalogue.get(rule_id.upper())
-        if r is None:
-            raise DabprpError("rules", None, f"unknown rule `{rule_id}`")
         from dabprp.render.text_rules import render_rule_text
 
-        write_output(render_rule_text(r, terminal()), None)
+        write_output(render_rule_text(explain(rule_id), terminal()), None)
         return EXIT_OK
     from dabprp.render.text_rules import render_rules_text
 
-    write_output(render_rules_text(catalogue.values(), terminal()), None)
+    write_output(render_rules_text(catalogue(), terminal()), None)
     return EXIT_OK
 
 
@@ -260,7 +257,7 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
     if _monorepo(path, recursive):
         return _run_monorepo(path, "validate", jobs, fmt, None, target=target, all_targets=all_targets,
                              strict=strict)
-    from dabprp.validate.run import validate as run
+    from dabprp.api import validate as run
 
     with progress("validating"):
         report = run(path, target, all_targets, strict)
@@ -304,7 +301,8 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
         raise DabprpError(path, None, "use --target or --all-targets, not both")
     if write_baseline and not baseline:
         raise DabprpError(path, None, "--write-baseline needs --baseline FILE")
-    from dabprp.check import baseline_text, exit_code, load_baseline, run_check
+    from dabprp.api import check as run
+    from dabprp.report import Scope, baseline_text, exit_code, load_baseline
 
     def split(values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.strip().upper() for item in values for v in item.split(",") if v.strip())
@@ -320,8 +318,8 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
         result = merge_checks(outcomes, known)
     else:
         with progress("checking"):
-            result = run_check(path, target, all_targets, split(select), split(ignore),
-                               None if write_baseline else baseline)
+            result = run(path, Scope(target, all_targets, split(select), split(ignore),
+                                     None if write_baseline else baseline))
     if write_baseline:
         assert baseline is not None
         write_output(baseline_text(result), baseline, root=path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from dabprp.facts import Location
@@ -41,6 +41,21 @@ class Hit:
     location: Location
     message: str
     evidence: tuple[Location, ...] = ()
+    severity: Severity | None = None
+    """Only for rules whose hits differ in severity (schema violations the CLI only warns about)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDoc:
+    """A rule's metadata as every output shows it (`dabprp rules`, SARIF, MCP `explain_rule`)."""
+
+    id: str
+    title: str
+    severity: Severity
+    stage: Stage
+    fix: str
+    rationale: str
+    docs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +78,27 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    """All findings of one run after settings, suppressions and the baseline: what every output shows."""
 
-    def by_rule(self) -> dict[str, list[Finding]]:
-        out: dict[str, list[Finding]] = {}
-        for f in self.findings:
-            out.setdefault(f.rule_id, []).append(f)
-        return out
+    findings: tuple[Finding, ...] = ()
+    fingerprints: tuple[str, ...] = ()
+    """One per finding, in the same order."""
+    rules: tuple[RuleDoc, ...] = ()
+    """The rules that ran (selected and not ignored), sorted by ID."""
+    targets: tuple[str, ...] = ()
+    """The bundle targets whose effective configuration was checked."""
+    suppressed: int = 0
+    baselined: int = 0
+    unreadable: tuple[str, ...] = ()
+    """`path:line: message` of each bundle file that could not be read or parsed (exit 2)."""
+    files: frozenset[str] = frozenset()
+    """Files of the project that exist: SARIF and annotations point only at these."""
+    root_file: str | None = None
+    roots: tuple[str, ...] = ()
+    """Monorepo: the root file of every bundle (a finding anchors at the one of its own bundle)."""
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
 
     def fired(self, rule_id: str) -> bool:
         return any(f.rule_id == rule_id for f in self.findings)

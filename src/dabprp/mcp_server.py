@@ -3,7 +3,6 @@
 Every path is relative to the root the server was started for and may not leave it; the server never
 executes the analyzed project's code (it only reads files, like the CLI)."""
 
-from __future__ import annotations
 
 import functools
 import json
@@ -113,22 +112,20 @@ def build_server(root: str) -> Any:
     @server.tool(name="findings", structured_output=True)
     @guarded
     def findings_tool(path: Str = ".", target: Str | None = None) -> dict[str, Any]:
-        """The deployment-gap rules that fire, each with evidence and a fix."""
-        from dabprp.analyze import analyze
-        from dabprp.api import findings
+        """The findings of every rule (settings and inline suppressions applied), each with evidence and a fix."""
+        from dabprp.api import run
+        from dabprp.report import Scope
 
-        where = confine(root, path)
-        return {"findings": [_finding(f) for f in findings(analyze(where, target), where)]}
+        report = run(confine(root, path), Scope(target=target)).report
+        return {"findings": [_finding(f, fp) for f, fp in zip(report.findings, report.fingerprints, strict=True)]}
 
     @server.tool(name="explain_rule", structured_output=True)
     @guarded
     def explain_rule(rule_id: Str) -> dict[str, Any]:
         """Documentation of one rule or validate check: title, severity, stage, rationale, fix, links."""
-        from dabprp.check import catalogue
+        from dabprp.api import explain
 
-        doc = next((d for d in catalogue() if d.id == rule_id.upper()), None)
-        if doc is None:
-            raise ValueError(f"unknown rule `{rule_id}`")
+        doc = explain(rule_id)
         return {"id": doc.id, "title": doc.title, "severity": doc.severity.value, "stage": doc.stage.value,
                 "rationale": doc.rationale, "fix": doc.fix, "docs": list(doc.docs)}
 
@@ -157,8 +154,8 @@ def build_server(root: str) -> Any:
     def validate_tool(path: Str = ".", target: Str | None = None, all_targets: Bool = True,
                       strict: Bool = False) -> dict[str, Any]:
         """Offline bundle validation (schema + semantic checks), per target."""
+        from dabprp.api import validate
         from dabprp.render.validation import render_validation_json
-        from dabprp.validate.run import validate
 
         report = validate(confine(root, path), target, all_targets and target is None, strict)
         return json.loads(render_validation_json(report))
@@ -169,10 +166,12 @@ def build_server(root: str) -> Any:
                    ignore: list[Str] | None = None, fail_on: Str = "error") -> dict[str, Any]:
         """Rules and validate checks together, as `dabprp check --format json`, with the exit code it
         would have (`fail_on`: error, warning, note or never)."""
-        from dabprp.check import exit_code, run_check
+        from dabprp.api import check
         from dabprp.render.check_out import render_check_json
+        from dabprp.report import Scope, exit_code
 
-        result = run_check(confine(root, path), None, all_targets, tuple(select or ()), tuple(ignore or ()))
+        result = check(confine(root, path), Scope(None, all_targets, tuple(s.upper() for s in select or ()),
+                                                  tuple(s.upper() for s in ignore or ())))
         data = json.loads(render_check_json(result))
         data["exit_code"] = exit_code(result, fail_on)
         return data
@@ -211,9 +210,11 @@ def build_server(root: str) -> Any:
     @server.resource("dabprp://rules", name="rules", mime_type="text/markdown",
                      description="The rule catalogue (docs/rules.md)")
     def rules_resource() -> str:
+        from dabprp.api import catalogue
         from dabprp.render.rules_doc import render_rules_markdown
+        from dabprp.rules import RETIRED
 
-        return render_rules_markdown()
+        return render_rules_markdown(catalogue(), RETIRED)
 
     @server.resource("dabprp://prp", name="prp", mime_type="text/markdown",
                      description="The project's current PRP (PRPs/multi-stage-deployment.md), if present")

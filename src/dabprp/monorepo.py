@@ -12,13 +12,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from dabprp.check import CheckResult, run_check
+from dabprp.api import check, validate
 from dabprp.discover import SKIP_DIRS
 from dabprp.errors import DabprpError
 from dabprp.facts import Location, to_data
-from dabprp.findings import Finding
+from dabprp.findings import Finding, Report
 from dabprp.parse.bundle_load import ROOT_FILES
-from dabprp.validate.run import ValidationReport, validate
+from dabprp.report import Scope, ValidationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +156,7 @@ def _run_one(task: tuple[str, str, str, dict[str, Any]]) -> BundleOutcome:
     path = os.path.join(root, rel)
     try:
         if command == "check":
-            return BundleOutcome(rel, _prefix_check(run_check(path, **options), rel))
+            return BundleOutcome(rel, _prefix_check(check(path, Scope(**options)), rel))
         if command == "validate":
             return BundleOutcome(rel, _prefix_report(validate(path, **options), rel))
         from dabprp.analyze import analyze
@@ -180,7 +180,7 @@ def _prefix(finding: Finding, rel: str) -> Finding:
     return dataclasses.replace(finding, location=Location(_join(rel, finding.location.path), finding.location.line))
 
 
-def _prefix_check(result: CheckResult, rel: str) -> CheckResult:
+def _prefix_check(result: Report, rel: str) -> Report:
     """Paths under `rel`; fingerprints salted with `rel`, so the same finding in two bundles differs."""
     prints = result.fingerprints if rel == "." else tuple(
         hashlib.sha256(f"{rel}\0{fp}".encode()).hexdigest()[:len(fp)] for fp in result.fingerprints)
@@ -209,8 +209,8 @@ def _prefix_data(data: Any, rel: str) -> Any:
 # ---------------------------------------------------------------- merging
 
 
-def merge_checks(outcomes: list[BundleOutcome], known: set[str] | None = None) -> CheckResult:
-    """One CheckResult over all bundles: findings sorted by location, rules in catalogue order; findings
+def merge_checks(outcomes: list[BundleOutcome], known: set[str] | None = None) -> Report:
+    """One Report over all bundles: findings sorted by location, rules in catalogue order; findings
     whose fingerprint is in `known` (a baseline) are left out and counted."""
     results = [o.result for o in outcomes if o.result is not None]
     pairs = sorted(((f, fp) for r in results for f, fp in zip(r.findings, r.fingerprints, strict=True)),
@@ -219,7 +219,7 @@ def merge_checks(outcomes: list[BundleOutcome], known: set[str] | None = None) -
     baselined = len(pairs) - len(kept)
     pairs = kept
     rules = {doc.id: doc for r in results for doc in r.rules}
-    return CheckResult(tuple(f for f, _ in pairs), tuple(fp for _, fp in pairs),
+    return Report(tuple(f for f, _ in pairs), tuple(fp for _, fp in pairs),
                        tuple(rules[k] for k in sorted(rules)),
                        suppressed=sum(r.suppressed for r in results), baselined=baselined,
                        unreadable=tuple(u for r in results for u in r.unreadable),

@@ -49,7 +49,6 @@ class Settings:
     approver_group: str = "model-approvers"
     consumer_group: str = "users"
     admin_group: str = "ml-platform-admins"
-    disabled_rules: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
@@ -57,7 +56,7 @@ class Settings:
     source: str = "defaults"
 
 
-_LIST_KEYS = {"environments", "rollout_steps", "disabled_rules", "select", "ignore"}
+_LIST_KEYS = {"environments", "rollout_steps", "select", "ignore"}
 
 
 def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, Any]:

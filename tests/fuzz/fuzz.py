@@ -170,7 +170,6 @@ def warm_imports() -> None:
     """Import everything the commands import lazily, once, so each fork starts warm."""
     import dabprp.analyze
     import dabprp.api
-    import dabprp.check
     import dabprp.cli
     import dabprp.render.check_out
     import dabprp.render.json_out
@@ -178,8 +177,9 @@ def warm_imports() -> None:
     import dabprp.render.sarif
     import dabprp.render.text_facts
     import dabprp.render.validation
-    import dabprp.scaffold
-    import dabprp.validate.run  # noqa: F401
+    import dabprp.report
+    import dabprp.rules.bundle
+    import dabprp.scaffold  # noqa: F401
     from dabprp.api import generate
 
     generate(str(ROOT / "examples" / "multiagent-genie"))  # compiles the PRP templates once, before forking

@@ -103,7 +103,7 @@ def test_dollar_braces_scan_in_linear_time(tree):
     root = tree({"databricks.yml": BUNDLE + "variables:\n  v:\n    default: \"" + "${" * 20_000 + "\"\n"})
     started = time.perf_counter()
     analyze(str(root))
-    from dabprp.validate.run import validate
+    from dabprp.api import validate
 
     validate(str(root), None, True, False)
     assert time.perf_counter() - started < 3

@@ -84,10 +84,10 @@ def test_an_unreadable_bundle_is_reported_with_its_path_and_the_others_still_run
     assert proc.returncode == 2
     assert proc.stderr == "dabprp: broken/databricks.yml:2: invalid YAML: did not find expected node content\n"
     assert [line for line in proc.stdout.splitlines() if "databricks.yml:" in line] == [
-        "agents/a1/databricks.yml: valid for target(s) dev: 0 error(s), 2 warning(s)",
-        "agents/a2/databricks.yml: valid for target(s) dev: 0 error(s), 2 warning(s)",
+        "agents/a1/databricks.yml: valid for target(s) dev: 0 error(s), 1 warning(s)",
+        "agents/a2/databricks.yml: valid for target(s) dev: 0 error(s), 1 warning(s)",
         "broken/databricks.yml:2: invalid YAML: did not find expected node content",
-        "other/a4/databricks.yml: valid for target(s) dev: 0 error(s), 2 warning(s)",
+        "other/a4/databricks.yml: valid for target(s) dev: 0 error(s), 1 warning(s)",
     ]
 
 

@@ -10,9 +10,8 @@ import pytest
 import yaml
 
 from dabprp.api import plan as build_plan
-from dabprp.api import scaffold
+from dabprp.api import scaffold, validate
 from dabprp.parse.bundle_load import effective_tree, load_bundle
-from dabprp.validate.run import validate
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
 PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",

@@ -12,10 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from dabprp.analyze import analyze
-from dabprp.api import scaffold
+from dabprp.api import scaffold, validate
 from dabprp.cli import main
 from dabprp.rules import run_rules
-from dabprp.validate.run import validate
 from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
 
 STAGES = ("approve", "deploy", "evaluate", "link_deployment_job", "loadtest", "run_tests", "validate_config")

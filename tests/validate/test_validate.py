@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from dabprp.api import validate
 from dabprp.cli import main
 from dabprp.errors import DabprpError
-from dabprp.validate.run import validate
 from tests.conftest import CORPUS, EXAMPLE, FIXTURES
 
 BASE = "bundle:\n  name: x\n"
@@ -36,7 +36,7 @@ CASES = {
                 "          depends_on: [{task_key: a}]\n"},
                ("databricks.yml", 7), {"databricks.yml": BASE + "resources:\n  jobs:\n    j:\n      tasks:\n"
                                        "        - task_key: a\n"}),
-    "DAB906": ({"databricks.yml": BASE + "include: [resources/*.yml]\n",
+    "DAB212": ({"databricks.yml": BASE + "include: [resources/*.yml]\n",
                 "resources/j.yml": "resources:\n  jobs:\n    j:\n      tasks:\n        - task_key: a\n"
                 "          notebook_task:\n            notebook_path: ../src/nb\n"}, ("resources/j.yml", 7),
                {"databricks.yml": BASE + "include: [resources/*.yml]\n", "src/nb.py": "x = 1\n",
@@ -52,7 +52,7 @@ CASES = {
                 "      name: ${resources.jobs.other.id}\n"}),
     "DAB909": ({"databricks.yml": BASE + "variables:\n  sp:\n    description: no default\n"}, ("databricks.yml", 4),
                {"databricks.yml": BASE + "variables:\n  sp:\n    description: d\n    default: a\n"}),
-    "DAB910": ({"databricks.yml": BASE + "resources:\n  jobs:\n    j: {name: j}\ntargets:\n  prod:\n"
+    "DAB105": ({"databricks.yml": BASE + "resources:\n  jobs:\n    j: {name: j}\ntargets:\n  prod:\n"
                 "    mode: production\n"}, ("databricks.yml", 7),
                {"databricks.yml": BASE + "targets:\n  prod:\n    mode: production\n    workspace:\n"
                 "      root_path: /Workspace/Shared/x\n"}),
@@ -66,9 +66,14 @@ CASES = {
                 "        - task_key: Approval_Check\n          max_retries: 3\n"}, ("databricks.yml", 8),
                {"databricks.yml": BASE + "resources:\n  jobs:\n    j:\n      tasks:\n"
                 "        - task_key: Approval_Check\n          max_retries: 0\n"}),
-    "DAB913": ({"databricks.yml": BASE + "resources:\n  jobs:\n    deploy_job: {name: d}\n"}, ("databricks.yml", 5),
-               {"databricks.yml": BASE + "resources:\n  jobs:\n    deploy_job:\n      name: d\n      parameters:\n"
-                "        - {name: model_name, default: m}\n        - {name: model_version, default: '1'}\n"}),
+    "DAB915": ({"databricks.yml": BASE + "resources:\n  jobs:\n    j:\n      name: j\n"
+                "      run_as: {service_principal_name: sp}\ntargets:\n  prod:\n    mode: production\n"},
+               ("databricks.yml", 9),
+               {"databricks.yml": BASE + "resources:\n  jobs:\n    j: {name: j}\ntargets:\n  prod:\n"
+                "    mode: production\n"}),
+    "DAB916": ({"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: a\n      source_code_path: ./app\n"},
+               ("databricks.yml", 7),
+               {"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: a\n      source_code_path: .\n"}),
     "DAB914": ({"databricks.yml": BASE + "permissions:\n  - level: CAN_MANAGE_RUN\n    group_name: users\n"},
                ("databricks.yml", 4),
                {"databricks.yml": BASE + "permissions:\n  - level: CAN_RUN\n    group_name: u\n"}),
@@ -106,7 +111,7 @@ def test_example_reports_real_problems_and_exit_codes():
     runner = CliRunner()
     result = runner.invoke(main, ["validate", str(EXAMPLE), "--all-targets"])
     assert result.exit_code == 0
-    assert "DAB915" in result.stdout and "DAB913" in result.stdout
+    assert "DAB915" in result.stdout and "DAB913" not in result.stdout
     strict = runner.invoke(main, ["validate", str(EXAMPLE), "--all-targets", "--strict"])
     assert strict.exit_code == 1
     data = json.loads(runner.invoke(main, ["validate", str(EXAMPLE), "--format", "json"]).stdout)

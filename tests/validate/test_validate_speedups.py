@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from dabprp.api import validate
 from dabprp.render.validation import render_validation_json
 from dabprp.validate import schema
-from dabprp.validate.run import validate
 from tests.conftest import CORPUS, EXAMPLE, FIXTURES
 
 PROJECTS = [EXAMPLE, *sorted(p for p in FIXTURES.iterdir() if p.is_dir() and (p / "databricks.yml").exists())]
@@ -46,7 +46,7 @@ def test_file_existence_is_not_remembered_across_runs(tree, notebook):
     task = "notebook_task:\n            notebook_path" if notebook else "spark_python_task:\n            python_file"
     root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      tasks:\n"
                                    f"        - task_key: t\n          {task}: src/main.py\n"})
-    assert [f.rule_id for f in validate(str(root)).findings] == ["DAB906"]
+    assert [f.rule_id for f in validate(str(root)).findings] == ["DAB212"]
     (root / "src").mkdir()
     (root / "src" / "main.py").write_text("print(1)\n")
     assert [f.rule_id for f in validate(str(root)).findings] == []

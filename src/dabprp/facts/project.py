@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from dabprp.facts.bundle import Bundle
 from dabprp.facts.code import PythonFacts
 from dabprp.facts.location import Location
+
+
+class ProblemKind(str, Enum):
+    """Why an input file yields no facts; decisions use this, never the message wording."""
+
+    SKIPPED = "skipped"
+    """Left out on purpose (too large, binary, a link leaving the root)."""
+    UNREADABLE = "unreadable"
+    """Could not be read or parsed (invalid YAML, not UTF-8, a Python syntax error)."""
+    INVALID = "invalid"
+    """Read, but not valid input (an include that matches nothing, a duplicate key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +124,9 @@ class Problem:
 
     location: Location
     message: str
+    kind: ProblemKind = ProblemKind.UNREADABLE
+    bundle: bool = False
+    """Found while loading the bundle (its root file or an include)."""
 
 
 @dataclass(frozen=True, slots=True)

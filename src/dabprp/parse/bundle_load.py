@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dabprp.errors import DabprpError
-from dabprp.facts import Include, Location, Problem
+from dabprp.facts import Include, Location, Problem, ProblemKind
 from dabprp.parse.bundle_merge import merge
 from dabprp.parse.yaml_source import LocNode, load_yaml
 
@@ -31,6 +31,10 @@ class LoadedBundle:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _invalid(where: Location, message: str) -> Problem:
+    return Problem(where, message, ProblemKind.INVALID, True)
+
+
 def find_root_file(root: str) -> tuple[str | None, list[Problem]]:
     present = [name for name in ROOT_FILES if os.path.lexists(os.path.join(root, name))]
     problems = []
@@ -45,7 +49,7 @@ def find_root_file(root: str) -> tuple[str | None, list[Problem]]:
             present.remove(name)
     if len(present) > 1:
         problems.append(
-            Problem(Location(present[1], 1), f"multiple bundle root files: {', '.join(present)}")
+            _invalid(Location(present[1], 1), f"multiple bundle root files: {', '.join(present)}")
         )
     return (present[0] if present else None), problems
 
@@ -72,7 +76,7 @@ def load_bundle(root: str) -> LoadedBundle | None:
 
 def _report_duplicates(dups: list[tuple[str, Location, Location]], problems: list[Problem]) -> None:
     for key, first, second in dups:
-        problems.append(Problem(second, f"duplicate key `{key}` (first at line {first.line})"))
+        problems.append(_invalid(second, f"duplicate key `{key}` (first at line {first.line})"))
 
 
 def _expand_includes(
@@ -80,7 +84,7 @@ def _expand_includes(
 ) -> list[tuple[str, list[str], Location]]:
     patterns = tree.get("include") or []
     if not isinstance(patterns, list):
-        problems.append(Problem(loc.locate(("include",)), "`include` must be a list of globs"))
+        problems.append(_invalid(loc.locate(("include",)), "`include` must be a list of globs"))
         return []
     real_root = os.path.realpath(root)
     out: list[tuple[str, list[str], Location]] = []
@@ -88,27 +92,27 @@ def _expand_includes(
     for i, pattern in enumerate(patterns):
         where = loc.locate(("include", i))
         if not isinstance(pattern, str) or not pattern.strip():
-            problems.append(Problem(where, "include entry must be a non-empty string"))
+            problems.append(_invalid(where, "include entry must be a non-empty string"))
             continue
         if os.path.isabs(pattern) or ".." in pattern.replace("\\", "/").split("/"):
-            problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
+            problems.append(_invalid(where, f"include `{pattern}` leaves the project root; not read"))
             continue
         matches = []
         for abs_path in confined_glob(root, pattern):
             real = os.path.realpath(abs_path)
             if not real.startswith(real_root + os.sep):
-                problems.append(Problem(where, f"include `{pattern}` leaves the project root; not read"))
+                problems.append(_invalid(where, f"include `{pattern}` leaves the project root; not read"))
                 continue
             rel = os.path.relpath(abs_path, root).replace(os.sep, "/")
             if not os.path.isfile(abs_path) or rel in seen:
                 continue
             if not rel.endswith(INCLUDE_SUFFIXES):
-                problems.append(Problem(where, f"included file `{rel}` is not .yml, .yaml or .json"))
+                problems.append(_invalid(where, f"included file `{rel}` is not .yml, .yaml or .json"))
                 continue
             seen.add(rel)
             matches.append(rel)
         if not matches:
-            problems.append(Problem(where, f"include `{pattern}` matches no file"))
+            problems.append(_invalid(where, f"include `{pattern}` matches no file"))
         out.append((pattern, matches, where))
     return out
 
@@ -175,18 +179,18 @@ def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:
     try:
         doc = load_yaml(os.path.join(root, rel), rel)
     except DabprpError as exc:
-        loaded.problems.append(Problem(Location(exc.path, exc.line or 1), exc.message))
+        loaded.problems.append(Problem(Location(exc.path, exc.line or 1), exc.message, ProblemKind.UNREADABLE, True))
         return
     loaded.files.append(rel)
     _report_duplicates(doc.duplicate_keys, loaded.problems)
     if doc.value is None:
         return
     if not isinstance(doc.value, dict):
-        loaded.problems.append(Problem(doc.loc.at, "included bundle file must be a mapping"))
+        loaded.problems.append(_invalid(doc.loc.at, "included bundle file must be a mapping"))
         return
     if "include" in doc.value:
         loaded.problems.append(
-            Problem(doc.loc.locate(("include",)), "`include` is only allowed in the root bundle file")
+            _invalid(doc.loc.locate(("include",)), "`include` is only allowed in the root bundle file")
         )
     _check_duplicate_resources(loaded, doc.value, doc.loc)
     loaded.tree, loaded.loc = merge(loaded.tree, loaded.loc, doc.value, doc.loc)
@@ -203,7 +207,7 @@ def _check_duplicate_resources(loaded: LoadedBundle, new: dict[str, Any], new_lo
                 if key in old[rtype]:
                     first = loaded.loc.locate(("resources", rtype, key))
                     loaded.problems.append(
-                        Problem(
+                        _invalid(
                             new_loc.locate(("resources", rtype, key)),
                             f"resource `{rtype}.{key}` is also defined at {first}",
                         )

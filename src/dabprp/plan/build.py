@@ -25,6 +25,7 @@ from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Setti
 
 
 def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settings) -> Plan:
+    findings = tuple(sorted(findings, key=lambda f: (f.rule_id, f.location, f.message)))  # the PRP lists by rule
     b = project.bundle
     name = (b.name if b and b.name else project.root) or "agent"
     key = slug(name)

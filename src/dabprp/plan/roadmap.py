@@ -20,7 +20,7 @@ PHASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # (phase, title, files, rule ids it closes). `{key}` is the bundle's resource key prefix.
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Phase 1", "Create dev/staging/prod targets with per-environment variables and root paths",
-     ("databricks.yml",), ("DAB100", "DAB101", "DAB102", "DAB103", "DAB104", "DAB105", "DAB106")),
+     ("databricks.yml",), ("DAB100", "DAB101", "DAB102", "DAB103", "DAB104", "DAB105", "DAB106", "DAB915")),
     ("Phase 1", "Run as a service principal and declare permissions and grants",
      ("databricks.yml", "resources/*.yml"), ("DAB301", "DAB302", "DAB303")),
     ("Phase 1", "Replace configuration placeholders with bundle variables passed to the code",

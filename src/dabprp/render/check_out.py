@@ -1,4 +1,4 @@
-"""`check` output formats over one CheckResult: text, JSON, GitHub workflow commands."""
+"""`check` output formats over one Report: text, JSON, GitHub workflow commands."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from itertools import groupby
 from rich.console import RenderableType
 from rich.padding import Padding
 
-from dabprp.check import CheckResult
 from dabprp.facts import Location
-from dabprp.findings import Finding, Severity
+from dabprp.findings import Finding, Report, Severity
 from dabprp.render.json_out import finite
 from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, heading, render, table, text
 from dabprp.version import __version__
@@ -35,14 +34,14 @@ def findings_by_file(findings: tuple[Finding, ...], summary: str, term: Terminal
     return render(items, term)
 
 
-def render_check_text(result: CheckResult, term: Terminal | None = None) -> str:
+def render_check_text(result: Report, term: Terminal | None = None) -> str:
     return findings_by_file(result.findings,
                             f"{result.count(Severity.ERROR)} error(s), {result.count(Severity.WARNING)} warning(s), "
                             f"{result.count(Severity.NOTE)} note(s); {result.suppressed} suppressed, "
                             f"{result.baselined} in baseline", term or Terminal())
 
 
-def anchor(finding: Finding, result: CheckResult) -> tuple[Location | None, str]:
+def anchor(finding: Finding, result: Report) -> tuple[Location | None, str]:
     """An existing file for code scanning: the finding's own, else the bundle root file (or a project file)
     at line 1, with a note naming where the fix belongs. None only when the project has no file at all."""
     loc = finding.location
@@ -56,7 +55,7 @@ def anchor(finding: Finding, result: CheckResult) -> tuple[Location | None, str]
     return (Location(min(result.files), 1), note) if result.files else (None, note)
 
 
-def render_check_json(result: CheckResult) -> str:
+def render_check_json(result: Report) -> str:
     data = {
         "tool": {"name": "dabprp", "version": __version__},
         "summary": {s.value: result.count(s) for s in Severity} | {
@@ -76,7 +75,7 @@ def _escape(value: str, prop: bool = False) -> str:
     return value.replace(":", "%3A").replace(",", "%2C") if prop else value
 
 
-def render_check_github(result: CheckResult) -> str:
+def render_check_github(result: Report) -> str:
     out = []
     for f in result.findings:
         level = GITHUB_LEVEL[f.severity.value]

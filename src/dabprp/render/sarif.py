@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from dabprp.check import CheckResult
+from dabprp.findings import Report
 from dabprp.render.check_out import anchor
 from dabprp.render.json_out import finite
 from dabprp.version import __version__
@@ -19,7 +19,7 @@ def _name(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in re.findall(r"[A-Za-z0-9]+", title))
 
 
-def render_sarif(result: CheckResult) -> str:
+def render_sarif(result: Report) -> str:
     rules = []
     index = {}
     for i, r in enumerate(result.rules):

@@ -7,7 +7,7 @@ import json
 from dabprp.render.check_out import findings_by_file
 from dabprp.render.json_out import finite
 from dabprp.render.terminal import Terminal
-from dabprp.validate.run import ValidationReport
+from dabprp.report import ValidationReport
 
 
 def render_validation_text(report: ValidationReport, term: Terminal | None = None) -> str:

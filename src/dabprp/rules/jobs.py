@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dabprp.facts import Job, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
-from dabprp.rules import rule
+from dabprp.parse.bundle_values import as_dict
+from dabprp.rules import Subject, rule
+from dabprp.rules.bundle_view import TargetView, tasks_of
 from dabprp.rules.queries import bundle_location, deploy_jobs, is_approval_task, jobs, task_calls
 
 
@@ -138,16 +140,25 @@ def deploy_job_without_queue(project: Project) -> Iterator[Hit]:
             yield Hit(job.location, f"deployment job `{job.key}` does not enable the run queue")
 
 
+TASK_PATH_FIELDS = (("notebook_task", "notebook_path", True), ("spark_python_task", "python_file", False))
+
+
 @rule("DAB212", "Task file does not exist", severity=Severity.ERROR, stage=Stage.TEST,
-      fix="Point the task at an existing notebook or file, relative to the YAML file that declares it.",
-      docs=(DOCS["jobs"],))
-def task_path_missing(project: Project) -> Iterator[Hit]:
+      fix="Point the task at an existing notebook or file, relative to the YAML file that declares it "
+          "(notebooks may drop the extension).", docs=(DOCS["jobs"],), subject=Subject.TARGET, cli_check=True)
+def task_path_missing(view: TargetView) -> Iterator[Hit]:
     """The CLI resolves task paths relative to the declaring YAML file; a missing file fails the deploy."""
-    for job in jobs(project):
-        for t in job.tasks:
-            if t.type in ("notebook", "spark_python") and t.target and t.resolved_path is None \
-                    and not t.target.startswith("/") and "${" not in t.target:
-                yield Hit(t.location, f"task `{job.key}.{t.task_key}` points at missing `{t.target}`")
+    for key, spec in view.jobs():
+        for i, task in tasks_of(spec):
+            for kind, field, notebook in TASK_PATH_FIELDS:
+                body = as_dict(task.get(kind))
+                path = body.get(field)
+                if body.get("source") == "GIT" or not isinstance(path, str) or "${" in path or path.startswith("/"):
+                    continue
+                where = view.at("resources", "jobs", key, "tasks", i, kind, field)
+                if not view.exists(where.path, path, notebook):
+                    yield Hit(where, f"task `{key}.{task.get('task_key')}` points at missing `{path}` "
+                              f"(relative to {where.path})")
 
 
 @rule("DAB213", "No load test or rollback rehearsal before production", severity=Severity.WARNING,

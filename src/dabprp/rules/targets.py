@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import Project, Target
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
-from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.rules import rule
 from dabprp.rules.queries import bundle_location, targets_location
 
@@ -17,7 +16,7 @@ from dabprp.rules.queries import bundle_location, targets_location
       docs=(DOCS["bundles"],))
 def no_bundle(project: Project) -> Iterator[Hit]:
     """Without a bundle nothing about deployment is versioned, reviewed or repeatable."""
-    if project.bundle is None and not any(p.location.path in ROOT_FILES for p in project.problems):
+    if project.bundle is None and not any(p.bundle for p in project.problems):
         yield Hit(bundle_location(project), "the project has no bundle (`databricks.yml`)")
 
 
@@ -72,16 +71,36 @@ def no_default_target(project: Project) -> Iterator[Hit]:
 
 @rule("DAB105", "Production target without root_path", severity=Severity.ERROR, stage=Stage.DEPLOY,
       fix="Set `workspace.root_path` (e.g. `/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}`).",
-      docs=(DOCS["targets"],))
+      docs=(DOCS["targets"],), cli_check=True)
 def production_without_root_path(project: Project) -> Iterator[Hit]:
-    """The CLI requires an explicit root_path in production mode so only one copy is deployed."""
+    """The CLI requires an explicit root_path in production mode so only one copy is deployed, unless every
+    job sets `run_as` (then it only recommends it: DAB915)."""
+    for target, every_job_run_as in _production_without_root_path(project):
+        if not every_job_run_as:
+            yield Hit(target.location, f"production target `{target.name}` has no `workspace.root_path`")
+
+
+@rule("DAB915", "Production target without root_path (every job has run_as)", severity=Severity.WARNING,
+      stage=Stage.DEPLOY, fix="Set `workspace.root_path` so only one copy is deployed; the CLI recommends it.",
+      docs=(DOCS["targets"],), cli_check=True)
+def production_root_path_recommended(project: Project) -> Iterator[Hit]:
+    """When every job sets `run_as`, the CLI accepts a production target without root_path but recommends one."""
+    for target, every_job_run_as in _production_without_root_path(project):
+        if every_job_run_as:
+            yield Hit(target.location, f"production target `{target.name}` has no `workspace.root_path` "
+                      "(recommended when every job sets run_as)")
+
+
+def _production_without_root_path(project: Project) -> Iterator[tuple[Target, bool]]:
+    """Production targets without an explicit root_path, each with: does every job set run_as?"""
     b = project.bundle
     if b is None:
         return
     top = b.workspace.root_path if b.workspace else None
+    jobs = b.resources.jobs
     for t in b.targets:
         if t.mode == "production" and not top and not (t.workspace and t.workspace.root_path):
-            yield Hit(t.location, f"production target `{t.name}` has no `workspace.root_path`")
+            yield t, bool(b.run_as or t.run_as) or (bool(jobs) and all(j.run_as for j in jobs))
 
 
 @rule("DAB106", "Hard-coded workspace host", severity=Severity.WARNING, stage=Stage.SECURITY,

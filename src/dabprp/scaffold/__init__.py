@@ -10,7 +10,7 @@ import yaml
 
 from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
-from dabprp.facts import Job, Project
+from dabprp.facts import Job, ProblemKind, Project
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Plan
@@ -40,15 +40,13 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
                     bundle_only: bool = False) -> tuple[tuple[FileChange, ...], tuple[str, ...]]:
     """Every file scaffold would write for `plan`, classified against what is on disk, and notes on values kept.
     Nothing is written. `bundle_only`: only the bundle YAML (root file and resource files)."""
-    bundle_files = set(ROOT_FILES) | {f for i in (project.bundle.includes if project.bundle else ()) for f in i.files}
-    bad = next((p for p in project.problems if p.location.path in bundle_files
-                and p.message.startswith(("invalid YAML", "file is not valid UTF-8", "binary file"))), None)
-    if bad is not None:
-        raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     present = next((name for name in ROOT_FILES if os.path.lexists(os.path.join(path, name))), None)
     if project.bundle is None and present is not None:
         why = next((p.message for p in project.problems if p.location.path == present), "it does not load")
         raise DabprpError(present, None, f"the bundle could not be read ({why}); scaffold never replaces it")
+    bad = next((p for p in project.problems if p.bundle and p.kind is ProblemKind.UNREADABLE), None)
+    if bad is not None:
+        raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
     manifest = read_manifest(path)
     contents: dict[str, tuple[str, bool]] = {}
     notes: list[str] = []
