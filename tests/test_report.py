@@ -162,3 +162,26 @@ def test_ignored_and_suppressed_rules_are_gone_from_every_output(tmp_path):
     _, _, results, _ = run_async(session_calls(project, [("findings", {}), ("check", {})]))
     for result, name in zip(results, ("MCP findings", "MCP check"), strict=True):
         without(_rule_places(result.structured_content), name)
+
+
+def test_min_eval_records_setting_is_what_dab504_compares_with(tmp_path):
+    project = copy_project(EXAMPLE, tmp_path / "example")
+
+    def small_sets() -> list[tuple[str, int]]:
+        return [(f.location.path, f.location.line) for f in run(str(project)).report.findings
+                if f.rule_id == "DAB504"]
+
+    assert small_sets() == [("data/evals/eval-questions.json", 1)]
+    (project / ".dabprp.yaml").write_text("min_eval_records: 3\n")
+    assert small_sets() == []
+    (project / ".dabprp.yaml").write_text("min_eval_records: 10000\n")
+    assert small_sets() == [("data/evals/eval-questions.json", 1)]
+
+
+@pytest.mark.parametrize(("flag", "key"), [("latency_p95_ms=fast", "latency_p95_ms"),
+                                           ("rollout_steps=abc", "rollout_steps"),
+                                           ("min_eval_records=many", "min_eval_records")])
+def test_bad_setting_values_exit_2_with_one_line(flag, key):
+    result = CliRunner().invoke(main, ["generate", str(EXAMPLE), "--stdout", "--set", flag])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and f"`{key}`" in result.stderr

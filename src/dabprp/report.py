@@ -58,7 +58,7 @@ def build_report(root: str, analysis: Analysis, settings: Settings, scope: Scope
            and (not selected or matches_rule_id(r.id, selected)) and not matches_rule_id(r.id, ignored)]
     ran_ids = {r.id for r in ran}
     skipped = [rid for rid in registry() if rid not in ran_ids]
-    found = [f for f in run_rules(project, skipped, views=views) if f.rule_id in ran_ids]
+    found = [f for f in run_rules(project, skipped, views=views, settings=settings) if f.rule_id in ran_ids]
     found = [f for f in found if not _ignored_for_path(f, settings.per_path_ignores)]
     sources = SourceLines(root)
     kept, suppressed = _apply_suppressions(found, project.files, sources, ran_ids)

@@ -16,6 +16,7 @@ from typing import Any
 from dabprp.facts import Location, Project
 from dabprp.findings import Finding, Hit, RuleDoc, Severity, Stage, matches_rule_id
 from dabprp.rules.bundle_view import TargetView
+from dabprp.settings import Settings
 
 FAMILIES = ("targets", "jobs", "security", "mlflow_uc", "evaluation", "observability", "agent", "repo", "bundle",
             "engine")
@@ -42,7 +43,7 @@ class Subject(str, Enum):
     """No check function: the engine reports it (unused suppression, internal error)."""
 
 
-Check = Callable[[Any], Iterable[Hit]]
+Check = Callable[..., Iterable[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class Rule:
     cli_check: bool = False
     """The Databricks CLI itself rejects or warns about this: `dabprp validate` runs it too."""
     text: str = ""
+    reads_settings: bool = False
+    """The check takes the run's `Settings` as a second argument (a threshold the user can set)."""
     """The rationale when there is no check function to carry it as its docstring."""
 
     @property
@@ -70,13 +73,15 @@ class Rule:
 
 
 def rule(rule_id: str, title: str, *, severity: Severity, stage: Stage, fix: str, docs: tuple[str, ...] = (),
-         subject: Subject = Subject.PROJECT, cli_check: bool = False) -> Callable[[Check], Check]:
+         subject: Subject = Subject.PROJECT, cli_check: bool = False,
+         reads_settings: bool = False) -> Callable[[Check], Check]:
     """Attach rule metadata to a check function; registration happens in `registry()`.
 
     The function takes a `Project` (subject PROJECT) or a `TargetView` (TARGET, BUNDLE) and yields Hits."""
 
     def attach(fn: Check) -> Check:
-        fn.__dabprp_rule__ = Rule(rule_id, title, severity, stage, fix, docs, fn, subject, cli_check)  # type: ignore[attr-defined]
+        meta = Rule(rule_id, title, severity, stage, fix, docs, fn, subject, cli_check, "", reads_settings)
+        fn.__dabprp_rule__ = meta  # type: ignore[attr-defined]
         return fn
 
     return attach
@@ -108,7 +113,7 @@ def registry() -> Mapping[str, Rule]:
 
 def run_rules(project: Project, disabled: Iterable[str] = (),
               severity_overrides: Mapping[str, str] | None = None,
-              views: Sequence[TargetView] = ()) -> tuple[Finding, ...]:
+              views: Sequence[TargetView] = (), settings: Settings | None = None) -> tuple[Finding, ...]:
     """Run every enabled rule: project rules on `project`, bundle rules on `views` (one per checked target).
 
     A finding that only some of several targets produce names them. A rule that raises becomes an
@@ -135,7 +140,7 @@ def run_rules(project: Project, disabled: Iterable[str] = (),
         else:
             subjects = [(v, v.target or "default") for v in views]
         for subject, target in subjects:
-            for finding in _run_one(r, subject, severity, where):
+            for finding in _run_one(r, subject, severity, where, settings or Settings()):
                 add(finding, target)
     names = {v.target or "default" for v in views}
     out = []
@@ -149,10 +154,11 @@ def run_rules(project: Project, disabled: Iterable[str] = (),
     return tuple(out)
 
 
-def _run_one(r: Rule, subject: Any, severity: Severity | None, where: Location) -> list[Finding]:
+def _run_one(r: Rule, subject: Any, severity: Severity | None, where: Location, settings: Settings
+             ) -> list[Finding]:
     assert r.check is not None
     try:
-        hits = list(r.check(subject))
+        hits = list(r.check(subject, settings) if r.reads_settings else r.check(subject))
     except Exception as exc:  # a bug in one rule must not hide the others' findings
         return [Finding(INTERNAL_ERROR_ID, "Internal rule error", Severity.ERROR, r.stage,
                         f"rule {r.id} failed: {type(exc).__name__}: {exc}", where, "Report this bug.")]

@@ -9,8 +9,7 @@ from dabprp.facts import EvalTable, Location, MetricGate, Parallelism, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS, TEMPORAL_NAME_RE
 from dabprp.rules import rule
-
-MIN_EVAL_RECORDS = 30
+from dabprp.settings import Settings
 
 
 def handles_comparisons(project: Project) -> bool:
@@ -57,13 +56,13 @@ def no_eval_dataset(project: Project) -> Iterator[Hit]:
 
 
 @rule("DAB504", "Small evaluation dataset", severity=Severity.WARNING, stage=Stage.EVALUATE,
-      fix=f"Grow the dataset to at least {MIN_EVAL_RECORDS} records, balanced across question kinds.",
-      docs=(DOCS["genai_eval"],))
-def small_eval_dataset(project: Project) -> Iterator[Hit]:
+      fix="Grow the dataset to at least `min_eval_records` records (setting, default 30), balanced across "
+          "question kinds.", docs=(DOCS["genai_eval"],), reads_settings=True)
+def small_eval_dataset(project: Project, settings: Settings) -> Iterator[Hit]:
     """A handful of questions cannot tell a real regression from noise."""
     for e in project.evalsets:
-        if 0 < e.records < MIN_EVAL_RECORDS:
-            yield Hit(e.location, f"`{e.path}` has {e.records} records (fewer than {MIN_EVAL_RECORDS})")
+        if 0 < e.records < settings.min_eval_records:
+            yield Hit(e.location, f"`{e.path}` has {e.records} records (fewer than {settings.min_eval_records})")
 
 
 @rule("DAB505", "Evaluation misses question kinds the agent handles", severity=Severity.WARNING,
