@@ -214,11 +214,11 @@ def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None, folder: st
                        PlannedTask("unit_tests", f"{s}/run_tests.py", (), 1, "pytest on tests/"),
                        PlannedTask("validate_config", f"{s}/validate_config.py", ("unit_tests",), 1,
                                    "no placeholders; endpoints and ids resolve in this target"),
-                   ), "CI on every pull request"),
+                   ), "CI on every pull request", "tests"),
         PlannedJob(f"{key}_evaluation", "evaluate", "quality gate on the evaluation dataset",
                    f"{folder}/evaluation_job.yml", (
                        PlannedTask("evaluate", f"{s}/evaluate.py", (), 1, "mlflow.genai.evaluate + gates"),
-                   ), "CI after tests; nightly regression"),
+                   ), "CI after tests; nightly regression", "evaluation"),
         PlannedJob(f"{key}_staging", "stage", "deploy to staging, load test, rollback rehearsal",
                    f"{folder}/staging_job.yml", (
                        PlannedTask("deploy_staging", f"{s}/deploy.py", (), 2, "deploy the candidate to staging"),
@@ -226,7 +226,7 @@ def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None, folder: st
                                    "latency and error budgets under load"),
                        PlannedTask("rollback_rehearsal", f"{s}/deploy.py", ("load_test",), 1,
                                    "roll back to the previous version and back"),
-                   ), "CI on merge to main"),
+                   ), "CI on merge to main", "staging"),
         PlannedJob(deploy_job or f"{key}_deployment", "deploy", "MLflow 3 deployment job for each new model version",
                    f"{folder}/deployment_job.yml", (
                        PlannedTask("Evaluation", f"{s}/evaluate.py", (), 1, "evaluate this version"),
@@ -235,10 +235,10 @@ def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None, folder: st
                        PlannedTask("Deployment", f"{s}/deploy.py", ("Approval_Check",), 2,
                                    "canary rollout " + ("of the app" if serving == "apps" else "on the endpoint")
                                    + " with automatic rollback"),
-                   ), "automatic, for every new version of the UC model"),
+                   ), "automatic, for every new version of the UC model", "deployment"),
         PlannedJob(f"{key}_link_deployment_job", "deploy", "post-deploy: link the deployment job to the model",
                    f"{folder}/deployment_job.yml", (
                        PlannedTask("link", f"{s}/link_deployment_job.py", (), 2,
                                    "update_registered_model(deployment_job_id=...)"),
-                   ), "once after each `bundle deploy` of staging and prod"),
+                   ), "once after each `bundle deploy` of staging and prod", "link"),
     )

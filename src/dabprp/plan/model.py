@@ -106,6 +106,9 @@ class PlannedJob:
     file: str
     tasks: tuple[PlannedTask, ...]
     trigger: str
+    role: str = ""
+    """What the job is for within its stage (`tests`, `evaluation`, `staging`, `deployment`, `link`):
+    renderers pick a job by its role, never by its position."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +185,10 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+
+    def job(self, role: str) -> PlannedJob:
+        """The planned job with this role; KeyError names the roles there are."""
+        found = next((j for j in self.jobs if j.role == role), None)
+        if found is None:
+            raise KeyError(f"no planned job with role {role!r} (roles: {', '.join(j.role for j in self.jobs)})")
+        return found

@@ -19,7 +19,7 @@ def _loc(e: object) -> str:
 def stage_items(plan: Plan) -> dict[str, list[str]]:
     a = plan.agent
     test = [
-        f"Automated agent functionality tests: `tests/` with pytest locally, in CI and in `{plan.jobs[0].key}`; "
+        f"Automated agent functionality tests: `tests/` with pytest locally, in CI and in `{plan.job('tests').key}`; "
         "configuration validation (`validate_config`) rejects placeholders and IDs that do not resolve in the "
         "target; performance benchmark: p50/p95 per route, recorded in the experiment; "
         "`mlflow.models.predict(..., env_manager='uv')` on the logged model before any deploy.",
@@ -59,7 +59,7 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     gates = {g.metric: g.threshold for g in plan.gates}
     stage = [
         f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed by CI "
-        f"as its service principal) runs `{plan.jobs[2].key}`: load and stress testing of the staging {target} "
+        f"as its service principal) runs `{plan.job('staging').key}`: load and stress testing of the staging {target} "
         f"at 1×, 2× and 5× expected concurrency (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ "
         f"{gates.get('error_rate', 0):g}), then rollback mechanism testing (`rollback_rehearsal`: back to the "
         "previous version and forward again).",
@@ -73,8 +73,8 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
                 ("Blue-green strategy: the app serves `models:/<name>@champion`; the `champion` alias moves to the "
                  "candidate after its health checks pass and moves back on any failed check"))
     deploy = [
-        f"Production deployment automation: the MLflow 3 deployment job `{plan.jobs[3].key}` runs for every new "
-        "version of the UC model (linked by `link_deployment_job.py`); "
+        f"Production deployment automation: the MLflow 3 deployment job `{plan.job('deployment').key}` runs for "
+        "every new version of the UC model (linked by `link_deployment_job.py`); "
         + ("model serving endpoint configuration: the bundle owns the endpoint (served entities, traffic config, "
            "inference tables)." if plan.serving == "model-serving" else
            "Databricks App configuration: the bundle owns the app, its resources and permissions."),
@@ -110,14 +110,15 @@ def rollout_texts(plan: Plan) -> dict[str, str]:
 
 def enhancements(plan: Plan) -> list[str]:
     """The seed's bundle checklist, said once with this project's job and model names (the YAML in 2.1 has it)."""
-    deploy = plan.jobs[3].key
+    deploy = plan.job('deployment').key
     model = plan.grants[0].securable if plan.grants else "<catalog>.<schema>.<model>"
     return [
         f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
         f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs "
-        + ", ".join(f"`{j.key}`" for j in plan.jobs[:3]) + ", Unity Catalog triggers the deployment job.",
+        + ", ".join(f"`{plan.job(role).key}`" for role in ("tests", "evaluation", "staging"))
+        + ", Unity Catalog triggers the deployment job.",
         f"Unity Catalog integration: versions of `{model}` per environment, aliases "
         "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
         "management: one experiment and secret scope per environment, one job per stage, one shared serverless "
@@ -158,8 +159,8 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
     ab = ("the canary split (" + " → ".join(f"{s}%" for s in plan.rollout_steps) + ")"
           if plan.serving == "model-serving" else "a second app on the `challenger` alias")
     config = [first,
-              f"Prompt optimization workflow: a prompt change is a new model version and passes `{plan.jobs[1].key}` "
-              "before promotion; feature flags: one config switch per "
+              "Prompt optimization workflow: a prompt change is a new model version and passes "
+              f"`{plan.job('evaluation').key}` before promotion; feature flags: one config switch per "
               + (f"route ({', '.join(f'`{r}`' for r in a.routes)})" if a.routes else "capability")
               + f" lets staging try it first; A/B testing: {ab}, compared with the production scorers."]
     email = next((m for m in plan.monitoring if "alerts to" in m), "")
@@ -315,19 +316,19 @@ class PhaseView:
 
 def phases(plan: Plan) -> list[PhaseView]:
     """Roadmap phases with their open effort, dependencies and checkable exit criteria."""
-    jobs = plan.jobs
+    jobs = {role: plan.job(role) for role in ("evaluation", "staging", "deployment")}
     stage_gates = {g.metric: g.threshold for g in plan.gates}
     exits = {
         "Phase 1": "`databricks bundle validate --strict` passes for every target and `dabprp check` no longer "
                    "reports {rules}.",
-        "Phase 2": f"`pytest -q tests` passes in CI, `{jobs[1].key}` passes the current version and fails one "
-                   "below a gate, and `dabprp check` no longer reports {rules}.",
-        "Phase 3": f"`{jobs[2].key}` passes in staging: p95 ≤ {stage_gates.get('p95_latency_ms', 0):g} ms, "
+        "Phase 2": f"`pytest -q tests` passes in CI, `{jobs['evaluation'].key}` passes the current version and "
+                   "fails one below a gate, and `dabprp check` no longer reports {rules}.",
+        "Phase 3": f"`{jobs['staging'].key}` passes in staging: p95 ≤ {stage_gates.get('p95_latency_ms', 0):g} ms, "
                    f"error rate ≤ {stage_gates.get('error_rate', 0):g}, rollback rehearsed; `dabprp check` no "
                    "longer reports {rules}.",
-        "Phase 4": f"a new model version runs `{jobs[3].key}` end to end in staging (Evaluation → Approval_Check "
-                   "→ Deployment), a forced health-check failure rolls back, and `dabprp check` no longer "
-                   "reports {rules}.",
+        "Phase 4": f"a new model version runs `{jobs['deployment'].key}` end to end in staging (Evaluation → "
+                   "Approval_Check → Deployment), a forced health-check failure rolls back, and `dabprp check` "
+                   "no longer reports {rules}.",
     }
     out = []
     for name, title, depends in PHASES:

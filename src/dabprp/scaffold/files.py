@@ -171,7 +171,7 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
                 {"uses": "github/codeql-action/upload-sarif@v3", "with": {"sarif_file": "dabprp.sarif"}},
                 {"run": "dabprp check . --all-targets"},
             ]},
-            f"deploy-{staging}": deploy(staging, "test", [plan.jobs[0].key, f"{key}_link_deployment_job"]),
+            f"deploy-{staging}": deploy(staging, "test", [plan.job('tests').key, f"{key}_link_deployment_job"]),
             f"deploy-{prod}": deploy(prod, f"deploy-{staging}", [f"{key}_link_deployment_job"]),
         },
     }
