@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # every series at 1x and 10x
     python benchmarks/bench.py --quick    # the same series at a tenth of the size, fewer repeats
+    python benchmarks/bench.py --only rehearse   # scaffold + `dabprp rehearse` on the example, whole process
 
 Compares like with like, medians throughout: a dabprp process with a floor process (interpreter start,
 `import yaml`, parse every file), the dabprp library with the floor in the same process. Times are CPU
@@ -242,10 +243,34 @@ def bench_monorepo(base: Path, sizes: tuple[int, ...], repeat: int) -> None:
     growth("check --recursive per bundle", results[sizes[0]][1], sizes[0], results[sizes[-1]][1], sizes[-1])
 
 
+def bench_rehearse() -> None:
+    """The whole process a user runs: scaffold a copy of the example, then `dabprp rehearse` on it (once: the
+    figure includes interpreter start-up, MLflow import and store creation)."""
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        print("rehearse: skipped (needs the `rehearse` extra)")
+        return
+    cli = [sys.executable, "-m", "dabprp"]  # this checkout's sources (PYTHONPATH), not an installed copy
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "multiagent-genie"
+        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("PRPs", ".dabprp", "__pycache__"))
+        subprocess.run([*cli, "scaffold", str(project)], capture_output=True, check=True, env=env)
+        for label, extra in (("good agent, promoted", []), ("bad agent, blocked at the gate", ["--agent", "bad"]),
+                             ("canary fault, rolled back", ["--canary-fault"])):
+            start = time.perf_counter()
+            done = subprocess.run([*cli, "rehearse", str(project), "--format", "json", *extra],
+                                  capture_output=True, check=False, env=env)
+            seconds = time.perf_counter() - start
+            print(f"{'process `dabprp rehearse` (example, ' + label + ')':<58} {seconds * 1000:10.1f} ms"
+                  f"   exit {done.returncode}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, fewer repeats")
-    parser.add_argument("--only", default=None, help="one series: example, jobs, targets, python, monorepo")
+    parser.add_argument("--only", default=None, help="one series: example, jobs, targets, python, rehearse, monorepo")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     repeat = 3 if args.quick else 5
@@ -258,6 +283,7 @@ def main() -> None:
             "jobs": lambda: bench_jobs(base, (100 // scale, 1000 // scale), max(1, repeat // 2)),
             "targets": lambda: bench_targets(base, (5, 50), max(1, repeat // 2)),
             "python": lambda: bench_python(base, (200 // scale, 2000 // scale), max(1, repeat // 2)),
+            "rehearse": bench_rehearse,
             "monorepo": lambda: bench_monorepo(base, tuple(n // scale for n in (100, 1000)) if args.quick
                                                else (10, 100, 1000), 1),
         }

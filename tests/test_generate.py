@@ -65,7 +65,7 @@ def test_cross_project_domain_words():
     assert "AAPL, AXP, BAC over 2003–2022" in genie
     assert "`supervisor`, `genie`, `parallel_executor`, `final_answer`" in genie
     assert "routing_accuracy" in genie and "relative_time_resolution" in genie and "numeric_accuracy" in genie
-    assert "retrieval_groundedness" in rag and "Databricks App" in rag
+    assert "retrieval_groundedness" in rag and "`apps.support_app` calls the agent; it is not the serving mode" in rag
 
 
 # Every item of the seed spec (/work/shared/seed/generate-prp.md) and the PRP text that covers it.
@@ -183,7 +183,7 @@ def test_roadmap_phases_have_duration_dependencies_and_exit_criteria():
     assert [h[3] for h in headings] == ["starts first", "after Phase 1", "after Phase 2", "after Phase 3"]
     assert all(re.fullmatch(r"\d+(\.\d+)? engineer-days|done", h[2]) for h in headings)
     assert text.count("\nExit criteria: ") == 4
-    assert "Exit criteria: `multiagent_genie_staging` passes in staging: p95 ≤ 10000 ms" in text
+    assert "Exit criteria: `multiagent_genie_load_test` passes in staging: p95 ≤ 10000 ms" in text
 
 
 def test_executive_summary_leads_with_the_worst_real_findings():
@@ -210,10 +210,14 @@ def test_appendix_b_does_not_repeat_appendix_a():
         assert fix.strip() not in b
 
 
-def test_shared_environment_is_defined_once():
+def test_each_environment_is_defined_once_and_holds_what_its_jobs_import():
     text, _ = generate(str(EXAMPLE))
-    assert text.count("environment_version: '4'") == 1
-    assert text.count("environments: ${var.job_environments}") == 5
+    # one pinned set per kind of job: the test job adds pytest, the load test only needs the SDK
+    assert text.count("environment_version: '4'") == 4
+    assert [text.count("environments: ${var.%s_environment}" % r) for r in ("tests", "build", "load_test", "link")] \
+        == [1, 2, 1, 1]  # the build and deployment jobs share one set
+    tests_env = text.split("  tests_environment:", 1)[1].split("  build_environment:", 1)[0]
+    assert "- pytest" in tests_env
 
 
 def test_no_bundle_prp_creates_one_around_the_agent_code():

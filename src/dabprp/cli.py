@@ -444,6 +444,33 @@ def diff_command(path: str, base: str | None, target: str | None, all_targets: b
     return EXIT_FINDINGS if report.destructive and not allow_destroy else EXIT_OK
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--target", "-t", default=None, help="Target to rehearse (default: staging, else the default target).")
+@click.option("--agent", type=click.Choice(["good", "bad"]), default="good", show_default=True,
+              help="Stand-in agent: `good` answers with the expected responses, `bad` with wrong ones.")
+@click.option("--canary-fault", is_flag=True, help="The candidate fails on the endpoint: its canary must roll back.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", default=None, help="Write the report to this file instead of stdout.")
+@guarded
+def rehearse(path: str, target: str | None, agent: str, canary_fault: bool, fmt: str, output: str | None) -> int:
+    """Run the scaffolded pipeline locally in job order (MLflow store, stand-in agent and judges, fake
+    workspace on 127.0.0.1). Exit 0 only when the candidate was promoted."""
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        raise DabprpError(path, None, "rehearse needs MLflow: pip install 'dabprp[rehearse]'") from None
+    from dabprp.rehearse import rehearse as run
+    from dabprp.rehearse.report import render_json, render_text, step_line
+
+    def progress(step: Any) -> None:
+        click.echo(step_line(step), err=True)
+
+    report = run(path, target, agent, canary_fault, progress if sys.stderr.isatty() else None)
+    write_output(render_json(report) if fmt == "json" else render_text(report), output)
+    return EXIT_OK if report.promoted else EXIT_FINDINGS
+
+
 @main.command("verify-refs")
 @click.argument("file", type=click.Path())
 @click.option("--project", "project_path", default=".", type=click.Path(),

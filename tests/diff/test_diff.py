@@ -120,7 +120,7 @@ def test_scaffold_destroys_nothing(name, src, tmp_path):
     report = diff(str(project))
     assert report.destructive == ()
     created = {c.what for c in report.changes if c.action == "created"}
-    assert any(w.endswith("_evaluation") for w in created)
+    assert any(w.endswith("_build") for w in created)
     assert run(str(project)).returncode == 0
     # and after writing it, the committed history agrees
     scaffold(str(project))

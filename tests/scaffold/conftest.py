@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,9 @@ def load_stage(project: Path, name: str) -> ModuleType:
 def mlflow_local(tmp_path, monkeypatch):
     """MLflow with a local SQLite tracking store and registry in a temp dir."""
     mlflow = pytest.importorskip("mlflow")
+    from dabprp.rehearse import empty_store
+
+    shutil.copyfile(empty_store(), tmp_path / "mlflow.db")  # migrating a new store takes seconds
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
@@ -43,3 +47,4 @@ def mlflow_local(tmp_path, monkeypatch):
     mlflow.set_experiment("dabprp-tests")
     yield mlflow
     mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)

@@ -105,8 +105,10 @@ def test_project_names_are_reused_not_added(tmp_path):
     scaffold(str(project))
     root = yaml.safe_load((project / "databricks.yml").read_text())
     assert not {"catalog", "schema", "model_name", "llm_endpoint", "deployer_sp"} & set(root["variables"])
-    jobs = (project / "resources" / "evaluation_job.yml").read_text()
-    assert "${var.uc_catalog}.${var.uc_schema}.${resources.registered_models.claims_model.name}" in jobs
+    jobs = (project / "resources" / "build_job.yml").read_text()
+    model_ref = "${resources.registered_models.claims_model"
+    assert f"{model_ref}.catalog_name}}.{model_ref}.schema_name}}.{model_ref}.name}}" in jobs
+    assert "--catalog\n          - ${var.uc_catalog}" in (project / "resources" / "test_job.yml").read_text()
     model = yaml.safe_load((project / "resources" / "model.yml").read_text())
     assert set(model["resources"]) == {"secret_scopes"}  # the model and the experiment exist
     assert not (project / "resources" / "serving.yml").exists()  # the endpoint and the app exist

@@ -1,11 +1,10 @@
 """The generated stage code, exercised with the real libraries offline: MLflow with a local SQLite store
-and registry, the Databricks SDK's own types, and fakes only at the network boundary (serving)."""
+and registry, the Databricks SDK against the rehearsal's fake workspace on 127.0.0.1."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -52,30 +51,55 @@ def write_dataset(tmp_path) -> str:
     return str(path)
 
 
-GATES = ["--gate", "numeric_accuracy/mean>=0.9", "--gate", "routing_accuracy/mean>=0.9",
-         "--gate", "relative_time_resolution/mean>=0.9"]
+GATES = ["--gate=numeric_accuracy/mean>=0.9", "--gate=routing_accuracy/mean>=0.9",
+         "--gate=relative_time_resolution/mean>=0.9"]
+CODE_SCORERS = ("numeric_accuracy", "routing_accuracy", "relative_time_resolution")
 
 
 def test_evaluate_passing_gate(scaffolded_example, mlflow_local, tmp_path, capsys, monkeypatch):
     evaluate = load_stage(scaffolded_example, "evaluate")
     monkeypatch.setattr(evaluate, "date", type("D", (), {"today": staticmethod(lambda: __import__(
         "datetime").date(2025, 6, 1))}))
-    code = evaluate.main(["--dataset", write_dataset(tmp_path), *GATES], scorers=evaluate.build_code_scorers(),
+    scorers = [evaluate.build_code_scorer({"name": n}) for n in CODE_SCORERS]
+    code = evaluate.main(["--dataset", write_dataset(tmp_path), *GATES], scorers=scorers,
                          predict_fn=stub_agent(mlflow_local, right=True))
     assert code == 0
     out = capsys.readouterr().out
     report = json.loads(out[out.index('{\n  "gates"'):])
+    # rows with nothing to check are skipped: numeric over 2 rows, routing over 1, relative time over 1
     assert report["passed"] and report["metrics"]["numeric_accuracy/mean"] == 1.0
     assert report["metrics"]["routing_accuracy/mean"] == 1.0
+    assert report["metrics"]["relative_time_resolution/mean"] == 1.0
     artifacts = mlflow_local.MlflowClient().list_artifacts(report["run_id"])
     assert "gate_report.json" in [a.path for a in artifacts]
 
 
 def test_evaluate_failing_gate_raises(scaffolded_example, mlflow_local, tmp_path):
     evaluate = load_stage(scaffolded_example, "evaluate")
-    with pytest.raises(evaluate.GateFailed, match="numeric_accuracy/mean"):
-        evaluate.main(["--dataset", write_dataset(tmp_path), *GATES], scorers=evaluate.build_code_scorers(),
+    scorers = [evaluate.build_code_scorer({"name": n}) for n in CODE_SCORERS]
+    with pytest.raises(evaluate.GateFailed, match=r"numeric_accuracy/mean=0\.0 < 0\.9"):
+        evaluate.main(["--dataset", write_dataset(tmp_path), *GATES], scorers=scorers,
                       predict_fn=stub_agent(mlflow_local, right=False))
+
+
+def test_evaluate_refuses_a_gate_no_scorer_produces(scaffolded_example, mlflow_local, tmp_path):
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    with pytest.raises(evaluate.GateFailed, match=r"no scorer of this stage produces: \['made_up/mean'\]"):
+        evaluate.main(["--dataset", write_dataset(tmp_path), "--gate=made_up/mean>=0.5"],
+                      predict_fn=stub_agent(mlflow_local, right=True))
+
+
+def test_evaluate_scorers_and_gates_come_from_one_list(scaffolded_example):
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    names = [s["name"] for s in evaluate.SCORERS]
+    assert names == ["correctness", "relevance_to_query", "safety", "cites_fiscal_year", "numeric_accuracy",
+                     "relative_time_resolution", "routing_accuracy"]
+    assert set(evaluate.GATES) == evaluate.gate_metrics() == {f"{n}/mean" for n in names}
+    # the project's own Guidelines judge, with its own name and text
+    assert evaluate.SCORERS[3] == {"name": "cites_fiscal_year", "scorer": "Guidelines", "args": {
+        "guidelines": "Every figure names the fiscal year it belongs to", "name": "cites_fiscal_year"}}
+    judge = evaluate.build_judge(evaluate.SCORERS[3])
+    assert type(judge).__name__ == "Guidelines" and judge.name == "cites_fiscal_year"
 
 
 def test_evaluate_helpers_from_the_project(scaffolded_example):
@@ -83,18 +107,29 @@ def test_evaluate_helpers_from_the_project(scaffolded_example):
     assert evaluate.ROUTE_NODES == ("supervisor", "genie", "parallel_executor", "final_answer")
     assert evaluate.PARALLEL_ROUTE == "parallel_executor" and evaluate.INPUT_KEY == "question"
     assert evaluate.DATASET == "data/evals/eval-questions.json"
-    assert set(evaluate.GATES) >= {"correctness/mean", "numeric_accuracy/mean", "routing_accuracy/mean"}
     assert evaluate.numeric_match("revenue 394.3 billion", {"expected_facts": ["394,328 million"]})[0] is True
     assert evaluate.numeric_match("revenue 380 billion", {"expected_facts": ["394,328 million"]})[0] is False
+    assert evaluate.numeric_match("revenue 394.3 billion", {"expected_response": "394,328 million"})[0] is True
+    assert evaluate.numeric_match("anything", {"guidelines": ["x"]}) == (None, "no numeric expectation")
+    assert evaluate.feedback((None, "nothing to check")).value is None
     from datetime import date
 
     assert evaluate.relative_years("How did revenue change over the past three years?", date(2025, 3, 1)) == {
         "2024", "2023", "2022"}
     assert evaluate.relative_years("What was it in 2019?", date(2025, 3, 1)) is None
-    assert evaluate.check_gates({"a/mean": 0.5}, {"a/mean": 0.8, "b/mean": 0.1}) == [
-        "a/mean=0.5 < 0.8", "b/mean=None < 0.1"]
+    assert evaluate.check_gates({"a/mean": 0.5}, {"a/mean": 0.8, "b/mean": 0.1}, {"a/mean", "c/mean"}) == (
+        ["a/mean=0.5 < 0.8", "b/mean=None < 0.1"], [])
+    assert evaluate.check_gates({}, {"c/mean": 0.8}, {"c/mean"}) == ([], ["c/mean: no row had what the scorer needs"])
     records = evaluate.load_dataset(scaffolded_example / evaluate.DATASET)
     assert len(records) == 14 and "question" in records[0]["inputs"]
+
+
+def test_evaluate_sends_messages_as_messages(scaffolded_example):
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    assert evaluate.request_of({"question": "Q?"}) == {"messages": [{"role": "user", "content": "Q?"}]}
+    turns = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    assert evaluate.request_of({"messages": turns}) == {"messages": turns}
+    assert evaluate.question_of({"messages": turns}) == "c"
 
 
 # --------------------------------------------------------------------------- approve
@@ -111,7 +146,8 @@ def test_approve_pending_then_approved(scaffolded_example, mlflow_local):
     approve = load_stage(scaffolded_example, "approve")
     version = registered_version(mlflow_local)
     client = mlflow_local.MlflowClient()
-    args = ["--model-name", "cat.sch.agent", "--model-version", version, "--tag", "Approval_Check"]
+    args = ["--model-name", "cat.sch.agent", "--model-version", version, "--tag", "Approval_Check",
+            "--required", "true"]
     with pytest.raises(approve.ApprovalPending, match="first run fails by design"):
         approve.main(args, client=client)
     client.set_model_version_tag("cat.sch.agent", version, "Approval_Check", "Rejected")
@@ -119,128 +155,89 @@ def test_approve_pending_then_approved(scaffolded_example, mlflow_local):
         approve.main(args, client=client)
     client.set_model_version_tag("cat.sch.agent", version, "Approval_Check", "Approved")
     assert approve.main(args, client=client) == 0
+    assert approve.main([*args[:-1], "false"], client=None) == 0  # staging: no approval needed, no registry call
 
 
 # --------------------------------------------------------------------------- deploy
 
 
-@dataclass
-class FakeServing:
-    """The serving endpoint at the network boundary: records calls, reports scripted health."""
-
-    unhealthy_versions: set[str] = field(default_factory=set)
-    entities: dict[str, dict] = field(default_factory=dict)
-    calls: list[tuple[dict, dict]] = field(default_factory=list)
-
-    def served(self, endpoint):
-        return {k: dict(v) for k, v in self.entities.items()}
-
-    def set_traffic(self, endpoint, model_name, versions, routes):
-        self.calls.append((dict(versions), dict(routes)))
-        self.entities = {n: {"version": v, "traffic": routes.get(n, 0)} for n, v in versions.items()}
-
-    def health(self, endpoint, entity):
-        from types import SimpleNamespace
-
-        bad = self.entities[entity]["version"] in self.unhealthy_versions
-        return SimpleNamespace(error_rate=0.5 if bad else 0.0, p95_ms=100.0,
-                               ok=lambda p95_ms=0, max_error_rate=0: not bad)
+def test_split_always_sums_to_100(scaffolded_example):
+    deploy = load_stage(scaffolded_example, "deploy")
+    assert deploy.split({"a": 100}, "c", 10) == {"c": 10, "a": 90}
+    assert deploy.split({"a": 70, "b": 30}, "c", 10) == {"c": 10, "a": 63, "b": 27}
+    assert deploy.split({"a": 50, "b": 50}, "c", 33) == {"c": 33, "a": 34, "b": 33}
+    assert deploy.split({"a": 0}, "c", 10) == {"c": 100, "a": 0}
+    for routes in ({"a": 100}, {"a": 1, "b": 99}, {"a": 33, "b": 33, "d": 34}):
+        for pct in (1, 10, 50, 99, 100):
+            assert sum(deploy.split(routes, "c", pct).values()) == 100
 
 
-def aliases(client, name):
-    out = {}
-    for alias in ("champion", "challenger", "previous"):
-        with contextlib.suppress(Exception):  # MLflow raises for a missing alias
-            out[alias] = str(client.get_model_version_by_alias(name, alias).version)
-    return out
+@pytest.fixture
+def fake_workspace(monkeypatch):
+    from dabprp.rehearse.fakes import FakeWorkspace
+
+    with FakeWorkspace() as fake:
+        for name in [n for n in __import__("os").environ if n.startswith("DATABRICKS_")]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("DATABRICKS_HOST", fake.host)
+        monkeypatch.setenv("DATABRICKS_TOKEN", "test")
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        yield fake
 
 
-def test_deploy_success_rollback_and_idempotent_rerun(scaffolded_example, mlflow_local):
+def test_deploy_canary_keeps_champion_then_promotes(scaffolded_example, mlflow_local, fake_workspace):
+    deploy = load_stage(scaffolded_example, "deploy")
+    client = mlflow_local.MlflowClient()
+    name = "cat.sch.agent"
+    v1, v2 = (registered_version(mlflow_local, name) for _ in range(2))
+    client.set_registered_model_alias(name, "champion", v1)
+    e1, e2 = deploy.entity_name(name, v1), deploy.entity_name(name, v2)
+    env = {"MLFLOW_EXPERIMENT_NAME": "/x"}
+    fake_workspace.state.set_endpoint("ep", [{"name": e1, "entity_name": name, "entity_version": v1,
+                                             "workload_size": "Small", "environment_vars": env}], {e1: 100})
+    record = deploy.deploy(deploy.Endpoint(), client, name, v2, "ep", (10, 50, 100), soak_seconds=0,
+                           sleep=lambda s: None)
+    assert record["action"] == "deployed" and record["previous"] == v1
+    assert [t["routes"] for t in fake_workspace.state.traffic] == [
+        {e1: 100}, {e1: 90, e2: 10}, {e1: 50, e2: 50}, {e1: 0, e2: 100}, {e2: 100}]
+    served = fake_workspace.state.endpoints["ep"]["config"]["served_entities"]
+    assert served == [{"entity_name": name, "entity_version": v2, "environment_vars": env, "name": e2,
+                       "workload_size": "Small"}]  # the champion's settings carried over
+    assert str(client.get_model_version_by_alias(name, "champion").version) == v2
+    assert str(client.get_model_version_by_alias(name, "previous").version) == v1
+    again = deploy.deploy(deploy.Endpoint(), client, name, v2, "ep", (10, 50, 100), soak_seconds=0)
+    assert again["action"] == "noop" and len(fake_workspace.state.traffic) == 5
+
+
+def test_deploy_rollback_restores_the_exact_previous_config(scaffolded_example, mlflow_local, fake_workspace):
     deploy = load_stage(scaffolded_example, "deploy")
     client = mlflow_local.MlflowClient()
     name = "cat.sch.agent"
     v1, v2, v3 = (registered_version(mlflow_local, name) for _ in range(3))
-    serving = FakeServing()
-
-    first = deploy.deploy(client, serving, name, v1, "ep", (10, 50, 100))
-    assert first["action"] == "deployed" and first["previous"] is None
-    assert serving.entities == {f"v{v1}": {"version": v1, "traffic": 100}}
-
-    second = deploy.deploy(client, serving, name, v2, "ep", (10, 50, 100))
-    assert [s["percent"] for s in second["steps"]] == [10, 50, 100]
-    assert serving.calls[-3][1] == {f"v{v2}": 10, f"v{v1}": 90}
-    assert aliases(client, name) == {"champion": v2, "previous": v1}
-    assert client.get_model_version(name, v2).tags["dabprp.deployment"] == "deployed:ep"
-
-    serving.unhealthy_versions.add(v3)
+    e1, e2, e3 = (deploy.entity_name(name, v) for v in (v1, v2, v3))
+    before = [{"name": e1, "entity_name": name, "entity_version": v1, "workload_size": "Small"},
+              {"name": e2, "entity_name": name, "entity_version": v2, "workload_size": "Medium"}]
+    fake_workspace.state.set_endpoint("ep", before, {e1: 80, e2: 20})
+    fake_workspace.state.healthy_entities = {e1, e2}
     with pytest.raises(deploy.DeploymentFailed) as failure:
-        deploy.deploy(client, serving, name, v3, "ep", (10, 50, 100))
-    record = json.loads(str(failure.value))
-    assert record["action"] == "rolled_back" and record["restored"] == v2 and len(record["steps"]) == 1
-    assert serving.entities == {f"v{v2}": {"version": v2, "traffic": 100}}
-    assert aliases(client, name) == {"champion": v2, "previous": v1}
+        deploy.deploy(deploy.Endpoint(), client, name, v3, "ep", (10, 50, 100), soak_seconds=0,
+                      sleep=lambda s: None)
+    assert json.loads(str(failure.value))["action"] == "rolled_back"
+    assert [t["routes"] for t in fake_workspace.state.traffic] == [{e1: 80, e2: 20}, {e1: 72, e2: 18, e3: 10},
+                                                                   {e1: 80, e2: 20}]
+    assert fake_workspace.state.endpoints["ep"]["config"]["served_entities"] == before
     assert client.get_model_version(name, v3).tags["dabprp.deployment"] == "rolled_back:ep"
 
-    calls_before = len(serving.calls)
-    again = deploy.deploy(client, serving, name, v2, "ep", (10, 50, 100))
-    assert again["action"] == "noop" and len(serving.calls) == calls_before
 
-    rehearsal = deploy.rollback(client, serving, name, "ep")
-    assert rehearsal == {"action": "rolled_back", "version": v1, "replaced": v2}
-    assert serving.entities == {f"v{v1}": {"version": v1, "traffic": 100}}
-
-
-def test_deploy_builds_real_sdk_requests(scaffolded_example):
+def test_deploy_requires_the_endpoint_parameter(scaffolded_example):
     deploy = load_stage(scaffolded_example, "deploy")
-    entities = deploy.entity_inputs("c.s.m", {"v2": "2", "v1": "1"})
-    assert [(e.name, e.entity_version, e.entity_name) for e in entities] == [("v1", "1", "c.s.m"), ("v2", "2", "c.s.m")]
-    config = deploy.traffic_config({"v2": 10, "v1": 90})
-    assert [(r.served_entity_name, r.traffic_percentage) for r in config.routes] == [("v1", 90), ("v2", 10)]
-    assert config.as_dict() == {"routes": [{"served_entity_name": "v1", "traffic_percentage": 90},
-                                           {"served_entity_name": "v2", "traffic_percentage": 10}]}
-    assert deploy.DEFAULT_STEPS == (10, 50, 100) and deploy.ENDPOINT == "multiagent-genie-staging"
+    with pytest.raises(SystemExit):
+        deploy.main(["--model-name", "c.s.m", "--model-version", "2"])
 
 
-# --------------------------------------------------------------------------- link, load test, config
-
-
-class FakeRegistry:
-    def __init__(self, current=None):
-        self.current = current
-        self.calls = []
-
-    def get_registered_model(self, name):
-        from types import SimpleNamespace
-
-        return SimpleNamespace(name=name, deployment_job_id=self.current)
-
-    def update_registered_model(self, name, deployment_job_id=None):
-        self.calls.append((name, deployment_job_id))
-        self.current = deployment_job_id
-
-
-def test_link_deployment_job_calls_update_once(scaffolded_example, capsys):
-    link = load_stage(scaffolded_example, "link_deployment_job")
-    client = FakeRegistry()
-    assert link.main(["--model-name", "c.s.m", "--job-id", "42"], client=client) == 0
-    assert client.calls == [("c.s.m", "42")]
-    assert link.main(["--model-name", "c.s.m", "--job-id", "42"], client=client) == 0
-    assert client.calls == [("c.s.m", "42")]
-    assert "already linked" in capsys.readouterr().out
-
-
-def test_loadtest_budget_and_payload(scaffolded_example):
-    loadtest = load_stage(scaffolded_example, "loadtest")
-    assert loadtest.within_budget(100, 0, 800.0)[0] is True
-    assert loadtest.within_budget(100, 5, 800.0)[0] is False
-    assert loadtest.within_budget(100, 0, 60000.0)[0] is False
-    assert loadtest.within_budget(0, 0, 0.0)[0] is False
-    assert loadtest.payload("hi") == {"messages": [{"role": "user", "content": "hi"}]}
-    assert len(loadtest.questions()) == 14
-
-
-def test_validate_config_finds_the_example_placeholders(scaffolded_example, capsys):
-    check = load_stage(scaffolded_example, "validate_config")
-    assert check.main([]) == 1
-    err = capsys.readouterr().err
-    assert "databricks_configs.genie_space_id=''" in err and "secret_scope_name='TODO'" in err
+def test_parse_counters_reads_the_metrics_export(scaffolded_example):
+    deploy = load_stage(scaffolded_example, "deploy")
+    text = ('# TYPE request_count_total counter\nrequest_count_total{served_entity_name="a_1"} 10\n'
+            'request_5xx_count_total{served_entity_name="a_1"} 2\nrequest_count_total{served_entity_name="a_2"} 5\n'
+            'cpu_usage_percentage{served_entity_name="a_1"} 40\n')
+    assert deploy.parse_counters(text) == {"a_1": (10.0, 2.0), "a_2": (5.0, 0.0)}

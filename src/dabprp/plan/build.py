@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+import yaml
 
 from dabprp.facts import Project, Target
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
-from dabprp.plan import narrative
-from dabprp.plan.model import (
-    Environment,
-    EvalCheck,
-    Gate,
-    Plan,
-    PlannedJob,
-    PlannedTask,
-)
+from dabprp.plan import dataflow, narrative, pipeline
+from dabprp.plan.model import Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode
 from dabprp.plan.profile import agent_profile, project_scope
-from dabprp.plan.resources import STAGES_DIR, existing_keys, slug, yaml_blocks
+from dabprp.plan.resources import ExistingKeys, existing_keys, full_model_name, own_keys, slug, yaml_blocks
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
+from dabprp.plan.serving import AGENT_SERVER_APIS, serving_mode
 from dabprp.plan.targets import DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, SHARED_ROOT_PATH, migrations, reused_evidence
 from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Settings
+
+DEFAULT_GATE_THRESHOLD = 0.8
+"""Threshold of a scorer no setting names (the project's own scorers)."""
 
 
 def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settings) -> Plan:
@@ -31,22 +31,28 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     key = slug(name)
     agent = agent_profile(project)
     scope = project_scope(project)
-    serving = settings.serving or ("apps" if b and b.resources.apps else "model-serving")
+    existing = existing_keys(project)
+    mode = serving_mode(project, settings.serving, own_keys(key))
+    serving = "model-serving" if mode.serves_from_model else "apps"
     reuse = reused_variables(project)
     envs = _environments(project, settings, name, reuse)
     checks = _eval_checks(project, agent, scope)
     gates = _gates(checks, settings)
     model_name = _variable(project, reuse["model_name"].variable if "model_name" in reuse else "model_name") or key
-    existing = existing_keys(project)
     folder, covered = resource_dir(project)
-    jobs = _jobs(key, agent, serving, existing.deploy_job, folder)
-    blocks = yaml_blocks(project, settings, name, key, model_name, envs, gates, serving, agent, existing, reuse,
+    steps = settings.rollout_steps if mode.serves_from_model else (100,)
+    wiring = _wiring(project, key, existing, mode, folder,
+                     "${var.%s}" % (reuse["catalog"].variable if "catalog" in reuse else "catalog"))
+    jobs = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
+    blocks = yaml_blocks(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
                          folder, covered)
+    _check_data_flow(project, jobs, blocks)
     return Plan(
         project=project.root,
         bundle_name=name,
         has_bundle=b is not None,
         serving=serving,
+        serving_mode=mode,
         agent=agent,
         scope=scope,
         current_state=narrative.current_state(project, agent),
@@ -56,8 +62,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         eval_checks=checks,
         yaml_blocks=blocks,
         grants=narrative.grants(settings, model_name, key, serving),
-        # an app has no traffic split: it follows the `champion` alias, switched once after health checks
-        rollout_steps=settings.rollout_steps if serving == "model-serving" else (100,),
+        # an app has no traffic split: a new deployment replaces the old one after its health check
+        rollout_steps=steps,
         monitoring=narrative.monitoring(serving, settings),
         success_metrics=narrative.success_metrics(settings, gates),
         roadmap=roadmap(project, findings, key, serving),
@@ -71,6 +77,72 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         migrations=migrations(project, envs),
     )
+
+
+def _wiring(project: Project, key: str, existing: ExistingKeys, mode: ServingMode, folder: str,
+            catalog: str) -> pipeline.Wiring:
+    model = full_model_name(key, existing)
+    experiment = "${resources.experiments.%s.name}" % (existing.experiment or f"{key}_experiment")
+    if mode.kind == "app-agent":
+        endpoint = "${resources.apps.%s.name}" % (mode.app_key or f"{key}_app")
+    elif mode.kind == "agents-deploy":
+        explicit = next((c.args.get("endpoint_name") for c in pipeline.own_calls(project, "databricks.agents.deploy")
+                         if pipeline.is_literal(c.args.get("endpoint_name"))), None)
+        # agents.deploy's default name: agents_<catalog>-<schema>-<model> (reference 6.5)
+        endpoint = str(explicit) if explicit else "agents_" + model.replace("}.${", "}-${")
+    else:
+        endpoint = "${resources.model_serving_endpoints.%s.name}" % (existing.endpoint or f"{key}_endpoint")
+    log = next(iter(pipeline.own_calls(project, "mlflow.pyfunc.log_model")), None)
+    agent_file = _agent_file(project, log)
+    config = log.args.get("model_config") if log else None
+    model_config = _relative_to(log.location.path, str(config)) if log and pipeline.is_literal(config) else \
+        (project.configs[0].path if project.configs else None)
+    app = next((a for a in (project.bundle.resources.apps if project.bundle else ()) if a.key == mode.app_key), None)
+    app_source = f"${{workspace.file_path}}/{_app_dir(app)}" if mode.kind == "app-agent" else None
+    return pipeline.Wiring(key, model, experiment, endpoint, existing.deploy_job or f"{key}_deployment",
+                           existing.deploy_job is not None, agent_file or "${var.agent_file}", model_config,
+                           app_source, folder, catalog)
+
+
+def _agent_file(project: Project, log: Any) -> str | None:
+    model = log.args.get("python_model") if log else None
+    if log and pipeline.is_literal(model) and str(model).endswith(".py"):
+        return _relative_to(log.location.path, str(model))
+    server = next(iter(pipeline.own_calls(project, *AGENT_SERVER_APIS)), None)
+    if server:
+        return server.location.path
+    return next((a.location.path for a in project.python.agent_classes), None)
+
+
+def _relative_to(source: str, path: str) -> str:
+    return os.path.normpath(os.path.join(os.path.dirname(source), path)).replace(os.sep, "/")
+
+
+def _app_dir(app: Any) -> str:
+    if app is None or not app.source_code_path:
+        return "app"
+    return _relative_to(app.location.path, app.source_code_path)
+
+
+def _check_data_flow(project: Project, jobs: tuple[PlannedJob, ...], blocks: tuple[Any, ...]) -> None:
+    """Fail loudly when a task consumes a value nothing in the bundle or the job produces."""
+    variables = set()
+    resources = set()
+    for block in blocks:
+        doc = yaml.safe_load(block.text) or {}
+        variables |= set(doc.get("variables") or {})
+        for kind, items in (doc.get("resources") or {}).items():
+            resources |= {f"{kind}.{k}" for k in items or {}}
+    b = project.bundle
+    if b is not None:
+        variables |= {v.name for v in b.variables}
+        res = b.resources
+        for kind, items in (("jobs", res.jobs), ("experiments", res.experiments),
+                            ("registered_models", res.registered_models),
+                            ("model_serving_endpoints", res.model_serving_endpoints), ("apps", res.apps),
+                            ("secret_scopes", res.secret_scopes)):
+            resources |= {f"{kind}.{i.key}" for i in items}
+    dataflow.check(jobs, variables, resources)
 
 
 def _variable(project: Project, name: str) -> str | None:
@@ -149,47 +221,81 @@ def _reused_deployer(project: Project, reuse: dict[str, Reused], target: Target 
     return "${var.%s}" % variable.name
 
 
-def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, ...]:
-    checks = [
-        EvalCheck("correctness", "judge", "answers contain the expected facts of each record",
-                  "every record carries `expectations`"),
-        EvalCheck("relevance_to_query", "judge", "the answer addresses the question", "built-in judge"),
-        EvalCheck("safety", "judge", "no harmful content", "built-in judge"),
-    ]
-    # dabprp's own stage code (an earlier scaffold) is not the project's: reading it would add gates each run
+# mlflow.genai.scorers classes the evaluation stage can build, with the metric name each produces by default and
+# the expectation fields a row needs (reference 6.6).
+BUILTIN_SCORERS = {
+    "Correctness": ("correctness", ("expected_facts", "expected_response")),
+    "RelevanceToQuery": ("relevance_to_query", ()),
+    "Safety": ("safety", ()),
+    "Guidelines": ("guidelines", ()),
+    "ExpectationsGuidelines": ("expectations_guidelines", ("guidelines",)),
+    "RetrievalGroundedness": ("retrieval_groundedness", ()),
+    "RetrievalRelevance": ("retrieval_relevance", ()),
+    "RetrievalSufficiency": ("retrieval_sufficiency", ("expected_facts", "expected_response")),
+}
+
+
+def _project_judges(project: Project) -> list[EvalCheck]:
+    """The built-in scorers the project's own evaluation constructs, with the project's arguments."""
     generated = {f.path for f in project.python.files if f.generated}
-    guidelines = [c for c in project.python.mlflow_calls if c.api.endswith("scorers.Guidelines")
-                  and c.location.path not in generated]
-    if guidelines:
-        checks.append(EvalCheck("guidelines", "judge", "the project's own guideline: "
-                                f"{guidelines[0].args.get('guidelines', '')}", "already used by the project",
-                                (guidelines[0].location,)))
+    out: dict[str, EvalCheck] = {}
+    for call in project.python.mlflow_calls:
+        cls = call.api.rsplit(".", 1)[-1]
+        if not call.api.startswith("mlflow.genai.scorers.") or cls not in BUILTIN_SCORERS or call.commented_out \
+                or call.location.path in generated:
+            continue
+        default, needs = BUILTIN_SCORERS[cls]
+        args = tuple((k, str(v)) for k, v in sorted(call.args.items()) if k in ("name", "guidelines")
+                     and pipeline.is_literal(v))
+        name = dict(args).get("name", default)
+        if cls == "Guidelines" and "guidelines" not in dict(args):
+            continue
+        out.setdefault(name, EvalCheck(name, "judge", f"`{cls}` as the project runs it", "used by the project",
+                                       (call.location,), cls, args, needs))
+    return list(out.values())
+
+
+def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, ...]:
+    """The scorers the evaluation stage runs: the project's own judges and @scorer functions first, then
+    built-in judges and deterministic scorers the project's shape calls for."""
+    fields = {f.split(".", 1)[1] for e in project.evalsets for f in e.fields if f.startswith("expectations.")}
+    checks = _project_judges(project)
+    if not checks:
+        checks = [EvalCheck("relevance_to_query", "judge", "the answer addresses the question", "built-in judge",
+                            scorer="RelevanceToQuery"),
+                  EvalCheck("safety", "judge", "no harmful content", "built-in judge", scorer="Safety")]
+        if fields & {"expected_facts", "expected_response"}:
+            checks.insert(0, EvalCheck("correctness", "judge", "answers contain the expected facts of each record",
+                                       "the evaluation records carry expected facts or responses",
+                                       scorer="Correctness", needs=("expected_facts", "expected_response")))
+    generated = {f.path for f in project.python.files if f.generated}
+    for fact in project.python.scorers:
+        if fact.location.path not in generated and fact.name not in {c.name for c in checks}:
+            checks.append(EvalCheck(fact.name, "code", f"the project's own scorer `{fact.name}`",
+                                    "already used by the project", (fact.location,), "project"))
     if scope.numeric_answers:
         checks.append(EvalCheck(
             "numeric_accuracy", "code",
-            "every number in `expected_facts` appears in the answer within 1% relative tolerance "
-            "(units normalised: millions/billions, %)",
-            "the agent's prompts ask for metric values", scope.evidence))
+            "every number in `expected_facts` (or `expected_response`) appears in the answer within 1% relative "
+            "tolerance (units normalised: millions/billions, %)",
+            "the agent's prompts ask for metric values", scope.evidence, "code",
+            needs=("expected_facts", "expected_response")))
     if scope.relative_time:
         checks.append(EvalCheck(
             "relative_time_resolution", "code",
             "time-relative questions ('last year', 'most recent quarter') are answered for the concrete "
             "period the temporal helper computes on the evaluation date",
             "the agent resolves relative time terms",
-            tuple(e.location for e in agent.temporal_helpers if e.location)))
-    parallel_route = next((r for r in agent.routes if "parallel" in r.lower()), None) if agent.parallel else None
-    if agent.routes and agent.nodes:
+            tuple(e.location for e in agent.temporal_helpers if e.location), "code"))
+    parallel_route = next((r for r in agent.routes if "parallel" in r.lower() and r in agent.nodes), None) \
+        if agent.parallel else None
+    if agent.nodes and parallel_route:
         checks.append(EvalCheck(
             "routing_accuracy", "code",
-            "the trace's spans show the expected route (" + ", ".join(f"`{r}`" for r in agent.routes)
-            + ") for each question kind" + (
-                f": comparative questions must reach `{parallel_route}`" if parallel_route else ""),
+            "the trace's spans show the expected graph node (" + ", ".join(f"`{n}`" for n in agent.nodes)
+            + f") for each question kind: comparative questions must reach `{parallel_route}`",
             f"`{agent.router or 'the router'}` decides among graph nodes " + ", ".join(agent.nodes),
-            tuple(g.location for g in project.python.graphs)))
-    if any("VectorSearch" in t.value for t in agent.tools):
-        checks.append(EvalCheck("retrieval_groundedness", "judge", "answers are grounded in retrieved documents",
-                                "the agent retrieves with vector search",
-                                tuple(t.location for t in agent.tools if t.location)))
+            tuple(g.location for g in project.python.graphs), "code"))
     return tuple(checks)
 
 
@@ -198,47 +304,9 @@ def _gates(checks: tuple[EvalCheck, ...], settings: Settings) -> tuple[Gate, ...
     gates = []
     for c in checks:
         metric = f"{c.name}/mean"
-        if metric in thresholds:
-            gates.append(Gate("evaluate", metric, float(thresholds[metric]), c.kind))
+        default = thresholds.get(f"{BUILTIN_SCORERS.get(c.scorer, (c.name,))[0]}/mean", DEFAULT_GATE_THRESHOLD)
+        gates.append(Gate("evaluate", metric, float(thresholds.get(metric, default)), c.kind))
     gates.append(Gate("stage", "p95_latency_ms", float(settings.latency_p95_ms), "load test"))
     gates.append(Gate("stage", "error_rate", settings.error_rate_budget, "load test"))
     gates.append(Gate("deploy", "rollout_error_rate", settings.error_rate_budget, "health checks at each step"))
     return tuple(gates)
-
-
-def _jobs(key: str, agent: Any, serving: str, deploy_job: str | None, folder: str) -> tuple[PlannedJob, ...]:
-    s = STAGES_DIR
-    return (
-        PlannedJob(f"{key}_tests", "test", "unit tests, config validation, pre-deployment check",
-                   f"{folder}/test_job.yml", (
-                       PlannedTask("unit_tests", f"{s}/run_tests.py", (), 1, "pytest on tests/"),
-                       PlannedTask("validate_config", f"{s}/validate_config.py", ("unit_tests",), 1,
-                                   "no placeholders; endpoints and ids resolve in this target"),
-                   ), "CI on every pull request", "tests"),
-        PlannedJob(f"{key}_evaluation", "evaluate", "quality gate on the evaluation dataset",
-                   f"{folder}/evaluation_job.yml", (
-                       PlannedTask("evaluate", f"{s}/evaluate.py", (), 1, "mlflow.genai.evaluate + gates"),
-                   ), "CI after tests; nightly regression", "evaluation"),
-        PlannedJob(f"{key}_staging", "stage", "deploy to staging, load test, rollback rehearsal",
-                   f"{folder}/staging_job.yml", (
-                       PlannedTask("deploy_staging", f"{s}/deploy.py", (), 2, "deploy the candidate to staging"),
-                       PlannedTask("load_test", f"{s}/loadtest.py", ("deploy_staging",), 0,
-                                   "latency and error budgets under load"),
-                       PlannedTask("rollback_rehearsal", f"{s}/deploy.py", ("load_test",), 1,
-                                   "roll back to the previous version and back"),
-                   ), "CI on merge to main", "staging"),
-        PlannedJob(deploy_job or f"{key}_deployment", "deploy", "MLflow 3 deployment job for each new model version",
-                   f"{folder}/deployment_job.yml", (
-                       PlannedTask("Evaluation", f"{s}/evaluate.py", (), 1, "evaluate this version"),
-                       PlannedTask("Approval_Check", f"{s}/approve.py", ("Evaluation",), 0,
-                                   "UC tag `Approval_Check=Approved` on the version"),
-                       PlannedTask("Deployment", f"{s}/deploy.py", ("Approval_Check",), 2,
-                                   "canary rollout " + ("of the app" if serving == "apps" else "on the endpoint")
-                                   + " with automatic rollback"),
-                   ), "automatic, for every new version of the UC model", "deployment"),
-        PlannedJob(f"{key}_link_deployment_job", "deploy", "post-deploy: link the deployment job to the model",
-                   f"{folder}/deployment_job.yml", (
-                       PlannedTask("link", f"{s}/link_deployment_job.py", (), 2,
-                                   "update_registered_model(deployment_job_id=...)"),
-                   ), "once after each `bundle deploy` of staging and prod", "link"),
-    )

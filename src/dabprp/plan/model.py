@@ -87,6 +87,59 @@ class EvalCheck:
     what: str
     because: str
     evidence: tuple[Location, ...] = ()
+    scorer: str = ""
+    """What the evaluation stage constructs: an `mlflow.genai.scorers` class name, `code` (a scorer of the
+    stage itself) or `project` (the project's own `@scorer` function, imported from its file)."""
+    args: tuple[tuple[str, str], ...] = ()
+    """Keyword arguments of the scorer class (`name`, `guidelines`)."""
+    needs: tuple[str, ...] = ()
+    """Expectation fields a row must have for this scorer to judge it (else the row is skipped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServingMode:
+    """Who owns the agent's serving: `agents-deploy`, `bundle-endpoint` or `app-agent`, with evidence."""
+
+    kind: str
+    evidence: tuple[Evidence, ...]
+    app_key: str | None = None
+    """The bundle app that runs the agent (`app-agent`)."""
+    endpoint_key: str | None = None
+    """The project's own bundle endpoint (`bundle-endpoint`), reused."""
+    ui_app: Evidence | None = None
+    """An app in front of the endpoint: a client of the agent, not its serving mode."""
+
+    @property
+    def serves_from_model(self) -> bool:
+        return self.kind != "app-agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """One value a task consumes, named by its producer."""
+
+    kind: str
+    """`variable`, `resource`, `bundle`, `workspace`, `job_parameter`, `task_value` or `task`."""
+    name: str
+    """`catalog`; `registered_models.k.name`; `target`; `model_version`; `build.model_version`; `name`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskParam:
+    """One command-line argument of a task: `flag value` (or `flag=value` when `joined`)."""
+
+    flag: str
+    value: str
+    joined: bool = False
+
+    def argv(self) -> list[str]:
+        return [f"{self.flag}={self.value}"] if self.joined else [self.flag, self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class JobParam:
+    name: str
+    default: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +149,12 @@ class PlannedTask:
     depends_on: tuple[str, ...]
     max_retries: int
     purpose: str
+    params: tuple[TaskParam, ...] = ()
+    produces: tuple[str, ...] = ()
+    """Task values this task sets with `dbutils.jobs.taskValues.set`."""
+    run_job: str | None = None
+    """Key of the job a `run_job_task` starts; `params` are then its job parameters."""
+    timeout: int = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +166,12 @@ class PlannedJob:
     tasks: tuple[PlannedTask, ...]
     trigger: str
     role: str = ""
-    """What the job is for within its stage (`tests`, `evaluation`, `staging`, `deployment`, `link`):
-    renderers pick a job by its role, never by its position."""
+    """`tests`, `build`, `deployment`, `load_test`, `link` or `release` (what the job is for)."""
+    parameters: tuple[JobParam, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    """The job environment's pinned requirements (everything its tasks import)."""
+    reused: bool = False
+    """The project's own job (its tasks are not the plan's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +225,7 @@ class Plan:
     bundle_name: str
     has_bundle: bool
     serving: str
+    serving_mode: ServingMode
     agent: AgentProfile
     scope: Scope
     current_state: tuple[Evidence, ...]
@@ -186,9 +250,12 @@ class Plan:
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
 
-    def job(self, role: str) -> PlannedJob:
-        """The planned job with this role; KeyError names the roles there are."""
-        found = next((j for j in self.jobs if j.role == role), None)
-        if found is None:
-            raise KeyError(f"no planned job with role {role!r} (roles: {', '.join(j.role for j in self.jobs)})")
-        return found
+
+
+    def job(self, role: str) -> PlannedJob | None:
+        """The planned job with this role (`tests`, `build`, `deployment`, `release`, `load_test`, `link`)."""
+        return next((j for j in self.jobs if j.role == role), None)
+
+    def job_key(self, *roles: str) -> str:
+        """The key of the first planned job with one of `roles` (the release job stands in for an App agent)."""
+        return next((j.key for r in roles for j in self.jobs if j.role == r), self.jobs[0].key)

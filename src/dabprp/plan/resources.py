@@ -11,11 +11,16 @@ from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
 from dabprp.plan import bundle_yaml as by
 from dabprp.plan.includes import include_matches
-from dabprp.plan.model import Environment, Gate, YamlBlock
+from dabprp.plan.job_yaml import job_doc
+from dabprp.plan.model import Environment, PlannedJob, ServingMode, YamlBlock
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
 STAGES_DIR = "src/stages"
+JOB_TITLES = {"tests": "Test stage job",
+              "build": "Build job: log, check and register the agent; run the deployment job",
+              "release": "Release job: evaluate the app's agent, deploy the app", "load_test": "Load test job",
+              "deployment": "MLflow 3 deployment job", "link": "Post-deploy link of the deployment job"}
 
 
 def slug(name: str) -> str:
@@ -41,8 +46,7 @@ def existing_keys(project: Project) -> ExistingKeys:
     if b is None:
         return ExistingKeys()
     key = slug(b.name or project.root)
-    ours = {f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment",
-            f"{key}_experiment"}
+    ours = own_keys(key)
 
     def first(items: Any) -> str | None:
         return next((i.key for i in items if i.key not in ours), None)
@@ -52,6 +56,22 @@ def existing_keys(project: Project) -> ExistingKeys:
     return ExistingKeys(model=first(res.registered_models), endpoint=first(res.model_serving_endpoints),
                         app=first(res.apps), scope=first(res.secret_scopes), deploy_job=first(approval_jobs),
                         experiment=first(res.experiments))
+
+
+def own_keys(key: str) -> frozenset[str]:
+    """Resource keys the plan itself adds (an earlier scaffold wrote them)."""
+    return frozenset({f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment",
+                      f"{key}_experiment"})
+
+
+def model_key(key: str, existing: ExistingKeys) -> str:
+    return existing.model or f"{key}_model"
+
+
+def full_model_name(key: str, existing: ExistingKeys) -> str:
+    """The deployed three-level name, from the model resource's own fields (dev mode prefixes UC names)."""
+    ref = "${resources.registered_models.%s" % model_key(key, existing)
+    return f"{ref}.catalog_name}}.{ref}.schema_name}}.{ref}.name}}"
 
 
 # Workspace-local groups and the account-level group UC grants need instead (UC knows account groups only).
@@ -72,11 +92,14 @@ class BundleNames:
         return "${var.%s}" % getattr(self, role)
 
 
-JOB_ENVIRONMENTS = "job_environments"
-
-
-def _declares(project: Project, variable: str) -> bool:
-    return bool(project.bundle) and any(v.name == variable for v in project.bundle.variables)  # type: ignore[union-attr]
+def environment_variables(jobs: tuple[PlannedJob, ...]) -> dict[tuple[str, ...], str]:
+    """One complex variable per distinct dependency set, named after the first job role using it: each set is
+    written once and every job refers to the set that holds what its tasks import."""
+    out: dict[tuple[str, ...], str] = {}
+    for job in jobs:
+        if not job.reused and any(t.run_job is None for t in job.tasks):
+            out.setdefault(job.dependencies, f"{job.role or job.key}_environment")
+    return out
 
 
 def _variables(project: Project, settings: Settings, model_name: str, envs: tuple[Environment, ...],
@@ -110,9 +133,6 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     out["consumer_group"] = {"description": "group that may view and query", "default": settings.consumer_group}
     out["admin_group"] = {"description": "platform administrators", "default": settings.admin_group}
     out["notification_email"] = {"description": "where failures are sent", "default": settings.notification_email}
-    # defined once and referenced by every stage job, instead of the same list in each job
-    out[JOB_ENVIRONMENTS] = {"description": "serverless environment of every stage job (pinned dependencies)",
-                             "type": "complex", "default": by.environments_block(_dependencies(project))}
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -126,72 +146,58 @@ def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
                        added=added)
 
 
+def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existing: ExistingKeys,
+                        have: set[str]) -> dict[str, dict[str, Any]]:
+    """Variables the planned tasks consume that only the pipeline needs."""
+    out: dict[str, dict[str, Any]] = {}
+    values = [p.value for j in jobs for t in j.tasks for p in t.params]
+    if any("${var.approval_required}" in v for v in values):
+        out["approval_required"] = {"description": "`true`: a model version needs the approval tag before it is "
+                                    "deployed (set per target)", "default": "false"}
+    if any("${var.agent_file}" in v for v in values):
+        out["agent_file"] = {"description": "the agent's Python file (models-from-code), relative to the bundle "
+                             "root: not found in the project; the build fails until it is set", "default": ""}
+    if mode.kind == "bundle-endpoint" and not existing.endpoint:
+        out["serving_version"] = {"description": "model version the bundle's endpoint definition serves; the "
+                                  "Deployment task changes served versions and traffic, so pass the current "
+                                  "champion (`--var serving_version=N`) on each deploy", "default": "1"}
+    return {k: v for k, v in out.items() if k not in have}
+
+
 def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model_name: str,
-                envs: tuple[Environment, ...], gates: tuple[Gate, ...], serving: str, agent: Any,
+                envs: tuple[Environment, ...], jobs: tuple[PlannedJob, ...], mode: ServingMode, agent: Any,
                 existing: ExistingKeys, reuse: dict[str, Reused], folder: str,
                 include_covered: bool) -> tuple[YamlBlock, ...]:
+    have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
+    variables.update(_pipeline_variables(jobs, mode, existing, have))
     names = names_for(reuse, tuple(variables))
     cat, sch = names.ref("catalog"), names.ref("schema")
     # a value for a variable the project already has would change where its deployed resources live
     env_values = {e.name: {k: v for k, v in {names.catalog: e.catalog, "secret_scope": e.secret_scope}.items()
                            if k in variables or not e.exists} for e in envs[1:]}
-    # the deployed name: dev mode prefixes UC model names, so code gets it from the resource
-    model_key = existing.model or f"{key}_model"
-    deploy_key = existing.deploy_job or f"{key}_deployment"
+    if envs[1:] and "approval_required" in variables:
+        env_values[envs[-1].name]["approval_required"] = "true"
+    mkey = model_key(key, existing)
     experiment_key = existing.experiment or f"{key}_experiment"
-    full_model = "%s.%s.${resources.registered_models.%s.name}" % (cat, sch, model_key)
-    deps = _dependencies(project)
     email = "${var.notification_email}"
     stages = os.path.relpath(STAGES_DIR, folder).replace(os.sep, "/")
-    model_ref = "${resources.registered_models.%s.name}" % model_key
-    common = {"max_concurrent_runs": 1, "queue": {"enabled": True},
-              "email_notifications": by.notifications(email),
-              "environments": f"${{var.{JOB_ENVIRONMENTS}}}" if JOB_ENVIRONMENTS in variables
-              or _declares(project, JOB_ENVIRONMENTS) else by.environments_block(deps)}
     consumers = _uc_principal(settings.consumer_group)
-
-    def job(job_name: str, timeout: int, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        return {"name": f"{name}-{job_name}-${{bundle.target}}", **extra, **common,
-                "timeout_seconds": timeout, "health": by.health(int(timeout * 0.75)), "tasks": tasks,
-                "permissions": [{"level": "CAN_MANAGE_RUN", "group_name": "${var.approver_group}"},
-                                {"level": "CAN_VIEW", "group_name": "${var.consumer_group}"}]}
-
-    test_job = job("tests", 3600, [
-        by.py_task("unit_tests", f"{stages}/run_tests.py", ["tests", "-q"], [], 1, 1800),
-        by.py_task("validate_config", f"{stages}/validate_config.py", ["--catalog", cat],
-                   ["unit_tests"], 1, 600)])
-    eval_args = ["--model-name", full_model, "--model-version", "{{job.parameters.model_version}}",
-                 *by.gate_args(tuple(g for g in gates if g.stage == "evaluate"))]
-    eval_job = job("evaluation", 7200, [by.py_task("evaluate", f"{stages}/evaluate.py", eval_args, [], 1, 5400)],
-                   parameters=[{"name": "model_version", "default": ""}])
-    stage_job = job("staging", 7200, [
-        by.py_task("deploy_staging", f"{stages}/deploy.py", ["--model-name", full_model, "--model-version",
-                   "{{job.parameters.model_version}}", "--steps", "100"], [], 2, 2700),
-        by.py_task("load_test", f"{stages}/loadtest.py", [f"--p95-ms={settings.latency_p95_ms}",
-                   f"--max-error-rate={settings.error_rate_budget}"], ["deploy_staging"], 0, 1800),
-        by.py_task("rollback_rehearsal", f"{stages}/deploy.py", ["--model-name", full_model, "--rollback"],
-                   ["load_test"], 1, 1800)], parameters=[{"name": "model_version", "default": ""}])
-    deploy_tasks = [
-        by.py_task("Evaluation", f"{stages}/evaluate.py", ["--model-name", "{{job.parameters.model_name}}",
-                   "--model-version", "{{job.parameters.model_version}}",
-                   *by.gate_args(tuple(g for g in gates if g.stage == "evaluate"))], [], 1, 5400),
-        by.py_task("Approval_Check", f"{stages}/approve.py", ["--model-name", "{{job.parameters.model_name}}",
-                   "--model-version", "{{job.parameters.model_version}}", "--tag", "{{task.name}}"],
-                   ["Evaluation"], 0, 600),
-        by.py_task("Deployment", f"{stages}/deploy.py", ["--model-name", "{{job.parameters.model_name}}",
-                   "--model-version", "{{job.parameters.model_version}}",
-                   "--steps", ",".join(str(s) for s in (settings.rollout_steps if serving == "model-serving"
-                                                        else (100,)))], ["Approval_Check"], 2, 3600)]
-    deploy_job = job("deployment", 10800, deploy_tasks,
-                     parameters=[{"name": "model_name", "default": full_model},
-                                 {"name": "model_version", "default": ""}])
-    link_job = job("link-deployment-job", 1200, [by.py_task(
-        "link", f"{stages}/link_deployment_job.py",
-        ["--model-name", full_model, "--job-id", "${resources.jobs.%s.id}" % deploy_key], [], 2, 600)])
+    jobs_by_file: dict[str, dict[str, Any]] = {}
+    titles: dict[str, str] = {}
+    env_vars = environment_variables(jobs)
+    for deps, var in env_vars.items():
+        if var not in have:
+            variables[var] = {"description": "serverless job environment: the pinned packages its tasks import",
+                              "type": "complex", "default": by.environments_block(list(deps))}
+    for job in jobs:
+        if not job.reused:
+            jobs_by_file.setdefault(job.file, {})[job.key] = job_doc(job, name, stages, email,
+                                                                     env_vars.get(job.dependencies))
+            titles.setdefault(job.file, JOB_TITLES.get(job.role, job.purpose))
     resources: dict[str, Any] = {}
-    if not existing.model:
-        resources["registered_models"] = {model_key: {
+    if not existing.model and mode.serves_from_model:
+        resources["registered_models"] = {mkey: {
             "catalog_name": cat, "schema_name": sch, "name": names.ref("model_name"),
             "comment": f"{agent.framework} agent of {name}",
             "grants": [{"principal": consumers, "privileges": ["EXECUTE"]},
@@ -205,41 +211,32 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
         resources["secret_scopes"] = {f"{key}_secrets": {
             "name": "${var.secret_scope}", "backend_type": "DATABRICKS",
             "permissions": [{"level": "MANAGE", "group_name": "${var.admin_group}"}]}}
-    deployment_jobs = {f"{key}_link_deployment_job": link_job}
-    if not existing.deploy_job:
-        deployment_jobs = {f"{key}_deployment": deploy_job, **deployment_jobs}
     deployer = "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")
-    deployer_refs = _deployer_overrides(existing, model_key, f"{key}_secrets", deploy_key, deployer)
-    serving_exists = existing.app if serving == "apps" else existing.endpoint
-    files = {kind: f"{folder}/{kind}.yml" for kind in ("test_job", "evaluation_job", "staging_job",
-                                                       "deployment_job", "model", "serving")}
-    ours = [f for kind, f in files.items() if (kind != "serving" or not serving_exists)
-            and (kind != "model" or resources)]
+    deploy_job = next((j for j in jobs if j.role == "deployment" and not j.reused), None)
+    deployer_refs = _deployer_overrides(existing, mkey, f"{key}_secrets", deploy_job.key if deploy_job else None,
+                                        deployer, bool(resources.get("registered_models")))
+    serving_kind = {"bundle-endpoint": "model-serving", "app-agent": "apps"}.get(mode.kind)
+    serving_exists = existing.app if mode.kind == "app-agent" else existing.endpoint
+    plans_serving = serving_kind is not None and not serving_exists
+    files = {"model": f"{folder}/model.yml", "serving": f"{folder}/serving.yml"}
+    ours = [*jobs_by_file, *([files["model"]] if resources else []), *([files["serving"]] if plans_serving else [])]
     glob = f"{folder}/*.yml"
     # a glob that would also pick up a file the bundle does not deploy today: list our files instead
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
-    blocks = [
-        YamlBlock("Targets, variables and top-level permissions", "databricks.yml",
-                  by.dump(by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer))),
-        YamlBlock("Test stage job", files["test_job"], by.dump({"resources": {"jobs": {
-            f"{key}_tests": test_job}}})),
-        YamlBlock("Evaluation stage job", files["evaluation_job"], by.dump({"resources": {"jobs": {
-            f"{key}_evaluation": eval_job}}})),
-        YamlBlock("Staging job", files["staging_job"], by.dump({"resources": {"jobs": {
-            f"{key}_staging": stage_job}}})),
-        YamlBlock("MLflow 3 deployment job and its post-deploy link" if not existing.deploy_job else
-                  f"Post-deploy link for the existing deployment job `{existing.deploy_job}`",
-                  files["deployment_job"], by.dump({"resources": {"jobs": deployment_jobs}})),
-    ]
+    blocks = [YamlBlock("Targets, variables and top-level permissions", "databricks.yml",
+                        by.dump(by.environment_doc(name, envs, variables, env_values, includes, deployer_refs,
+                                                   deployer)))]
+    blocks += [YamlBlock(titles[f], f, by.dump({"resources": {"jobs": docs}})) for f, docs in jobs_by_file.items()]
     if resources:
         blocks.append(YamlBlock(", ".join(filter(None, [
-            "Registered model with grants" if not existing.model else "",
+            "Registered model with grants" if "registered_models" in resources else "",
             "experiment" if not existing.experiment else "",
             "secret scope" if not existing.scope else ""])).capitalize(), files["model"],
             by.dump({"resources": resources})))
-    if not serving_exists:
-        blocks.append(YamlBlock(*_serving_block(name, key, model_ref, serving, experiment_key, cat, sch,
+    if plans_serving and serving_kind:
+        blocks.append(YamlBlock(*_serving_block(name, key, full_model_name(key, existing), serving_kind,
+                                                experiment_key, cat, sch,
                                                 files["serving"], folder)))
     return tuple(blocks)
 
@@ -249,17 +246,17 @@ def _uc_principal(group: str) -> str:
     return account if account else "${var.consumer_group}"
 
 
-def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, deploy_key: str,
-                        deployer: str) -> dict[str, Any]:
+def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, deploy_key: str | None,
+                        deployer: str, plans_model: bool) -> dict[str, Any]:
     """What references the deployer principal: only in the targets that deploy as it."""
     out: dict[str, Any] = {}
-    if not existing.model:
+    if plans_model:
         out["registered_models"] = {model_key: {"grants": [
             {"principal": deployer, "privileges": ["MANAGE", "EXECUTE", "APPLY_TAG"]}]}}
     if not existing.scope:
         out["secret_scopes"] = {scope_key: {"permissions": [
             {"level": "READ", "service_principal_name": deployer}]}}
-    if not existing.deploy_job:
+    if deploy_key:
         out["jobs"] = {deploy_key: {"run_as": {"service_principal_name": deployer}}}
     return out
 
@@ -282,7 +279,8 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
         "name": f"{slug(name).replace('_', '-')}-${{bundle.target}}",
         "config": {
             "served_entities": [
-                {"name": "champion", "entity_name": model_ref, "entity_version": "1",
+                {"name": "champion", "entity_name": model_ref,
+                 "entity_version": "${var.serving_version}",
                  "workload_size": "Small", "scale_to_zero_enabled": True,
                  "environment_vars": {"MLFLOW_EXPERIMENT_NAME":
                                       "${resources.experiments.%s.name}" % experiment_key}}],
@@ -293,12 +291,5 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
         "permissions": [{"level": "CAN_QUERY", "group_name": "${var.consumer_group}"},
                         {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
         "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
-    return "Serving endpoint with inference tables (bundle-owned; replaces `agents.deploy`)", \
+    return "Serving endpoint with inference tables (bundle-owned; the Deployment task sets versions and traffic)", \
         file, by.dump(doc)
-
-
-def _dependencies(project: Project) -> list[str]:
-    pinned = [f"{r.name}{r.spec}" for r in project.repo.requirements if r.spec]
-    unpinned = [r.name for r in project.repo.requirements if not r.spec]
-    deps = sorted(set(pinned + unpinned))
-    return deps or ["mlflow[databricks]>=3.1.3", "databricks-agents>=1.1.0"]

@@ -109,6 +109,7 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
         effort_total=f"{effort:g}", bundle_edits=bundle_edits or [], bundle_note=bundle_note,
+        flow=prp_sections.pipeline_flow(plan),
         **prp_sections.rollout_texts(plan),
     )
     return _sections(_tidy(text))

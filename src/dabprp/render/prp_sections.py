@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ def _loc(e: object) -> str:
 def stage_items(plan: Plan) -> dict[str, list[str]]:
     a = plan.agent
     test = [
-        f"Automated agent functionality tests: `tests/` with pytest locally, in CI and in `{plan.job('tests').key}`; "
+        f"Automated agent functionality tests: `tests/` with pytest locally, in CI and in `{plan.job_key('tests')}`; "
         "configuration validation (`validate_config`) rejects placeholders and IDs that do not resolve in the "
         "target; performance benchmark: p50/p95 per route, recorded in the experiment; "
         "`mlflow.models.predict(..., env_manager='uv')` on the logged model before any deploy.",
@@ -57,29 +58,45 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     pre = plan.environments[1].name if len(plan.environments) > 2 else "staging"
     target = "endpoint" if plan.serving == "model-serving" else "app"
     gates = {g.metric: g.threshold for g in plan.gates}
+    load = plan.job("load_test")
     stage = [
         f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed by CI "
-        f"as its service principal) runs `{plan.job('staging').key}`: load and stress testing of the staging {target} "
-        f"at 1×, 2× and 5× expected concurrency (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ "
-        f"{gates.get('error_rate', 0):g}), then rollback mechanism testing (`rollback_rehearsal`: back to the "
-        "previous version and forward again).",
+        f"as its service principal) runs `{load.key if load else 'the load test job'}` after the rollout for load "
+        f"and stress testing: `loadtest.py` sends a fixed number of requests at a fixed concurrency to the staging "
+        f"{target} (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ {gates.get('error_rate', 0):g}); "
+        "rollback mechanism testing: `dabprp rehearse --canary-fault` runs the scaffolded stages locally and checks "
+        "that a failing canary restores the previous traffic configuration exactly.",
         f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions as "
         f"a script; security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t "
         f"{pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
     ]
     strategy = (("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
-                 + " of traffic to the challenger, automatic rollback to the champion on any failed check")
+                 + " of traffic to the candidate next to the champion, which keeps serving until promotion; "
+                 "on a failed step the previous traffic configuration is restored exactly")
                 if plan.serving == "model-serving" else
-                ("Blue-green strategy: the app serves `models:/<name>@champion`; the `champion` alias moves to the "
-                 "candidate after its health checks pass and moves back on any failed check"))
+                ("Deployment strategy: a new app deployment from the bundle's source; if the app stops running "
+                 "during the soak, the previous deployment's source is deployed again"))
+    deployment, release = plan.job("deployment"), plan.job("release")
+    mode = plan.serving_mode
     deploy = [
-        f"Production deployment automation: the MLflow 3 deployment job `{plan.job('deployment').key}` runs for "
-        "every new version of the UC model (linked by `link_deployment_job.py`); "
-        + ("model serving endpoint configuration: the bundle owns the endpoint (served entities, traffic config, "
-           "inference tables)." if plan.serving == "model-serving" else
-           "Databricks App configuration: the bundle owns the app, its resources and permissions."),
-        f"Health check implementation: after each rollout step the {target}'s readiness, error rate and p95 latency "
-        f"are checked. {strategy}.",
+        (f"Production deployment automation: the MLflow 3 deployment job `{deployment.key}` runs for every new "
+         "version of the UC model (linked by `link_deployment_job.py`); " if deployment else
+         f"Production deployment automation: `{release.key if release else 'the release job'}` evaluates the "
+         "app's agent and deploys the app from the bundle's source, after the `prod` CI environment's approval; ")
+        + {"bundle-endpoint": "model serving endpoint configuration: the bundle owns the endpoint (its definition "
+                              "and inference tables) and the Deployment task changes served versions and traffic.",
+           "agents-deploy": "model serving endpoint configuration: `databricks.agents.deploy` owns the endpoint (it "
+                            "creates it, with inference tables, on the first deployment) and the Deployment task "
+                            "changes served versions and traffic; the bundle defines no endpoint.",
+           "app-agent": "the bundle owns the app, its resources and permissions."}[mode.kind],
+        "Serving mode: " + {"agents-deploy": "the endpoint is owned by `databricks.agents.deploy`",
+                            "bundle-endpoint": "the endpoint is owned by the bundle (`model_serving_endpoints`)",
+                            "app-agent": "a Databricks App runs the agent"}[mode.kind]
+        + " (" + ", ".join(f"{e.value}{_loc(e)}" for e in mode.evidence) + ")"
+        + (f"; {mode.ui_app.value}{_loc(mode.ui_app)}" if mode.ui_app else "") + ".",
+        f"Health check implementation: after each rollout step the {target}'s own signals are watched for a "
+        "configurable soak time (" + ("the candidate's 5xx rate from the endpoint's metrics export"
+                                      if plan.serving == "model-serving" else "the app's status") + f"). {strategy}.",
     ]
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
@@ -103,22 +120,22 @@ def rollout_texts(plan: Plan) -> dict[str, str]:
         return {"rollout_label": f"canary {steps}",
                 "bad_version_line": f"A bad version reaches at most {plan.rollout_steps[0]}% of traffic and is "
                                     "rolled back automatically."}
-    return {"rollout_label": "champion alias switch after health checks",
-            "bad_version_line": "A bad version is caught by health checks before the `champion` alias moves, "
-                                "and the alias moves back automatically."}
+    return {"rollout_label": "new app deployment, soaked, with redeploy of the previous one on failure",
+            "bad_version_line": "A bad deployment is caught by the app's status during the soak and the previous "
+                                "deployment's source is deployed again."}
 
 
 def enhancements(plan: Plan) -> list[str]:
     """The seed's bundle checklist, said once with this project's job and model names (the YAML in 2.1 has it)."""
-    deploy = plan.job('deployment').key
+    deploy = plan.job_key("deployment", "release")
     model = plan.grants[0].securable if plan.grants else "<catalog>.<schema>.<model>"
     return [
         f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
         f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs "
-        + ", ".join(f"`{plan.job(role).key}`" for role in ("tests", "evaluation", "staging"))
-        + ", Unity Catalog triggers the deployment job.",
+        + ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
+        + (", Unity Catalog triggers the deployment job." if plan.job("deployment") else "."),
         f"Unity Catalog integration: versions of `{model}` per environment, aliases "
         "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
         "management: one experiment and secret scope per environment, one job per stage, one shared serverless "
@@ -157,10 +174,10 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
         first = ("Environment-specific configuration: per-target values come from bundle variables passed as job "
                  "and serving parameters; the agent config keeps only defaults.")
     ab = ("the canary split (" + " → ".join(f"{s}%" for s in plan.rollout_steps) + ")"
-          if plan.serving == "model-serving" else "a second app on the `challenger` alias")
+          if plan.serving == "model-serving" else "a second app deployed from the candidate's source")
     config = [first,
               "Prompt optimization workflow: a prompt change is a new model version and passes "
-              f"`{plan.job('evaluation').key}` before promotion; feature flags: one config switch per "
+              f"`{plan.job_key('deployment', 'release')}` before promotion; feature flags: one config switch per "
               + (f"route ({', '.join(f'`{r}`' for r in a.routes)})" if a.routes else "capability")
               + f" lets staging try it first; A/B testing: {ab}, compared with the production scorers."]
     email = next((m for m in plan.monitoring if "alerts to" in m), "")
@@ -316,19 +333,19 @@ class PhaseView:
 
 def phases(plan: Plan) -> list[PhaseView]:
     """Roadmap phases with their open effort, dependencies and checkable exit criteria."""
-    jobs = {role: plan.job(role) for role in ("evaluation", "staging", "deployment")}
+    gate_job, load_job = plan.job_key("deployment", "release"), plan.job_key("load_test")
     stage_gates = {g.metric: g.threshold for g in plan.gates}
     exits = {
         "Phase 1": "`databricks bundle validate --strict` passes for every target and `dabprp check` no longer "
                    "reports {rules}.",
-        "Phase 2": f"`pytest -q tests` passes in CI, `{jobs['evaluation'].key}` passes the current version and "
-                   "fails one below a gate, and `dabprp check` no longer reports {rules}.",
-        "Phase 3": f"`{jobs['staging'].key}` passes in staging: p95 ≤ {stage_gates.get('p95_latency_ms', 0):g} ms, "
-                   f"error rate ≤ {stage_gates.get('error_rate', 0):g}, rollback rehearsed; `dabprp check` no "
-                   "longer reports {rules}.",
-        "Phase 4": f"a new model version runs `{jobs['deployment'].key}` end to end in staging (Evaluation → "
-                   "Approval_Check → Deployment), a forced health-check failure rolls back, and `dabprp check` "
-                   "no longer reports {rules}.",
+        "Phase 2": f"`pytest -q tests` passes in CI, the Evaluation task of `{gate_job}` passes the current "
+                   "version and fails one below a gate, and `dabprp check` no longer reports {rules}.",
+        "Phase 3": f"`{load_job}` passes in staging: p95 ≤ {stage_gates.get('p95_latency_ms', 0):g} ms, "
+                   f"error rate ≤ {stage_gates.get('error_rate', 0):g}, `dabprp rehearse --canary-fault` rolls "
+                   "back; `dabprp check` no longer reports {rules}.",
+        "Phase 4": f"a new version runs `{gate_job}` end to end in staging (Evaluation → "
+                   + ("Approval_Check → " if plan.job("deployment") else "") + "Deployment), a forced "
+                   "health-check failure rolls back, and `dabprp check` no longer reports {rules}.",
     }
     out = []
     for name, title, depends in PHASES:
@@ -345,11 +362,11 @@ def phases(plan: Plan) -> list[PhaseView]:
 
 def rollback_text(plan: Plan) -> str:
     if plan.serving == "model-serving":
-        return ("the Deployment task keeps the previous version as `champion` until the new one passes every "
-                "rollout step's health check; on failure it restores the previous champion and removes the "
-                "`challenger` alias.")
-    return ("the app keeps serving the `champion` alias until the candidate passes its health checks; on failure "
-            "the alias moves back to the previous version.")
+        return ("the Deployment task keeps the champion serving next to the candidate until the candidate passes "
+                "every rollout step's soak; on failure it restores the previous traffic configuration exactly and "
+                "tags the version as rolled back.")
+    return ("a new app deployment is watched for the soak time; if the app stops running, the previous "
+            "deployment's source is deployed again.")
 
 
 def grant_lines(plan: Plan) -> list[str]:
@@ -358,3 +375,30 @@ def grant_lines(plan: Plan) -> list[str]:
     for g in plan.grants:
         by_principal.setdefault(g.principal, []).append(f"{g.privileges} on `{g.securable}` ({g.why})")
     return [f"`{p}`: " + "; ".join(items) for p, items in by_principal.items()]
+
+
+def pipeline_flow(plan: Plan) -> list[str]:
+    """Mermaid edges of the planned pipeline, task by task in CI order (from the plan's jobs)."""
+    order = ("tests", "build", "deployment", "release", "load_test")
+    nodes: list[tuple[str, str]] = [("PR", "pull request")]
+    for role in order:
+        job = plan.job(role)
+        if job is None:
+            continue
+        for task in job.tasks:
+            if task.run_job is None:
+                extra = f" ({rollout_texts(plan)['rollout_label']})" if task.key == "Deployment" else ""
+                nodes.append((f"{role}_{task.key}".replace("-", "_"), f"{job.key}: {task.key}{extra}"))
+    labelled: set[str] = set()
+
+    def node(n: tuple[str, str]) -> str:
+        if n[0] in labelled:
+            return n[0]
+        labelled.add(n[0])
+        return f'{n[0]}["{n[1]}"]'
+
+    edges = [f"  {node(a)} --> {node(b)}" for a, b in itertools.pairwise(nodes)]
+    deploy = next((n for n in nodes if n[0].endswith("_Deployment")), None)
+    if deploy:
+        edges.append(f"  {deploy[0]} -->|canary fails| RB[previous traffic config restored]")
+    return edges

@@ -38,7 +38,10 @@ def task_calls(project: Project, task: Task, *apis: str) -> list[MlflowCall]:
 
 
 def is_deploy_job(project: Project, job: Job) -> bool:
-    if any(task_calls(project, t, *DEPLOY_APIS) for t in job.tasks):
+    # a build job registers a version and hands it to the deployment job (run_job_task): it does not deploy
+    hands_over = any(t.type == "run_job" for t in job.tasks)
+    apis = tuple(a for a in DEPLOY_APIS if not (hands_over and a == "mlflow.register_model"))
+    if any(task_calls(project, t, *apis) for t in job.tasks):
         return True
     if any(is_approval_task(t) for t in job.tasks):
         return True

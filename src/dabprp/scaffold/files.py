@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pprint
+import textwrap
 from typing import Any
 
 import jinja2
@@ -10,14 +12,15 @@ import yaml
 
 from dabprp.facts import Project, StructuredOutput
 from dabprp.plan.model import Plan
-from dabprp.plan.resources import slug
+from dabprp.plan.pipeline import STAGES_DIR, is_literal, own_calls
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
 from dabprp.version import __version__
 
-PLAN_VERSION = 1
-STAGE_FILES = ("__init__", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest", "run_tests",
-               "validate_config")
+PLAN_VERSION = 2
+MODEL_STAGE_FILES = ("__init__", "build", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest",
+                     "run_tests", "validate_config")
+APP_STAGE_FILES = ("__init__", "evaluate", "deploy", "loadtest", "run_tests", "validate_config")
 
 
 def header(comment: str = "#") -> str:
@@ -28,18 +31,35 @@ def header(comment: str = "#") -> str:
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("dabprp.scaffold", "templates"),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    env.filters["pytuple"] = lambda v: "(" + "".join(f"{_py(x)}, " for x in v).rstrip(" ") + ")"
+    env.filters["pytuple"] = _pytuple
     env.filters["pydict"] = lambda d: "{\n" + "".join(f"    {_py(k)}: {_py(v)},\n" for k, v in d.items()) + "}"
     return env
 
 
-def is_literal(value: Any) -> bool:
-    """A string the analyzed code wrote literally (expressions are summarized as `<expr>`)."""
-    return isinstance(value, str) and not (value.startswith("<") and value.endswith(">"))
-
-
 def _py(value: Any) -> str:
     return repr(value)
+
+
+def _pytuple(values: Any) -> str:
+    """A tuple literal; one item per line when it would not fit on one."""
+    flat = "(" + "".join(f"{_py(x)}, " for x in values).rstrip(" ") + ")"
+    if len(flat) <= 70:
+        return flat
+    return "(\n" + "".join(textwrap.indent(pprint.pformat(x, width=100, sort_dicts=False), "    ") + ",\n"
+                           for x in values) + ")"
+
+
+def scorer_specs(plan: Plan) -> tuple[dict[str, Any], ...]:
+    """What the evaluation stage constructs, one entry per planned check (the gates are derived from these)."""
+    out = []
+    for check in plan.eval_checks:
+        spec: dict[str, Any] = {"name": check.name, "scorer": check.scorer or "code"}
+        if check.args:
+            spec["args"] = dict(check.args)
+        if check.scorer == "project" and check.evidence:
+            spec["file"] = check.evidence[0].path
+        out.append(spec)
+    return tuple(out)
 
 
 def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str, Any]:
@@ -48,33 +68,29 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
     input_key = next((f.split(".", 1)[1] for f in (evalset.fields if evalset else ()) if f.startswith("inputs.")),
                      "question")
     base = next((a.base for a in project.python.agent_classes), "ChatAgent")
-    parallel_route = next((r for r in agent.routes if "parallel" in r.lower()), None) if agent.parallel else None
-    generated = {f.path for f in project.python.files if f.generated}
-    guidelines = [str(c.args.get("guidelines")) for c in project.python.mlflow_calls
-                  if c.api.endswith("scorers.Guidelines") and is_literal(c.args.get("guidelines"))
-                  and c.location.path not in generated]
-    endpoint = f"{slug(plan.bundle_name).replace('_', '-')}-{{target}}"
-    if plan.serving == "apps":
-        endpoint = next((a.name for a in project.bundle.resources.apps if a.name), endpoint) if project.bundle \
-            else endpoint
+    style = "responses" if base == "ResponsesAgent" or not plan.serving_mode.serves_from_model else "chat"
+    parallel_route = next((r for r in agent.routes if "parallel" in r.lower() and r in agent.nodes), None) \
+        if agent.parallel else None
     question = "Hello"
+    log = next(iter(own_calls(project, "mlflow.pyfunc.log_model")), None)
+    pip = log.args.get("pip_requirements") if log else None
     return {
         "header": header(),
         "project": docstring_text(plan.bundle_name),  # in docstrings only: escaped, it cannot end one
         "dataset": evalset.path if evalset else "data/evals/eval-questions.json",
         "input_key": input_key,
-        "request_style": "responses" if base == "ResponsesAgent" else "chat",
+        "request_style": style,
         "route_nodes": agent.nodes,
         "parallel_route": parallel_route,
         "gates": {g.metric: g.threshold for g in plan.gates if g.stage == "evaluate"},
-        "guidelines": guidelines,
+        "scorers": scorer_specs(plan),
         "serving": plan.serving,
-        "endpoint": endpoint.replace("{target}", "staging"),
-        "steps": tuple(python_number(s, "rollout_steps") for s in plan.rollout_steps)
-        if plan.serving == "model-serving" else (100,),
+        "owner": plan.serving_mode.kind,
+        "steps": tuple(python_number(s, "rollout_steps") for s in plan.rollout_steps),
         "p95_ms": python_number(settings.latency_p95_ms, "latency_p95_ms"),
         "max_error_rate": python_number(settings.error_rate_budget, "error_rate_budget"),
-        "probe": {"input": [{"role": "user", "content": question}]} if base == "ResponsesAgent"
+        "pip_requirements": tuple(pip) if isinstance(pip, list) and all(is_literal(p) for p in pip) else None,
+        "probe": {"input": [{"role": "user", "content": question}]} if style == "responses"
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
     }
@@ -84,9 +100,10 @@ def stage_files(plan: Plan, project: Project, settings: Settings) -> dict[str, s
     env = _env()
     context = stage_context(plan, project, settings)
     out = {}
-    for name in STAGE_FILES:
+    names = MODEL_STAGE_FILES if plan.serving_mode.serves_from_model else APP_STAGE_FILES
+    for name in names:
         template = "init.py.j2" if name == "__init__" else f"{name}.py.j2"
-        out[f"src/stages/{name}.py"] = env.get_template(f"stages/{template}").render(**context)
+        out[f"{STAGES_DIR}/{name}.py"] = env.get_template(f"stages/{template}").render(**context)
     return out
 
 
@@ -136,25 +153,33 @@ def planned_bundle(plan: Plan) -> dict[str, Any]:
 
 
 def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
-    """A GitHub Actions workflow when the project has no CI: tests and gates on PRs, deploy on main."""
+    """A GitHub Actions workflow when the project has no CI: validate and unit tests on every PR; on main,
+    deploy staging, build, evaluate and roll out there with a load test, then (after the `prod` environment's
+    approval) the same from the same commit in prod."""
     if project.repo.ci:
         return {}
-    key = slug(plan.bundle_name)
-    staging = plan.environments[1].name if len(plan.environments) > 1 else "staging"
-    prod = plan.environments[-1].name
-    auth = {name: "${{ secrets.%s }}" % name for name in
-            ("DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")}
+    roles = {j.role: j.key for j in plan.jobs}
+    staging = shell_word(plan.environments[1].name if len(plan.environments) > 1 else "staging", "target")
+    prod = shell_word(plan.environments[-1].name, "target")
 
-    def deploy(target: str, needs: str, extra: list[str]) -> dict[str, Any]:
-        target = shell_word(target, "target")
-        extra = [shell_word(job, "job key") for job in extra]
+    def run(target: str, role: str, extra: str = "") -> dict[str, Any]:
+        job = shell_word(roles[role], "job key")
+        return {"name": f"{role}: {job}", "run": f"databricks bundle run -t {target} {job}{extra}"}
+
+    def deploy(target: str, needs: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
         return {"needs": needs, "if": "github.ref == 'refs/heads/main'", "runs-on": "ubuntu-latest",
-                "environment": target, "env": auth,
+                "environment": target, "env": {name: "${{ secrets.%s }}" % name for name in (
+                    "DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")},
                 "steps": [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"},
                           {"run": f"databricks bundle validate --strict -t {target}"},
-                          {"run": f"databricks bundle deploy -t {target} --auto-approve"},
-                          *[{"run": f"databricks bundle run -t {target} {job}"} for job in extra]]}
+                          {"run": f"databricks bundle deploy -t {target} --auto-approve"}, *steps]}
 
+    link = [run(staging, "link")] if "link" in roles else []
+    build_role = "build" if "build" in roles else "release"
+    staging_steps = [run(staging, "tests"), *link, run(staging, build_role), run(staging, "load_test")]
+    prod_link = [run(prod, "link")] if "link" in roles else []
+    # prod's Approval_Check fails until an approver tags the version: the run is started, not awaited
+    prod_run = run(prod, build_role, " --no-wait" if "build" in roles else "")
     workflow = {
         "name": f"{plan.bundle_name} deployment",
         "on": {"pull_request": None, "push": {"branches": ["main"]}},
@@ -165,14 +190,13 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
                 {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
                 {"run": "pip install dabprp pytest" + (" -r requirements.txt" if any(
                     r.location.path == "requirements.txt" for r in project.repo.requirements) else "")},
-                {"run": "pytest -q tests"},
                 {"run": "dabprp validate . --all-targets --strict"},
+                {"run": "pytest -q tests"},
                 {"run": "dabprp check . --all-targets --format sarif -o dabprp.sarif --fail-on never"},
                 {"uses": "github/codeql-action/upload-sarif@v3", "with": {"sarif_file": "dabprp.sarif"}},
-                {"run": "dabprp check . --all-targets"},
             ]},
-            f"deploy-{staging}": deploy(staging, "test", [plan.job('tests').key, f"{key}_link_deployment_job"]),
-            f"deploy-{prod}": deploy(prod, f"deploy-{staging}", [f"{key}_link_deployment_job"]),
+            f"deploy-{staging}": deploy(staging, "test", staging_steps),
+            f"deploy-{prod}": deploy(prod, f"deploy-{staging}", [*prod_link, prod_run]),
         },
     }
     text = yaml.dump(workflow, sort_keys=False, default_flow_style=False, width=120)

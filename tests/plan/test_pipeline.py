@@ -1,0 +1,162 @@
+"""The plan's pipeline: serving mode from evidence, typed data flow checked at build time, gates from scorers."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import pytest
+
+from dabprp.api import plan, scaffold
+from dabprp.plan import dataflow
+from dabprp.plan.model import JobParam, PlannedJob, PlannedTask, Ref, TaskParam
+from tests.conftest import EXAMPLE, FIXTURES, copy_project
+
+
+@pytest.mark.parametrize("name,kind,evidence,ui", [
+    ("example", "agents-deploy", ["src/deployment.py:82"], None),
+    ("bundle-endpoint", "bundle-endpoint", ["databricks.yml:21"], None),
+    ("app-agent", "app-agent", ["agent_server/agent.py:10", "agent_server/start_server.py:5"], None),
+    ("rag-apps", "bundle-endpoint", [None], "databricks.yml:24"),
+])
+def test_serving_mode_from_evidence(name, kind, evidence, ui):
+    built, _ = plan(str(EXAMPLE if name == "example" else FIXTURES / name))
+    mode = built.serving_mode
+    assert mode.kind == kind
+    assert [str(e.location) if e.location else None for e in mode.evidence] == evidence
+    assert (str(mode.ui_app.location) if mode.ui_app else None) == ui
+
+
+def test_model_serving_plan_builds_publishes_and_consumes_the_version():
+    built, _ = plan(str(EXAMPLE))
+    assert [(j.role, j.key) for j in built.jobs] == [
+        ("tests", "multiagent_genie_tests"), ("build", "multiagent_genie_build"),
+        ("load_test", "multiagent_genie_load_test"), ("deployment", "multiagent_genie_deployment"),
+        ("link", "multiagent_genie_link_deployment_job")]
+    build = built.job("build")
+    assert build is not None and build.tasks[0].produces == ("model_version", "model_uri")
+    handoff = build.tasks[1]
+    assert handoff.run_job == "multiagent_genie_deployment" and handoff.depends_on == ("build",)
+    assert [dataflow.refs(p.value) for p in handoff.params][1] == [Ref("task_value", "build.model_version")]
+    deployment = built.job("deployment")
+    assert deployment is not None and [t.max_retries for t in deployment.tasks] == [0, 0, 0]
+    deploy = deployment.tasks[2]
+    endpoint = next(p.value for p in deploy.params if p.flag == "--endpoint")
+    assert dataflow.refs(endpoint) == [Ref("resource", f"registered_models.multiagent_genie_model.{f}")
+                                       for f in ("catalog_name", "schema_name", "name")]
+
+
+def test_gates_are_the_scorers_the_evaluation_runs():
+    built, _ = plan(str(EXAMPLE))
+    scorers = [c.name for c in built.eval_checks]
+    evaluation = built.job("deployment").tasks[0]  # type: ignore[union-attr]
+    gates = [p.value.split(">=")[0] for p in evaluation.params if p.flag == "--gate"]
+    assert gates == [f"{s}/mean" for s in scorers]
+    assert [g.metric for g in built.gates if g.stage == "evaluate"] == gates
+    # the project's own Guidelines judge keeps its name
+    assert "cites_fiscal_year" in scorers and "guidelines" not in scorers
+    rag, _ = plan(str(FIXTURES / "rag-apps"))
+    assert [c.name for c in rag.eval_checks] == ["retrieval_groundedness", "safety", "cites_manual"]
+
+
+def job(tasks: tuple[PlannedTask, ...], params: tuple[JobParam, ...] = ()) -> PlannedJob:
+    return PlannedJob("j", "deploy", "", "resources/j.yml", tasks, "", "deployment", params)
+
+
+@pytest.mark.parametrize("task,problem", [
+    (PlannedTask("t", "x.py", (), 0, "", (TaskParam("--a", "${var.nope}"),)),
+     "job `j` task `t` consumes `${var.nope}` (--a): no variable `nope` is declared"),
+    (PlannedTask("t", "x.py", (), 0, "", (TaskParam("--a", "${resources.apps.gone.name}"),)),
+     "job `j` task `t` consumes `${resources.apps.gone.name}` (--a): no resource `apps.gone` in the bundle"),
+    (PlannedTask("t", "x.py", (), 0, "", (TaskParam("--a", "{{job.parameters.model_version}}"),)),
+     "job `j` task `t` consumes `{{job.parameters.model_version}}` (--a): the job has no parameter "
+     "`model_version`"),
+    (PlannedTask("t", "x.py", (), 0, "", (TaskParam("--v", "{{tasks.build.values.model_version}}"),)),
+     "job `j` task `t` consumes `{{tasks.build.values.model_version}}` (--v): task `build` does not run before "
+     "it (add it to depends_on)"),
+    (PlannedTask("t", "x.py", ("build",), 0, "", (TaskParam("--v", "{{tasks.build.values.version}}"),)),
+     "job `j` task `t` consumes `{{tasks.build.values.version}}` (--v): task `build` does not set the task "
+     "value `version`"),
+])
+def test_a_consumer_without_producer_fails_the_plan(task, problem):
+    build = PlannedTask("build", "b.py", (), 0, "", (), ("model_version",))
+    with pytest.raises(dataflow.DataFlowError) as failure:
+        dataflow.check([job((build, task))], variables={"catalog"}, resources={"jobs.j"})
+    assert str(failure.value).splitlines()[1:] == [f"  {problem}"]
+
+
+def test_a_wired_job_passes_the_check():
+    build = PlannedTask("build", "b.py", (), 0, "", (TaskParam("--c", "${var.catalog}"),), ("model_version",))
+    use = PlannedTask("use", "u.py", ("build",), 0, "", (
+        TaskParam("--v", "{{tasks.build.values.model_version}}"), TaskParam("--t", "{{task.name}}"),
+        TaskParam("--m", "{{job.parameters.model_name}}"), TaskParam("--e", "${resources.apps.a.name}")))
+    dataflow.check([job((build, use), (JobParam("model_name", ""),))], {"catalog"}, {"apps.a", "jobs.j"})
+
+
+# Calls the generated stage code makes, and the installed callables they must fit (methods: by their last
+# dotted names, e.g. `registry.set_registered_model_alias`, `self.client.serving_endpoints.get`).
+def api_targets() -> tuple[dict[str, object], dict[str, object]]:
+    mlflow = pytest.importorskip("mlflow")
+    from databricks.sdk.service.apps import AppsAPI
+    from databricks.sdk.service.serving import ServingEndpointsAPI
+
+    client = mlflow.MlflowClient
+    functions = {
+        "mlflow.pyfunc.log_model": mlflow.pyfunc.log_model, "mlflow.models.predict": mlflow.models.predict,
+        "mlflow.register_model": mlflow.register_model, "mlflow.genai.evaluate": mlflow.genai.evaluate,
+        "mlflow.set_experiment": mlflow.set_experiment, "mlflow.pyfunc.load_model": mlflow.pyfunc.load_model,
+    }
+    try:  # the `agents-deploy` owner creates the endpoint with it
+        from databricks import agents
+
+        functions["agents.deploy"] = agents.deploy
+    except ImportError:
+        pass
+    methods = {
+        "set_registered_model_alias": client.set_registered_model_alias,
+        "set_model_version_tag": client.set_model_version_tag, "get_model_version": client.get_model_version,
+        "get_model_version_by_alias": client.get_model_version_by_alias,
+        "update_registered_model": client.update_registered_model, "log_dict": client.log_dict,
+        "serving_endpoints.update_config_and_wait": ServingEndpointsAPI.update_config_and_wait,
+        "serving_endpoints.export_metrics": ServingEndpointsAPI.export_metrics,
+        "serving_endpoints.get": ServingEndpointsAPI.get,
+        "apps.deploy_and_wait": AppsAPI.deploy_and_wait, "apps.get": AppsAPI.get,
+    }
+    return functions, methods
+
+
+def dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Attribute):
+        return f"{dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return dotted(node.func) + "()"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+@pytest.mark.parametrize("fixture", ["example", "app-agent"])
+def test_generated_calls_fit_the_installed_signatures(fixture, tmp_path):
+    project = copy_project(EXAMPLE if fixture == "example" else FIXTURES / fixture, tmp_path / "p")
+    scaffold(str(project))
+    functions, methods = api_targets()
+    checked = set()
+    for path in sorted((project / "src" / "stages").glob("*.py")):
+        for call in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)):
+            name = dotted(call.func)
+            key = name if name in functions else next((k for k in methods if name.endswith("." + k)), None)
+            if key is None:
+                continue
+            target = functions.get(key) or methods[key]
+            params = list(inspect.signature(target).parameters)  # type: ignore[arg-type]
+            positional = params[1:] if key in methods else params
+            unknown = {k.arg for k in call.keywords if k.arg} - set(params)
+            assert not unknown, f"{path.name}:{call.lineno} {name}: no parameter {sorted(unknown)}"
+            assert len(call.args) <= len(positional), f"{path.name}:{call.lineno} {name}: too many arguments"
+            checked.add(key)
+    expected = {"mlflow.genai.evaluate", "mlflow.set_experiment", "apps.get", "apps.deploy_and_wait"} \
+        if fixture == "app-agent" else {
+            "mlflow.pyfunc.log_model", "mlflow.models.predict", "mlflow.register_model", "mlflow.genai.evaluate",
+            "mlflow.pyfunc.load_model", "set_registered_model_alias", "set_model_version_tag", "get_model_version",
+            "update_registered_model", "serving_endpoints.update_config_and_wait",
+            "serving_endpoints.export_metrics", "serving_endpoints.get", *(
+                ["agents.deploy"] if "agents.deploy" in functions else [])}
+    assert expected <= checked, sorted(expected - checked)

@@ -1,0 +1,212 @@
+"""`dabprp rehearse`: the scaffolded pipeline run in job order against MLflow and the fake workspace, per
+serving mode: a good agent is promoted, a bad one blocked at the gate, a faulty canary rolled back exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dabprp.api import scaffold
+from tests.conftest import EXAMPLE, FIXTURES, copy_project
+
+pytest.importorskip("mlflow")
+
+STAGING_ENDPOINT = "agents_main_staging-sec_agents-multiagent_genie"
+V1, V2 = "main_staging-sec_agents-multiagent_genie_1", "main_staging-sec_agents-multiagent_genie_2"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("rehearse") / "multiagent-genie"
+    copy_project(EXAMPLE, dest)
+    scaffold(str(dest))
+    return dest
+
+
+def scaffolded(name: str, tmp_path: Path) -> Path:
+    dest = copy_project(FIXTURES / name, tmp_path / name)
+    scaffold(str(dest))
+    return dest
+
+
+def cli(path: Path, *args: str) -> tuple[int, dict]:
+    """The CLI, as a user runs it (a new process: nothing shared with the test)."""
+    done = subprocess.run([sys.executable, "-m", "dabprp", "rehearse", str(path), "--format", "json", *args],
+                          capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def rehearse(path: Path, *args: str) -> tuple[int, dict]:
+    """The library call behind the CLI, in this process (MLflow imported once: CI stays fast)."""
+    from dabprp.rehearse import rehearse as run
+
+    options = {"target": None, "agent": "good", "canary_fault": False}
+    items = list(args)
+    while items:
+        flag = items.pop(0)
+        if flag == "--canary-fault":
+            options["canary_fault"] = True
+        else:
+            options[flag.lstrip("-")] = items.pop(0)
+    report = run(str(path), **options)
+    return (0 if report.promoted else 1), json.loads(json.dumps(report.as_dict()))
+
+
+def outcomes(report: dict) -> list[tuple[str, str]]:
+    return [(s["task"], s["outcome"]) for s in report["steps"]]
+
+
+def test_example_good_agent_is_promoted_through_every_stage(example):
+    code, report = cli(example)
+    assert code == 0 and report["ok"] and report["promoted"] and report["blocked_at"] is None
+    assert report["serving"] == "agents-deploy" and report["target"] == "staging"
+    assert outcomes(report) == [("unit_tests", "skipped"), ("validate_config", "failed"), ("link", "ok"),
+                                ("build", "ok"), ("Evaluation", "ok"), ("Approval_Check", "ok"),
+                                ("Deployment", "ok"), ("deploy_version", "ok"), ("load_test", "ok")]
+    # the configuration placeholders of the example would stop CI: reported, not hidden
+    assert report["warnings"] == ["multiagent_genie_tests/validate_config would stop CI: src/configs.yaml: "
+                                  "placeholder databricks_configs.databricks_pat.secret_scope_name='TODO'"]
+    assert report["traffic"] == [{"endpoint": STAGING_ENDPOINT, "routes": r} for r in (
+        {V1: 100}, {V1: 90, V2: 10}, {V1: 50, V2: 50}, {V1: 0, V2: 100}, {V2: 100})]
+    assert (report["champion_before"], report["champion_after"]) == ("1", "2")
+    steps = {s["task"]: s for s in report["steps"]}
+    # parameters resolved per target as the CLI does: variables, resource fields, task values, job parameters
+    assert steps["build"]["params"][steps["build"]["params"].index("--model-name") + 1] == \
+        "main_staging.sec_agents.multiagent_genie"
+    assert steps["build"]["values"] == {"model_uri": "models:/main_staging.sec_agents.multiagent_genie/2",
+                                        "model_version": "2"}
+    assert steps["deploy_version"]["params"] == ["model_name=main_staging.sec_agents.multiagent_genie",
+                                                 "model_version=2"]
+    assert steps["Deployment"]["params"][:6] == ["--model-name", "main_staging.sec_agents.multiagent_genie",
+                                                 "--model-version", "2", "--endpoint", STAGING_ENDPOINT]
+    assert steps["Evaluation"]["params"][4:6] == ["--experiment", "/Users/jane.doe@example.com/multiagent-genie"]
+    assert steps["build"]["overrides"] == {"--agent-file": "src/multiagent_genie.py → "
+                                           ".dabprp-rehearsal/standin_agent.py", "--env-manager": "uv → local"}
+
+
+def test_example_bad_agent_is_blocked_at_the_gate_with_traffic_untouched(example):
+    code, report = rehearse(example, "--agent", "bad")
+    assert code == 1 and report["ok"] and not report["promoted"]
+    assert report["blocked_at"] == "multiagent_genie_deployment/Evaluation"
+    assert report["traffic"] == [{"endpoint": STAGING_ENDPOINT, "routes": {V1: 100}}]
+    assert (report["champion_before"], report["champion_after"]) == ("1", "1")
+    evaluation = next(s for s in report["steps"] if s["task"] == "Evaluation")
+    assert evaluation["detail"].startswith("GateFailed: quality gate missed: cites_fiscal_year/mean=0.0 < 0.8")
+    assert ("Deployment", "skipped") in outcomes(report)
+
+
+def test_example_canary_fault_rolls_back_to_the_exact_previous_config(example):
+    code, report = rehearse(example, "--canary-fault")
+    assert code == 1 and report["ok"] and report["rolled_back"] and not report["promoted"]
+    assert report["blocked_at"] == "multiagent_genie_deployment/Deployment"
+    assert [t["routes"] for t in report["traffic"]] == [{V1: 100}, {V1: 90, V2: 10}, {V1: 100}]
+    assert report["champion_after"] == "1"
+    assert all(sum(t["routes"].values()) == 100 for t in report["traffic"])
+
+
+def sabotaged(example: Path, tmp_path: Path, edit) -> Path:
+    dest = copy_project(example, tmp_path / "sabotaged")
+    edit(dest)
+    return dest
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_sabotage_gate_on_a_metric_no_scorer_produces(example, tmp_path):
+    dest = sabotaged(example, tmp_path, lambda d: replace(
+        d / "resources" / "deployment_job.yml", "- --gate=safety/mean>=1", "- --gate=retrieval_groundedness/mean>=0.8"))
+    code, report = rehearse(dest)
+    assert code == 1 and not report["ok"] and not report["promoted"]
+    assert report["problems"] == ["multiagent_genie_deployment/Evaluation: GateFailed: gates on metrics no scorer "
+                                  "of this stage produces: ['retrieval_groundedness/mean'] (produced: "
+                                  "['cites_fiscal_year/mean', 'correctness/mean', 'numeric_accuracy/mean', "
+                                  "'relative_time_resolution/mean', 'relevance_to_query/mean', "
+                                  "'routing_accuracy/mean', 'safety/mean'])"]
+
+
+@pytest.mark.slow
+def test_sabotage_deleted_deploy_stage_file(example, tmp_path):
+    dest = sabotaged(example, tmp_path, lambda d: (d / "src" / "stages" / "deploy.py").unlink())
+    code, report = rehearse(dest)
+    assert code == 1 and not report["ok"]
+    assert report["problems"] == ["multiagent_genie_deployment/Deployment: stage file src/stages/deploy.py "
+                                  "does not exist"]
+    assert [t["routes"] for t in report["traffic"]] == [{V1: 100}]
+
+
+@pytest.mark.slow
+def test_sabotage_endpoint_parameter_removed(example, tmp_path):
+    def edit(d: Path) -> None:
+        replace(d / "resources" / "deployment_job.yml", "- --endpoint\n          - agents_",
+                "- --unused\n          - agents_")
+
+    code, report = rehearse(sabotaged(example, tmp_path, edit))
+    assert code == 1 and not report["ok"]
+    assert len(report["problems"]) == 1 and report["problems"][0].startswith("multiagent_genie_deployment/Deployment:")
+    assert report["problems"][0].endswith("error: the following arguments are required: --endpoint")
+
+
+def test_app_agent_mode_deploys_the_app_and_rolls_back(tmp_path):
+    project = scaffolded("app-agent", tmp_path)
+    assert not (project / "src" / "stages" / "build.py").exists()  # no UC model in this mode
+    code, report = rehearse(project)
+    assert code == 0 and report["ok"] and report["serving"] == "app-agent"
+    assert outcomes(report)[2:] == [("Evaluation", "ok"), ("Deployment", "ok"), ("load_test", "ok")]
+    assert report["traffic"] == [{"endpoint": "docs-helper-staging", "routes": {"d1": 100}},
+                                 {"endpoint": "docs-helper-staging", "routes": {"d2": 100}}]
+    code, report = rehearse(project, "--canary-fault")
+    assert code == 1 and report["rolled_back"] and report["champion_after"] == "d3"
+    assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}, {"d2": 100}, {"d3": 100}]
+    deployment = next(s for s in report["steps"] if s["task"] == "Deployment")
+    assert json.loads(deployment["detail"].split(": ", 1)[1])["restored"] == "d1"
+
+
+@pytest.mark.slow
+def test_app_agent_bad_agent_is_blocked(tmp_path):
+    code, report = rehearse(scaffolded("app-agent", tmp_path), "--agent", "bad")
+    assert code == 1 and report["blocked_at"] == "docs_helper_release/Evaluation"
+    assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args,promoted,blocked", [
+    ((), True, None),
+    (("--agent", "bad"), False, "ticket_summary_deployment/Evaluation"),
+    (("--canary-fault",), False, "ticket_summary_deployment/Deployment"),
+])
+def test_bundle_endpoint_mode(tmp_path, args, promoted, blocked):
+    code, report = rehearse(scaffolded("bundle-endpoint", tmp_path), *args)
+    assert report["ok"] and report["serving"] == "bundle-endpoint"
+    assert (code == 0, report["promoted"], report["blocked_at"]) == (promoted, promoted, blocked)
+    first = report["traffic"][0]
+    assert first == {"endpoint": "ticket-summary-staging", "routes": {"support_staging-agents-ticket_summary_1": 100}}
+    if not promoted:
+        assert report["traffic"][-1] == first
+    assert all(sum(t["routes"].values()) == 100 for t in report["traffic"])
+
+
+@pytest.mark.slow
+def test_ui_app_in_front_of_an_endpoint_rehearses_the_endpoint_and_approval_in_prod(tmp_path):
+    project = scaffolded("rag-apps", tmp_path)
+    code, report = rehearse(project, "--target", "prod")
+    assert report["serving"] == "bundle-endpoint" and report["ok"], report["problems"]
+    assert code == 0 and report["promoted"]
+    approval = [(s["task"], s["outcome"]) for s in report["steps"] if s["task"].startswith("Approval")]
+    # the first run fails by design; the approver tags the version and the run is repaired
+    assert approval == [("Approval_Check", "failed"), ("Approval_Check (approver)", "ok"), ("Approval_Check", "ok")]
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "dabprp", "rehearse", str(FIXTURES / "rag-apps")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith("no scaffolded stage code in src/stages: run `dabprp scaffold` first")
