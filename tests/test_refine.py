@@ -4,73 +4,46 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
 
 from dabprp.api import generate
 from dabprp.cli import main
+from tests.chat_endpoint import LocalChatEndpoint
 from tests.conftest import EXAMPLE, copy_project
 
-TEXT_RE = re.compile(r"<<<TEXT\n(.*)\nTEXT>>>", re.S)
+
+def chat_answer(behaviour):
+    """An answer writer: `behaviour(passage)` gives the reply text, an HTTP status, or "SLEEP"."""
+
+    def answer(body, passage, handler):
+        result = behaviour(passage)
+        if isinstance(result, int):
+            handler.send_response(result)
+            handler.end_headers()
+            handler.wfile.write(b'{"error": {"message": "boom"}}')
+            return
+        if result == "SLEEP":
+            time.sleep(3)
+            result = passage
+        payload = {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+                   "choices": [{"index": 0, "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": result}}],
+                   "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        data = json.dumps(payload).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return answer
 
 
-class ChatServer:
-    """A chat-completions endpoint whose answer to each passage is `behaviour(passage)`."""
-
-    def __init__(self, behaviour):
-        self.behaviour = behaviour
-        self.requests: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(body)
-                passage = TEXT_RE.search(body["messages"][-1]["content"]).group(1)
-                result = server.behaviour(passage)
-                if isinstance(result, int):
-                    self.send_response(result)
-                    self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "boom"}}')
-                    return
-                if result == "SLEEP":
-                    time.sleep(3)
-                    result = passage
-                payload = {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": result}}],
-                           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        class Quiet(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # the timeout test's client hangs up before the slow answer is written
-
-        self.httpd = Quiet(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def ChatServer(behaviour):
+    return LocalChatEndpoint(chat_answer(behaviour))
 
 
 @pytest.fixture

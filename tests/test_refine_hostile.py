@@ -5,24 +5,21 @@ existing PRP survive."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from dabprp.api import generate
+from tests.chat_endpoint import LocalChatEndpoint
 from tests.conftest import EXAMPLE, copy_project
 from tests.test_confinement import snapshot
 
-TEXT_RE = re.compile(r"<<<TEXT\n(.*)\nTEXT>>>", re.S)
 PRP = Path("PRPs") / "multi-stage-deployment.md"
 NOTES = "\n## Our notes\nKeep Model Serving until Q3.\n"
 
@@ -33,42 +30,9 @@ def completion(content) -> bytes:
                                     "message": {"role": "assistant", "content": content}}]}).encode()
 
 
-class Endpoint:
+def Endpoint(reply):
     """Answers each request with `reply(passage, handler)`, which writes the whole HTTP response itself."""
-
-    def __init__(self, reply):
-        self.reply = reply
-        self.requests = 0
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                endpoint.requests += 1
-                passage = TEXT_RE.search(body["messages"][-1]["content"]).group(1)
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
-                    endpoint.reply(passage, self)
-
-        class Quiet(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.httpd = Quiet(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return LocalChatEndpoint(lambda body, passage, handler: reply(passage, handler))
 
 
 def send(handler, body: bytes, content_type: str = "application/json", status: int = 200) -> None:
