@@ -42,6 +42,16 @@ def copy_project(src: Path, dest: Path) -> Path:
     return dest
 
 
+def copy_into(src: Path, tmp_path: Path) -> Path:
+    """`copy_project` into `tmp_path`, keeping the project's folder name."""
+    return copy_project(src, tmp_path / src.name)
+
+
+def file_bytes(root: Path) -> dict[str, bytes]:
+    """Every regular file under `root`, by relative path."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def check_golden(path: Path, actual: str, update: bool) -> None:
     if update or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,22 +12,14 @@ import yaml
 from dabprp.api import plan as build_plan
 from dabprp.api import scaffold, validate
 from dabprp.parse.bundle_load import effective_tree, load_bundle
-from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
+from tests.conftest import EXAMPLE, FIXTURES, write_tree
+from tests.conftest import copy_into as copy
+from tests.conftest import file_bytes as snapshot
 
 PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",
             "rag-apps": FIXTURES / "rag-apps", "multiagent-genie": EXAMPLE}
 STATE_KEYS = ("host", "root_path", "state_path")
 DEFAULT_ROOT = "~/.bundle/${bundle.name}/${bundle.target}"
-
-
-def copy(src: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / src.name
-    copy_project(src, dest)
-    return dest
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def deployed(root: Path) -> dict[str, Any]:

@@ -15,19 +15,11 @@ from dabprp.analyze import analyze
 from dabprp.api import scaffold, validate
 from dabprp.cli import main
 from dabprp.rules import run_rules
-from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
+from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
+from tests.conftest import copy_into as copy
+from tests.conftest import file_bytes as snapshot
 
 STAGES = ("approve", "deploy", "evaluate", "link_deployment_job", "loadtest", "run_tests", "validate_config")
-
-
-def copy(src: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / src.name
-    copy_project(src, dest)
-    return dest
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_scaffolded_example_validates_strict_for_every_target(scaffolded_example):
