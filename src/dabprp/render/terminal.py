@@ -38,14 +38,18 @@ class Terminal:
     color: bool = False
 
 
+def _is_tty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
 def detect(stream: IO[str] | None = None, environ: Mapping[str, str] | None = None) -> Terminal:
     """`COLUMNS` or the terminal's width (a pipe: `PIPED_WIDTH`); colour only on a TTY, never with `NO_COLOR`."""
     env = os.environ if environ is None else environ
     stream = stream if stream is not None else sys.stdout
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
+    tty = _is_tty(stream)
     width = PIPED_WIDTH
     columns = env.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
@@ -181,10 +185,7 @@ def progress(message: str, stream: IO[str] | None = None, delay: float = PROGRES
     """Show `message` with a spinner on stderr while the block runs longer than `delay`; only on a TTY."""
     env = os.environ if environ is None else environ
     stream = stream if stream is not None else sys.stderr
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
+    tty = _is_tty(stream)
     if not tty or env.get("TERM") == "dumb" or env.get("CI"):
         yield
         return
