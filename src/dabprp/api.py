@@ -178,10 +178,10 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
         changes, _ = planned_changes(path, built, project, settings, bundle_only=True)
     except DabprpError as exc:
         return [], f"`dabprp scaffold` would not edit this bundle yet ({exc})."
-    titles = {b.file: b.title for b in built.yaml_blocks}
+    titles = {b.file: b.title for b in built.bundle_files}
     root_file = project.bundle.root_file if project.bundle else "databricks.yml"
     titles.setdefault(root_file, titles.get("databricks.yml", root_file))
-    order = [root_file] + [b.file for b in built.yaml_blocks]
+    order = [root_file] + [b.file for b in built.bundle_files]
     out = []
     for c in sorted(changes, key=lambda c: (order.index(c.path) if c.path in order else len(order), c.path)):
         text = unified_diff(c) if c.kind in ("update", "conflict") else c.new

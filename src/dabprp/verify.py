@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from dabprp.facts import Project, to_data
 from dabprp.fingerprints import SourceLines
 from dabprp.plan.model import Plan
@@ -73,9 +71,7 @@ def vocabulary(project: Project, plan: Plan | None) -> tuple[set[str], set[str]]
     _collect(to_data(project), names)
     if plan is not None:
         _collect(to_data(plan), names)
-        for block in plan.yaml_blocks:
-            files.add(block.file)
-            _collect(yaml.safe_load(block.text), names)
+        files.update(block.file for block in plan.bundle_files)
         for task in plan.roadmap:
             files.update(task.files)
         for job in plan.jobs:

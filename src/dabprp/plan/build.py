@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import yaml
-
 from dabprp.facts import Project, Target
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
-from dabprp.plan.model import Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode
+from dabprp.plan.model import BundleFile, Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode
 from dabprp.plan.profile import agent_profile, project_scope
-from dabprp.plan.resources import ExistingKeys, existing_keys, full_model_name, own_keys, slug, yaml_blocks
+from dabprp.plan.resources import ExistingKeys, bundle_files, existing_keys, full_model_name, own_keys, slug
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
 from dabprp.plan.serving import AGENT_SERVER_APIS, serving_mode
@@ -44,8 +42,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     wiring = _wiring(project, key, existing, mode, folder,
                      "${var.%s}" % (reuse["catalog"].variable if "catalog" in reuse else "catalog"))
     jobs = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
-    blocks = yaml_blocks(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
-                         folder, covered)
+    blocks = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
+                          folder, covered)
     _check_data_flow(project, jobs, blocks)
     return Plan(
         project=project.root,
@@ -60,7 +58,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         jobs=jobs,
         gates=gates,
         eval_checks=checks,
-        yaml_blocks=blocks,
+        bundle_files=blocks,
         grants=narrative.grants(settings, model_name, key, serving),
         # an app has no traffic split: a new deployment replaces the old one after its health check
         rollout_steps=steps,
@@ -124,12 +122,12 @@ def _app_dir(app: Any) -> str:
     return _relative_to(app.location.path, app.source_code_path)
 
 
-def _check_data_flow(project: Project, jobs: tuple[PlannedJob, ...], blocks: tuple[Any, ...]) -> None:
+def _check_data_flow(project: Project, jobs: tuple[PlannedJob, ...], blocks: tuple[BundleFile, ...]) -> None:
     """Fail loudly when a task consumes a value nothing in the bundle or the job produces."""
     variables = set()
     resources = set()
     for block in blocks:
-        doc = yaml.safe_load(block.text) or {}
+        doc = block.document
         variables |= set(doc.get("variables") or {})
         for kind, items in (doc.get("resources") or {}).items():
             resources |= {f"{kind}.{k}" for k in items or {}}

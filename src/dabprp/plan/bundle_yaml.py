@@ -1,22 +1,10 @@
-"""Bundle YAML documents for the plan, built as data and dumped (never string-built)."""
+"""Bundle documents for the plan, built as data (render and scaffold dump them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from dabprp.plan.model import Environment, Gate
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def dump(doc: dict[str, Any]) -> str:
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100,
-                     allow_unicode=True)
 
 
 def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[str, dict[str, Any]],

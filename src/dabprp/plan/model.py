@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dabprp.facts import Location
 from dabprp.findings import Finding
@@ -175,10 +176,13 @@ class PlannedJob:
 
 
 @dataclass(frozen=True, slots=True)
-class YamlBlock:
+class BundleFile:
+    """A bundle file the plan adds or edits, as data: `document` holds what the plan puts in it (variables,
+    targets, resources); scaffold and the PRP dump it as YAML."""
+
     title: str
     file: str
-    text: str
+    document: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +237,7 @@ class Plan:
     jobs: tuple[PlannedJob, ...]
     gates: tuple[Gate, ...]
     eval_checks: tuple[EvalCheck, ...]
-    yaml_blocks: tuple[YamlBlock, ...]
+    bundle_files: tuple[BundleFile, ...]
     grants: tuple[Grant, ...]
     rollout_steps: tuple[int, ...]
     monitoring: tuple[str, ...]
@@ -249,8 +253,6 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
-
-
 
     def job(self, role: str) -> PlannedJob | None:
         """The planned job with this role (`tests`, `build`, `deployment`, `release`, `load_test`, `link`)."""

@@ -12,7 +12,7 @@ from dabprp.knowledge import is_approval_task_key
 from dabprp.plan import bundle_yaml as by
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
-from dabprp.plan.model import Environment, PlannedJob, ServingMode, YamlBlock
+from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
@@ -164,10 +164,10 @@ def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existin
     return {k: v for k, v in out.items() if k not in have}
 
 
-def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model_name: str,
+def bundle_files(project: Project, settings: Settings, name: str, key: str, model_name: str,
                 envs: tuple[Environment, ...], jobs: tuple[PlannedJob, ...], mode: ServingMode, agent: Any,
                 existing: ExistingKeys, reuse: dict[str, Reused], folder: str,
-                include_covered: bool) -> tuple[YamlBlock, ...]:
+                include_covered: bool) -> tuple[BundleFile, ...]:
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
     variables.update(_pipeline_variables(jobs, mode, existing, have))
@@ -224,18 +224,17 @@ def yaml_blocks(project: Project, settings: Settings, name: str, key: str, model
     # a glob that would also pick up a file the bundle does not deploy today: list our files instead
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
-    blocks = [YamlBlock("Targets, variables and top-level permissions", "databricks.yml",
-                        by.dump(by.environment_doc(name, envs, variables, env_values, includes, deployer_refs,
-                                                   deployer)))]
-    blocks += [YamlBlock(titles[f], f, by.dump({"resources": {"jobs": docs}})) for f, docs in jobs_by_file.items()]
+    blocks = [BundleFile("Targets, variables and top-level permissions", "databricks.yml",
+                         by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer))]
+    blocks += [BundleFile(titles[f], f, {"resources": {"jobs": docs}}) for f, docs in jobs_by_file.items()]
     if resources:
-        blocks.append(YamlBlock(", ".join(filter(None, [
+        blocks.append(BundleFile(", ".join(filter(None, [
             "Registered model with grants" if "registered_models" in resources else "",
             "experiment" if not existing.experiment else "",
             "secret scope" if not existing.scope else ""])).capitalize(), files["model"],
-            by.dump({"resources": resources})))
+            {"resources": resources}))
     if plans_serving and serving_kind:
-        blocks.append(YamlBlock(*_serving_block(name, key, full_model_name(key, existing), serving_kind,
+        blocks.append(BundleFile(*_serving_block(name, key, full_model_name(key, existing), serving_kind,
                                                 experiment_key, cat, sch,
                                                 files["serving"], folder)))
     return tuple(blocks)
@@ -262,7 +261,7 @@ def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, 
 
 
 def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
-                   file: str, folder: str) -> tuple[str, str, str]:
+                   file: str, folder: str) -> tuple[str, str, dict[str, Any]]:
     if serving == "apps":
         doc = {"resources": {"apps": {f"{key}_app": {
             "name": f"{slug(name).replace('_', '-')}-app-${{bundle.target}}",
@@ -274,7 +273,7 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
             "resources": [{"name": "secrets", "secret": {"scope": "${var.secret_scope}", "key": "api-key",
                                                          "permission": "READ"}}],
             "permissions": [{"level": "CAN_USE", "group_name": "${var.consumer_group}"}]}}}}
-        return "Databricks App", file, by.dump(doc)
+        return "Databricks App", file, doc
     doc = {"resources": {"model_serving_endpoints": {f"{key}_endpoint": {
         "name": f"{slug(name).replace('_', '-')}-${{bundle.target}}",
         "config": {
@@ -292,4 +291,4 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
                         {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
         "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
     return "Serving endpoint with inference tables (bundle-owned; the Deployment task sets versions and traffic)", \
-        file, by.dump(doc)
+        file, doc

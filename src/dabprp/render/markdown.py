@@ -13,6 +13,7 @@ from dabprp.facts import Location
 from dabprp.findings import Finding
 from dabprp.plan.model import Plan
 from dabprp.render import prp_sections
+from dabprp.render.yaml_text import dump
 from dabprp.version import __version__
 
 _ENV: jinja2.Environment | None = None
@@ -34,6 +35,7 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
         )
         _ENV.filters["code"] = lambda v: f"`{v}`"
         _ENV.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+        _ENV.filters["yaml"] = dump
 
     def loc(value: Any) -> str:
         return _loc_text(value, files) if isinstance(value, Location) else "-"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import pprint
 import textwrap
@@ -13,6 +14,7 @@ import yaml
 from dabprp.facts import Project, StructuredOutput
 from dabprp.plan.model import Plan
 from dabprp.plan.pipeline import STAGES_DIR, is_literal, own_calls
+from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
 from dabprp.version import __version__
@@ -137,19 +139,17 @@ def test_files(plan: Plan, project: Project) -> dict[str, str]:
 
 
 def resource_files(plan: Plan) -> dict[str, str]:
+    """The resource files the plan adds (the root file's part is merged into the user's, see `planned_bundle`)."""
     out = {}
-    for block in plan.yaml_blocks:
-        if block.file == "databricks.yml":
-            continue
-        doc = yaml.safe_load(block.text)
-        if not any((doc.get("resources") or {}).values()):
-            continue
-        out[block.file] = header() + "\n" + block.text
+    for block in plan.bundle_files[1:]:
+        if any((block.document.get("resources") or {}).values()):
+            out[block.file] = header() + "\n" + dump(block.document)
     return out
 
 
 def planned_bundle(plan: Plan) -> dict[str, Any]:
-    return yaml.safe_load(plan.yaml_blocks[0].text)
+    """What the plan adds to the root bundle file (a copy: merging it never changes the plan)."""
+    return copy.deepcopy(plan.bundle_files[0].document)
 
 
 def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
