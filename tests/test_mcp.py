@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
 TOOLS = {"analyze", "findings", "explain_rule", "generate_prp", "validate", "check", "scaffold_preview",
-         "verify_refs"}
+         "verify_refs", "status"}
 
 
 def run(coro):
@@ -49,6 +51,7 @@ def test_tools_over_stdio(tmp_path):
         ("scaffold_preview", {"path": "rag"}),
         ("verify_refs", {"path": "rag", "markdown": "See `agent/agent.py:21` and `agent/ghost.py`.\n"}),
         ("generate_prp", {"path": "rag", "write": True}),
+        ("status", {"path": "rag"}),
         ("analyze", {"path": "../outside"}),
     ]
     tools, resources, results, prp = run(session_calls(root, calls))
@@ -71,6 +74,13 @@ def test_tools_over_stdio(tmp_path):
     assert not (root / "rag" / "src" / "stages").exists()  # the preview wrote nothing
     assert data[7]["ok"] is False and [i["reference"] for i in data[7]["invented"]] == ["agent/ghost.py"]
     assert (root / "rag" / "PRPs" / "multi-stage-deployment.md").is_file()
+    # one library structure behind both faces: the MCP tool returns exactly what the CLI prints
+    cli = subprocess.run([sys.executable, "-m", "dabprp", "status", str(root / "rag"), "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    assert data[9] == json.loads(cli.stdout)
+    assert data[9]["prp"] == "PRPs/multi-stage-deployment.md" and data[9]["summary"]["regressed"] == 0
+    assert {i["kind"] for i in data[9]["items"]} == {"task", "gap"}
     refused = results[-1]
     assert refused.is_error and "outside the project root" in refused.content[0].text
     assert "No PRP yet" in prp.contents[0].text  # the root itself has none

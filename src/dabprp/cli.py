@@ -377,11 +377,7 @@ def status(path: str, prp: str | None, fmt: str) -> int:
     with progress("re-checking the PRP"):
         report = run(path, prp)
     if fmt == "json":
-        data = {"prp": os.path.relpath(report.prp, path),
-                "summary": {s: report.count(s) for s in ("done", "open", "regressed")},
-                "items": [{"id": i.id, "kind": i.kind, "state": i.state, "title": i.title,
-                           "evidence": list(i.evidence)} for i in report.items]}
-        write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
+        write_output(json.dumps(report.to_data(path), indent=2, ensure_ascii=False) + "\n", None)
     else:
         from dabprp.render.text_status import render_status_text
 

@@ -149,6 +149,17 @@ def build_server(root: str) -> Any:
                 atomic_write(destination, text, root=where, shown=shown)
         return {"markdown": text, "path": shown, "written": write}
 
+    @server.tool(name="status", structured_output=True)
+    @guarded
+    def status_tool(path: Str = ".", prp: Str | None = None) -> dict[str, Any]:
+        """Each item of the project's PRP re-checked: done, open or regressed (as `dabprp status --format json`);
+        `prp` is relative to `path` (default PRPs/multi-stage-deployment.md)."""
+        from dabprp.status import status
+
+        where = confine(root, path)
+        report = status(where, confine(where, prp) if prp else None)
+        return report.to_data(where)
+
     @server.tool(name="validate", structured_output=True)
     @guarded
     def validate_tool(path: Str = ".", target: Str | None = None, all_targets: Bool = True,

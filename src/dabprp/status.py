@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from dabprp import living
 from dabprp.api import gaps, plan, read_prp
@@ -12,6 +13,7 @@ from dabprp.errors import DabprpError
 
 DEFAULT_PRP = os.path.join("PRPs", "multi-stage-deployment.md")
 PREFIX_RE = re.compile(r"^`(DAB\d{3})`(?: [a-z]+, [a-z]+)?:? ")
+STATES = ("done", "open", "regressed")
 LOCATION_RE = re.compile(r" ?\(?(?:to create: `[^`]+`|`[^`\s]+:\d+`)\)?:?")
 
 
@@ -35,6 +37,13 @@ class StatusReport:
 
     def count(self, state: str) -> int:
         return sum(1 for i in self.items if i.state == state)
+
+    def to_data(self, root: str) -> dict[str, Any]:
+        """What `status --format json` prints and the MCP `status` tool returns (`prp` relative to `root`)."""
+        return {"prp": os.path.relpath(self.prp, root).replace(os.sep, "/"),
+                "summary": {s: self.count(s) for s in STATES},
+                "items": [{"id": i.id, "kind": i.kind, "state": i.state, "title": i.title,
+                           "evidence": list(i.evidence)} for i in self.items]}
 
 
 def status(path: str, prp: str | None = None, target: str | None = None) -> StatusReport:
