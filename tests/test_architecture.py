@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -18,3 +19,12 @@ def test_import_contracts_are_kept() -> None:
                           timeout=300)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
+
+
+
+def test_bundle_root_file_names_have_one_definition() -> None:
+    """Only parse/bundle_load.py spells out the root-file names; every other module imports ROOT_FILES (a second
+    copy once missed `bundle.yaml`)."""
+    src = pathlib.Path(ROOT, "src", "dabprp")
+    spelled = sorted(str(p.relative_to(ROOT)) for p in src.rglob("*.py") if '"bundle.yaml"' in p.read_text("utf-8"))
+    assert spelled == ["src/dabprp/parse/bundle_load.py"]

@@ -13,6 +13,7 @@ from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.findings import Finding, Report, RuleDoc
 from dabprp.gcpause import paused_gc
+from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan import Plan, build_plan
 from dabprp.render.markdown import BundleEdit
 from dabprp.report import DEFAULT_SCOPE, Scope, ValidationReport, build_report, validation_report
@@ -49,8 +50,7 @@ def _require_bundle(path: str, analysis: Analysis) -> None:
     if analysis.bundle_error is not None:
         raise analysis.bundle_error
     if analysis.loaded is None:
-        raise DabprpError(path, None, "no bundle root file (databricks.yml, databricks.yaml, bundle.yml, "
-                                      "bundle.yaml) found")
+        raise DabprpError(path, None, f"no bundle root file ({', '.join(ROOT_FILES)}) found")
 
 
 def check(path: str, scope: Scope = DEFAULT_SCOPE) -> Report:
@@ -179,9 +179,7 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
     except DabprpError as exc:
         return [], f"`dabprp scaffold` would not edit this bundle yet ({exc})."
     titles = {b.file: b.title for b in built.bundle_files}
-    root_file = project.bundle.root_file if project.bundle else "databricks.yml"
-    titles.setdefault(root_file, titles.get("databricks.yml", root_file))
-    order = [root_file] + [b.file for b in built.bundle_files]
+    order = [b.file for b in built.bundle_files]
     out = []
     for c in sorted(changes, key=lambda c: (order.index(c.path) if c.path in order else len(order), c.path)):
         text = unified_diff(c) if c.kind in ("update", "conflict") else c.new

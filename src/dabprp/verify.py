@@ -10,6 +10,7 @@ from typing import Any
 
 from dabprp.facts import Project, to_data
 from dabprp.fingerprints import SourceLines
+from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Plan
 
 CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
@@ -48,8 +49,7 @@ PLATFORM_WORDS = frozenset(
         "job.parameters.model_version", "job.parameters.model_name", "mode:production", "mode:development",
         "default:true", "max_retries:0", "max_concurrent_runs:1", "queue.enabled:true", "relevance_to_query",
         "safety", "correctness", "guidelines", "Scorer.register", "ScorerSamplingConfig",
-        "mlflow.genai.scorers", "databricks-uc", "databricks.yml", "databricks.yaml", "bundle.yml",
-        "requirements.txt", "pyproject.toml"
+        "mlflow.genai.scorers", "databricks-uc", *ROOT_FILES, "requirements.txt", "pyproject.toml"
     )
 )
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from dabprp.parse.bundle_load import ROOT_FILES
+
 TEXT_SUFFIXES = (".yml", ".yaml", ".py", ".ipynb", ".json", ".toml", ".txt", ".csv", ".jsonl", ".md")
 # Keys whose values the analyzer reads; a wrong type under any of them must be reported, not crash.
 KNOWN_KEYS = (
@@ -132,7 +134,7 @@ def _pick(root: Path, rng: random.Random, suffixes: tuple[str, ...] = TEXT_SUFFI
 
 def _bundle_file(root: Path, rng: random.Random) -> Path:
     yamls = [p for p in text_files(root) if p.suffix in (".yml", ".yaml")]
-    roots = [p for p in yamls if p.name in ("databricks.yml", "databricks.yaml")]
+    roots = [p for p in yamls if p.name in ROOT_FILES]
     if roots and rng.random() < 0.5:
         return roots[0]
     if yamls:

@@ -14,6 +14,9 @@ from dabprp.parse.bundle_merge import merge
 from dabprp.parse.yaml_source import LocNode, load_yaml
 
 ROOT_FILES = ("databricks.yml", "databricks.yaml", "bundle.yml", "bundle.yaml")
+"""The names a bundle root file may have, in the order the Databricks CLI looks for them."""
+DEFAULT_ROOT_FILE = ROOT_FILES[0]
+"""The root file a project without a bundle gets."""
 INCLUDE_SUFFIXES = (".yml", ".yaml", ".json")
 # Top-level keys a target may override (bundle JSON schema, `targets.<name>`).
 TARGET_OVERRIDES = ("artifacts", "bundle", "permissions", "presets", "resources", "sync", "workspace")

@@ -64,7 +64,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         rollout_steps=steps,
         monitoring=narrative.monitoring(serving, settings),
         success_metrics=narrative.success_metrics(settings, gates),
-        roadmap=roadmap(project, findings, key, serving),
+        roadmap=roadmap(project, findings, key, serving, settings),
         risks=risks(project, agent, serving),
         gotchas=narrative.gotchas(project, serving),
         unconfirmed=tuple(UNCONFIRMED[k] for k in sorted(UNCONFIRMED)),

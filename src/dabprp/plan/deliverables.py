@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from dabprp.facts import EvalTable, MetricGate, ProductionScorer, Project, TrafficSplit
 from dabprp.knowledge import is_approval_task_key
+from dabprp.settings import Settings
 
-MIN_EVAL_RECORDS = 30
 Evidence = list[str]
 
 
-def _targets(p: Project) -> Evidence:
+def _targets(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     prod = [t for t in b.targets if t.mode == "production"] if b else []
     if b and prod and len(b.targets) >= 3:
@@ -20,7 +20,7 @@ def _targets(p: Project) -> Evidence:
     return []
 
 
-def _service_principal(p: Project) -> Evidence:
+def _service_principal(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     prod = [t for t in b.targets if t.mode == "production"] if b else []
     if not b or not prod:
@@ -35,55 +35,55 @@ def _service_principal(p: Project) -> Evidence:
     return []
 
 
-def _config_variables(p: Project) -> Evidence:
+def _config_variables(p: Project, settings: Settings) -> Evidence:
     if p.configs and not any(c.placeholders for c in p.configs) and p.bundle and p.bundle.variables:
         return [f"{c.path} has no placeholders" for c in p.configs]
     return []
 
 
-def _secrets(p: Project) -> Evidence:
+def _secrets(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if b and b.resources.secret_scopes and not p.python.hardcoded_secrets:
         return [f"secret scope `{s.key}` at {s.location}" for s in b.resources.secret_scopes]
     return []
 
 
-def _tests(p: Project) -> Evidence:
+def _tests(p: Project, settings: Settings) -> Evidence:
     return [f"{t.path}: {len(t.tests)} tests" for t in p.repo.tests if t.tests]
 
 
-def _ci(p: Project) -> Evidence:
+def _ci(p: Project, settings: Settings) -> Evidence:
     return [f"{c.path} runs `bundle deploy`" for c in p.repo.ci if "deploy" in c.runs_bundle_commands]
 
 
-def _pins(p: Project) -> Evidence:
+def _pins(p: Project, settings: Settings) -> Evidence:
     reqs = p.repo.requirements
     if reqs and all(r.pinning == "exact" for r in reqs):
         return [f"{len(reqs)} requirements pinned exactly"]
     return []
 
 
-def _predeploy_check(p: Project) -> Evidence:
+def _predeploy_check(p: Project, settings: Settings) -> Evidence:
     return [f"`mlflow.models.predict` at {c.location}" for c in p.python.calls("mlflow.models.predict")]
 
 
-def _evaluation(p: Project) -> Evidence:
+def _evaluation(p: Project, settings: Settings) -> Evidence:
     gated = {g.location.path for g in p.python.of(MetricGate)}
     return [f"gated evaluation at {c.location}" for c in p.python.calls("mlflow.genai.evaluate", "mlflow.evaluate")
             if c.location.path in gated]
 
 
-def _dataset(p: Project) -> Evidence:
-    found = [f"{e.path}: {e.records} records" for e in p.evalsets if e.records >= MIN_EVAL_RECORDS]
+def _dataset(p: Project, settings: Settings) -> Evidence:
+    found = [f"{e.path}: {e.records} records" for e in p.evalsets if e.records >= settings.min_eval_records]
     return found + [f"evaluation table at {t.location}" for t in p.python.of(EvalTable)]
 
 
-def _uc_model(p: Project) -> Evidence:
+def _uc_model(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     return [f"registered model `{m.key}` at {m.location}" for m in b.resources.registered_models] if b else []
 
 
-def _staging(p: Project) -> Evidence:
+def _staging(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if not b or not any(t.name == "staging" for t in b.targets):
         return []
@@ -91,7 +91,7 @@ def _staging(p: Project) -> Evidence:
             if any(w in t.task_key.lower() for w in ("load", "rehears", "rollback"))]
 
 
-def _deployment_job(p: Project) -> Evidence:
+def _deployment_job(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if not b:
         return []
@@ -99,19 +99,19 @@ def _deployment_job(p: Project) -> Evidence:
             if any(is_approval_task_key(t.task_key) for t in j.tasks)]
 
 
-def _link(p: Project) -> Evidence:
+def _link(p: Project, settings: Settings) -> Evidence:
     return [f"`{c.api}` with `deployment_job_id` at {c.location}" for c in p.python.mlflow_calls
             if "deployment_job_id" in c.args and not c.commented_out]
 
 
-def _canary(p: Project) -> Evidence:
+def _canary(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     split = [f"traffic split on `{e.key}` at {e.location}" for e in (b.resources.model_serving_endpoints if b else ())
              if len(e.traffic) > 1]
     return split + [f"traffic split in code at {c.location}" for c in p.python.of(TrafficSplit)]
 
 
-def _monitoring(p: Project) -> Evidence:
+def _monitoring(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     autolog = [c for c in p.python.mlflow_calls if c.api.endswith("autolog") and not c.commented_out]
     tables = [f"inference table on `{e.key}`" for e in (b.resources.model_serving_endpoints if b else ())
@@ -125,7 +125,7 @@ def _monitoring(p: Project) -> Evidence:
 
 
 # The first rule a task closes (rule IDs are permanent) → what proves its deliverable exists.
-DELIVERABLES: dict[str, Callable[[Project], Evidence]] = {
+DELIVERABLES: dict[str, Callable[[Project, Settings], Evidence]] = {
     "DAB100": _targets, "DAB301": _service_principal, "DAB701": _config_variables, "DAB304": _secrets,
     "DAB801": _tests, "DAB802": _ci, "DAB408": _pins, "DAB406": _predeploy_check, "DAB501": _evaluation,
     "DAB503": _dataset, "DAB401": _uc_model, "DAB213": _staging, "DAB203": _deployment_job, "DAB405": _link,
@@ -133,7 +133,7 @@ DELIVERABLES: dict[str, Callable[[Project], Evidence]] = {
 }
 
 
-def deliverable_evidence(closes: tuple[str, ...], project: Project) -> tuple[str, ...]:
+def deliverable_evidence(closes: tuple[str, ...], project: Project, settings: Settings) -> tuple[str, ...]:
     """Evidence that the task closing these rules has built its deliverable; empty when there is none."""
     check = DELIVERABLES.get(closes[0]) if closes else None
-    return tuple(e for e in check(project) if e) if check else ()
+    return tuple(e for e in check(project, settings) if e) if check else ()

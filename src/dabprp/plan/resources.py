@@ -9,6 +9,7 @@ from typing import Any
 
 from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
+from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 from dabprp.plan import bundle_yaml as by
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
@@ -224,7 +225,8 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     # a glob that would also pick up a file the bundle does not deploy today: list our files instead
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
-    blocks = [BundleFile("Targets, variables and top-level permissions", "databricks.yml",
+    root_file = project.bundle.root_file if project.bundle else DEFAULT_ROOT_FILE
+    blocks = [BundleFile("Targets, variables and top-level permissions", root_file,
                          by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer))]
     blocks += [BundleFile(titles[f], f, {"resources": {"jobs": docs}}) for f, docs in jobs_by_file.items()]
     if resources:

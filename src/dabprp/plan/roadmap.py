@@ -8,6 +8,7 @@ from dabprp.facts import Project
 from dabprp.findings import Finding
 from dabprp.plan.deliverables import deliverable_evidence
 from dabprp.plan.model import Risk, RoadmapTask
+from dabprp.settings import Settings
 
 # Phase, title and dependencies of each roadmap phase; exit criteria are worded from the plan (render).
 PHASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -55,7 +56,8 @@ TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: str) -> tuple[RoadmapTask, ...]:
+def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: str,
+            settings: Settings) -> tuple[RoadmapTask, ...]:
     fired = {f.rule_id for f in findings}
     subs = {
         "{config}": project.configs[0].path if project.configs else "agent config (not found in project)",
@@ -75,7 +77,7 @@ def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: 
         effort = "0.5 d" if count <= 1 else ("1 d" if count <= 4 else "2 d")
         if not closes:
             effort = "1 d"
-        evidence = deliverable_evidence(closes, project)
+        evidence = deliverable_evidence(closes, project, settings)
         done = bool(closes) and not open_rules and bool(evidence)
         out.append(RoadmapTask(f"T{i:02d}", phase, title, resolved, effort, closes, done, evidence))
     return tuple(out)

@@ -9,6 +9,7 @@ from dabprp.facts import EvalTable, Location, MetricGate, Parallelism, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS, TEMPORAL_NAME_RE
 from dabprp.rules import rule
+from dabprp.rules.queries import bundle_location
 from dabprp.settings import Settings
 
 
@@ -29,8 +30,8 @@ def handles_relative_time(project: Project) -> bool:
 def no_evaluation(project: Project) -> Iterator[Hit]:
     """Without evaluation there is no evidence a new version is at least as good as the last."""
     if not project.python.calls("mlflow.genai.evaluate", "mlflow.evaluate"):
-        where = project.python.agent_classes[0].location if project.python.agent_classes else Location(
-            "databricks.yml", 1)
+        where = project.python.agent_classes[0].location if project.python.agent_classes else \
+            bundle_location(project)
         yield Hit(where, "the agent is never evaluated")
 
 

@@ -6,8 +6,8 @@ import re
 
 from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
+from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 
-BUNDLE_FILE = "databricks.yml"
 DEPLOY_APIS = ("databricks.agents.deploy", "mlflow.register_model", "mlflow.deployments.create_endpoint")
 
 
@@ -15,7 +15,7 @@ def bundle_location(project: Project) -> Location:
     """Where bundle-level additions belong: the bundle root file (even when it does not exist yet)."""
     if project.bundle is not None:
         return Location(project.bundle.root_file, 1)
-    return Location(BUNDLE_FILE, 1)
+    return Location(DEFAULT_ROOT_FILE, 1)
 
 
 def targets_location(project: Project) -> Location:

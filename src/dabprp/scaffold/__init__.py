@@ -10,10 +10,10 @@ import yaml
 
 from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
-from dabprp.facts import Job, ProblemKind, Project
-from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
+from dabprp.facts import ProblemKind, Project
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Plan
+from dabprp.rules.queries import is_deploy_job
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
 from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
@@ -50,12 +50,12 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     manifest = read_manifest(path)
     contents: dict[str, tuple[str, bool]] = {}
     notes: list[str] = []
-    root_file = project.bundle.root_file if project.bundle else "databricks.yml"
+    root_file = plan.bundle_files[0].file
     old_bundle = _read(path, root_file) if project.bundle else ""
     new_bundle, merge_notes = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force)
     notes += merge_notes
     deploy_jobs = [j.key for j in (project.bundle.resources.jobs if project.bundle else ())
-                   if j.location.path == root_file and _is_deploy_job(j)]
+                   if j.location.path == root_file and is_deploy_job(project, j)]
     with_keys = add_job_keys(new_bundle, root_file, {k: DEPLOY_JOB_KEYS for k in deploy_jobs}) \
         if deploy_jobs else new_bundle
     if with_keys != new_bundle:
@@ -102,11 +102,6 @@ def _resource_keys(text: str) -> set[str]:
     if not isinstance(resources, dict):
         return set()
     return {f"{rtype}.{key}" for rtype, items in resources.items() if isinstance(items, dict) for key in items}
-
-
-def _is_deploy_job(job: Job) -> bool:
-    return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "") or any(
-        is_approval_task_key(t.task_key) for t in job.tasks)
 
 
 def _read(root: str, rel: str) -> str:
