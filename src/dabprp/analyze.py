@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dabprp.discover import discover
 from dabprp.errors import DabprpError
@@ -24,18 +24,14 @@ from dabprp.facts import (
 )
 from dabprp.gcpause import paused_gc
 from dabprp.limits import MAX_PYTHON_CHARS
-from dabprp.parse import repo
-from dabprp.parse.agent_config import analyze_config
 from dabprp.parse.bundle import build_bundle
 from dabprp.parse.bundle_load import LoadedBundle, load_bundle
-from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
-from dabprp.parse.langgraph import routing_models
-from dabprp.parse.notebooks import from_ipynb, from_source
-from dabprp.parse.python_classes import agent_classes
-from dabprp.parse.python_endpoints import mark_own_endpoints
-from dabprp.parse.python_source import FileFacts, analyze_python
-from dabprp.parse.python_values import resolve_config_values
 from dabprp.parse.yaml_source import load_yaml, read_text
+
+if TYPE_CHECKING:  # the code, config and data parsers load only when code is analyzed (not for `validate`)
+    import ast
+
+    from dabprp.parse.python_source import FileFacts
 
 CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "agent_config.yaml",
                 "agent_config.yml")
@@ -88,6 +84,9 @@ def load_project(path: str = ".", target: str | None = None, bundle_only: bool =
     if bundle_only:
         python, configs, evalsets, repo_signals = PythonFacts(), [], [], RepoSignals()
     else:
+        from dabprp.parse.python_endpoints import mark_own_endpoints
+        from dabprp.parse.python_values import resolve_config_values
+
         python, test_trees = _python(root, found.files, problems)
         configs = _configs(root, found.files, python, problems)
         python = mark_own_endpoints(resolve_config_values(python, configs), bundle)
@@ -119,6 +118,12 @@ def _read(root: str, rel: str, problems: list[Problem]) -> str | None:
 def _python(
     root: str, files: tuple[str, ...], problems: list[Problem]
 ) -> tuple[PythonFacts, dict[str, ast.AST | None]]:
+    from dabprp.parse import repo
+    from dabprp.parse.langgraph import routing_models
+    from dabprp.parse.notebooks import from_ipynb, from_source
+    from dabprp.parse.python_classes import agent_classes
+    from dabprp.parse.python_source import analyze_python
+
     parts: list[FileFacts] = []
     test_trees: dict[str, ast.AST | None] = {}
     for rel in files:
@@ -199,6 +204,8 @@ def _resolve_ref(ref: str, where: Location, files: tuple[str, ...]) -> str | Non
 
 
 def _configs(root: str, files: tuple[str, ...], python: PythonFacts, problems: list[Problem]) -> list[AgentConfig]:
+    from dabprp.parse.agent_config import analyze_config
+
     chosen: set[str] = set()
     for ref, wheres in _referenced_paths(python, (".yaml", ".yml")).items():
         hit = _resolve_ref(ref, wheres[0], files)
@@ -221,6 +228,8 @@ def _configs(root: str, files: tuple[str, ...], python: PythonFacts, problems: l
 
 
 def _evalsets(root: str, files: tuple[str, ...], python: PythonFacts, problems: list[Problem]) -> list[EvalSet]:
+    from dabprp.parse.evalsets import analyze_evalset, is_eval_candidate
+
     refs: dict[str, list[Location]] = {}
     for ref, wheres in _referenced_paths(python, (".json", ".jsonl", ".csv")).items():
         hit = _resolve_ref(ref, wheres[0], files)
@@ -241,6 +250,8 @@ def _evalsets(root: str, files: tuple[str, ...], python: PythonFacts, problems: 
 
 def _git_root_files(root: str, problems: list[Problem]) -> list[str]:
     """The git root's CI and requirement files, when one of its CI files works in this project's folder."""
+    from dabprp.parse import repo
+
     git_root = repo.git_root_above(root)
     if git_root is None:
         return []
@@ -256,6 +267,8 @@ def _git_root_files(root: str, problems: list[Problem]) -> list[str]:
 
 def _repo(root: str, files: tuple[str, ...], test_trees: dict[str, ast.AST | None],
           problems: list[Problem]) -> RepoSignals:
+    from dabprp.parse import repo
+
     tests: list[TestFile] = [repo.analyze_tests(p, t) for p, t in sorted(test_trees.items())]
     ci = []
     requirements: list[Requirement] = []

@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dabprp.analyze import Analysis, load_project, unreadable_bundle
 from dabprp.errors import DabprpError
@@ -14,12 +14,14 @@ from dabprp.facts import Project
 from dabprp.findings import Finding, Report, RuleDoc
 from dabprp.gcpause import paused_gc
 from dabprp.parse.bundle_load import ROOT_FILES
-from dabprp.plan import Plan, build_plan
-from dabprp.render.markdown import BundleEdit
 from dabprp.report import DEFAULT_SCOPE, Scope, ValidationReport, build_report, validation_report
 from dabprp.rules import RETIRED, registry
-from dabprp.scaffold import ScaffoldResult
 from dabprp.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the plan, Markdown and scaffold layers load only for the commands that use them
+    from dabprp.plan import Plan
+    from dabprp.render.markdown import BundleEdit
+    from dabprp.scaffold import ScaffoldResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ def _planned(path: str, target: str | None, overrides: dict[str, Any] | None,
     bad = unreadable_bundle(done.project) if readable_bundle else None
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
+    from dabprp.plan import build_plan
+
     return build_plan(done.project, done.report.findings, done.settings), done.project, done.settings
 
 
@@ -95,7 +99,7 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
     """Write (or with `dry_run` only list) the bundle files, stage code, tests and CI the plan describes.
     Files you wrote or edited are kept unless `force`; nothing deployed is renamed, dropped or moved."""
     from dabprp.confined_io import project_lock
-    from dabprp.scaffold import planned_changes, write
+    from dabprp.scaffold import ScaffoldResult, planned_changes, write
 
     if not os.path.isdir(path):
         raise DabprpError(path, None, "no such directory")
@@ -171,6 +175,7 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
 
 def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -> tuple[list[BundleEdit], str]:
     """The bundle files of scaffold's change set for the PRP (one source), or a note why there are none."""
+    from dabprp.render.markdown import BundleEdit
     from dabprp.scaffold import planned_changes
     from dabprp.scaffold.changes import unified_diff
 

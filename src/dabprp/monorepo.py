@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dabprp.api import check, validate
 from dabprp.discover import SKIP_DIRS
 from dabprp.errors import DabprpError
-from dabprp.facts import Location, to_data
-from dabprp.findings import Finding, Report
 from dabprp.parse.bundle_load import ROOT_FILES
-from dabprp.report import Scope, ValidationReport
+
+if TYPE_CHECKING:  # the library and the worker pool load only when several bundles are run
+    from dabprp.findings import Finding, Report
+    from dabprp.report import ValidationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +143,9 @@ def run_bundles(root: str, command: str, jobs: int | None, **options: Any) -> li
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     if workers == 1:
         return [_run_one(task) for task in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -152,6 +153,10 @@ def run_bundles(root: str, command: str, jobs: int | None, **options: Any) -> li
 
 
 def _run_one(task: tuple[str, str, str, dict[str, Any]]) -> BundleOutcome:
+    from dabprp.api import check, validate
+    from dabprp.facts import to_data
+    from dabprp.report import Scope
+
     root, rel, command, options = task
     path = os.path.join(root, rel)
     try:
@@ -177,6 +182,8 @@ def _join(rel: str, path: str) -> str:
 
 
 def _prefix(finding: Finding, rel: str) -> Finding:
+    from dabprp.facts import Location
+
     return dataclasses.replace(finding, location=Location(_join(rel, finding.location.path), finding.location.line))
 
 
@@ -212,6 +219,8 @@ def _prefix_data(data: Any, rel: str) -> Any:
 def merge_checks(outcomes: list[BundleOutcome], known: set[str] | None = None) -> Report:
     """One Report over all bundles: findings sorted by location, rules in catalogue order; findings
     whose fingerprint is in `known` (a baseline) are left out and counted."""
+    from dabprp.findings import Report
+
     results = [o.result for o in outcomes if o.result is not None]
     pairs = sorted(((f, fp) for r in results for f, fp in zip(r.findings, r.fingerprints, strict=True)),
                    key=lambda p: (p[0].location, p[0].rule_id, p[0].message))

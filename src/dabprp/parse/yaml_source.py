@@ -19,6 +19,12 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 MAX_YAML_BYTES = MAX_FILE_BYTES
 
 
+def load_plain(text: str) -> Any:
+    """Plain values, no locations, read with the C parser (PyYAML's pure-Python one is ~10x slower): for YAML
+    dabprp dumped itself (plan blocks) and bundle files already read within the limits."""
+    return yaml.load(text, Loader=_Loader)  # a safe loader (C or pure Python)
+
+
 @dataclass(slots=True)
 class LocNode:
     """Where a value was written, and where its children were (dict keys or list indexes)."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from itertools import groupby
-
-from rich.console import RenderableType
-from rich.padding import Padding
+from typing import TYPE_CHECKING
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Report, Severity
 from dabprp.render.json_out import finite
 from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, heading, render, table, text
 from dabprp.version import __version__
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 ANCHOR_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "README.md")
 """Where a finding about something missing points when the bundle root file does not exist either."""
@@ -24,6 +25,8 @@ FINDING_COLUMNS = (Col("line", "right", wrap=False), Col("severity", wrap=False)
 def findings_by_file(findings: tuple[Finding, ...], summary: str, term: Terminal) -> str:
     """Findings grouped by file (in the order given: sorted by location), messages wrapped to the width,
     then one summary line."""
+    from rich.padding import Padding
+
     items: list[RenderableType] = []
     for path, group in groupby(findings, key=lambda f: f.location.path):
         items.append(heading(path))

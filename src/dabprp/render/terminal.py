@@ -11,14 +11,11 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich import box
-from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # Rich loads when text is laid out, not for JSON output or the spinner's TTY check
+    from rich.console import RenderableType
+    from rich.text import Text
 
 PIPED_WIDTH = 100
 """Width of text written to a file or pipe when `COLUMNS` is not set: fixed, so output is deterministic."""
@@ -62,6 +59,9 @@ def detect(stream: IO[str] | None = None, environ: Mapping[str, str] | None = No
 
 def render(items: Iterable[RenderableType], term: Terminal) -> str:
     """Print the renderables into a string at the terminal's width, with ANSI styles only when colour is on."""
+    from rich.console import Console
+    from rich.text import Text
+
     out = io.StringIO()
     console = Console(file=out, width=term.width, color_system="standard" if term.color else None,
                       force_terminal=term.color, no_color=not term.color, highlight=False, markup=False,
@@ -79,6 +79,8 @@ MAX_CELL = 300
 def text(value: object, style: str = "") -> Text:
     """A literal cell: user values are never read as Rich markup (`[/x]` stays `[/x]`); at most MAX_CELL
     characters, so a huge value costs nothing to lay out."""
+    from rich.text import Text
+
     value = str(value)
     if len(value) > MAX_CELL:
         value = f"{value[:MAX_CELL]}… ({len(value)} characters)"
@@ -101,6 +103,11 @@ def table(columns: Sequence[Col], rows: Sequence[Sequence[Text]], width: int, ti
           header: bool = True) -> RenderableType:
     """A borderless table that fits `width` without splitting a word: each column gets at least its longest
     word and the rest is shared by need. When even that is too wide, one block per row instead."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
     cells = [[Text(c.header)] if header else [] for c in columns]
     for row in rows:
         for i, cell in enumerate(row):
@@ -135,6 +142,10 @@ def _share(minimum: list[int], natural: list[int], room: int) -> list[int]:
 
 
 def _blocks(columns: Sequence[Col], rows: Sequence[Sequence[Text]], title: str | None) -> RenderableType:
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
     parts: list[RenderableType] = [Text(title, style="bold")] if title else []
     for row in rows:
         rest = Text()
@@ -146,6 +157,8 @@ def _blocks(columns: Sequence[Col], rows: Sequence[Sequence[Text]], title: str |
 
 
 def heading(value: str, style: str = "bold") -> Text:
+    from rich.text import Text
+
     return Text(value, style=style)
 
 
@@ -153,6 +166,8 @@ class _DelayedSpinner:
     """A transient spinner on stderr that appears only if the work is still running after `delay` seconds."""
 
     def __init__(self, message: str, stream: IO[str], delay: float) -> None:
+        from rich.console import Console
+
         self._console = Console(file=stream, stderr=True, force_terminal=True, highlight=False, markup=False)
         self._status = self._console.status(message, spinner="dots")
         self._lock = threading.Lock()

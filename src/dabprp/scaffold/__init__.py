@@ -12,11 +12,12 @@ from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
 from dabprp.facts import ProblemKind, Project
 from dabprp.parse.bundle_load import ROOT_FILES
+from dabprp.parse.yaml_source import load_plain
 from dabprp.plan.model import Plan
 from dabprp.rules.queries import is_deploy_job
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
-from dabprp.scaffold.yaml_edit import add_job_keys, merge_bundle
+from dabprp.scaffold.yaml_edit import merge_bundle
 from dabprp.settings import Settings
 
 DEPLOY_JOB_KEYS = {"parameters": [{"name": "model_name", "default": ""}, {"name": "model_version", "default": ""}],
@@ -52,14 +53,12 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     notes: list[str] = []
     root_file = plan.bundle_files[0].file
     old_bundle = _read(path, root_file) if project.bundle else ""
-    new_bundle, merge_notes = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force)
-    notes += merge_notes
     deploy_jobs = [j.key for j in (project.bundle.resources.jobs if project.bundle else ())
                    if j.location.path == root_file and is_deploy_job(project, j)]
-    with_keys = add_job_keys(new_bundle, root_file, {k: DEPLOY_JOB_KEYS for k in deploy_jobs}) \
-        if deploy_jobs else new_bundle
-    if with_keys != new_bundle:
-        new_bundle = with_keys
+    new_bundle, merge_notes, jobs_changed = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force,
+                                                         {k: DEPLOY_JOB_KEYS for k in deploy_jobs})
+    notes += merge_notes
+    if jobs_changed:
         notes += [f"{root_file}: deployment job `{k}` gets the missing model_name/model_version parameters, "
                   "queue and max_concurrent_runs: 1" for k in deploy_jobs]
     if not old_bundle:
@@ -95,7 +94,7 @@ def _keep_deployed(change: FileChange) -> FileChange:
 
 def _resource_keys(text: str) -> set[str]:
     try:
-        doc = yaml.safe_load(text)
+        doc = load_plain(text)
     except yaml.YAMLError:
         return set()
     resources = doc.get("resources") if isinstance(doc, dict) else None

@@ -33,9 +33,11 @@ def _to_commented(value: Any) -> Any:
     return value
 
 
-def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> tuple[str, list[str]]:
-    """Add what `planned` has and `text` lacks: include entries, variables, targets and target keys.
-    Existing values are kept (reported as notes) unless `force`. Returns the new text and the notes."""
+def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool,
+                 job_keys: dict[str, dict[str, Any]] | None = None) -> tuple[str, list[str], bool]:
+    """Add what `planned` has and `text` lacks: include entries, variables, targets and target keys, and the
+    missing top-level `job_keys` of existing jobs (one load and one dump for all edits). Existing values are
+    kept (reported as notes) unless `force`. Returns the new text, the notes, and whether a job got keys."""
     yaml = _yaml()
     try:
         doc = yaml.load(text) if text.strip() else CommentedMap()
@@ -73,9 +75,10 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool) -> 
             _append(targets, name, _to_commented(spec))
             continue
         _merge_missing(_section(targets, name, path, f"targets.{name}"), spec, f"targets.{name}", force, notes)
+    jobs_changed = _add_job_keys(doc, job_keys or {})
     out = io.StringIO()
     yaml.dump(doc, out)
-    return out.getvalue(), notes
+    return out.getvalue(), notes, jobs_changed
 
 
 def _section(parent: CommentedMap, key: str, path: str, name: str | None = None) -> CommentedMap:
@@ -128,11 +131,11 @@ def _merge_missing(current: Any, planned: dict[str, Any], where: str, force: boo
                 notes.append(f"{where}.{key}: kept `{current[key]}` (the plan says `{value}`; --force applies it)")
 
 
-def add_job_keys(text: str, path: str, job_keys: dict[str, dict[str, Any]]) -> str:
-    """Add missing top-level keys (e.g. `parameters`, `queue`) to existing jobs, keeping everything else."""
-    yaml = _yaml()
-    doc = yaml.load(text)
-    jobs = (doc.get("resources") or {}).get("jobs") if isinstance(doc, dict) else None
+def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> bool:
+    """Add missing top-level keys (e.g. `parameters`, `queue`) to existing jobs, keeping everything else;
+    whether any was added."""
+    resources = doc.get("resources")
+    jobs = resources.get("jobs") if isinstance(resources, dict) else None
     changed = False
     for key, additions in job_keys.items():
         if isinstance(jobs, dict) and isinstance(jobs.get(key), dict):
@@ -140,8 +143,4 @@ def add_job_keys(text: str, path: str, job_keys: dict[str, dict[str, Any]]) -> s
                 if field not in jobs[key]:
                     _append(jobs[key], field, _to_commented(value))
                     changed = True
-    if not changed:
-        return text
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    return out.getvalue()
+    return changed

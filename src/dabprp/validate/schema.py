@@ -6,14 +6,13 @@ import functools
 import hashlib
 import json
 from importlib import resources
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema loads on the first validation, not with the CLI
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "bundle-jsonschema.json"
-FAST_FROM = 50
-"""Bundles with at least this many resources are pre-checked with jsonschema-rs."""
 PROVENANCE_FILE = "bundle-jsonschema.provenance.json"
 
 
@@ -52,6 +51,8 @@ def bundle_schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(bundle_schema())
 
 
@@ -93,33 +94,39 @@ def schema_errors(document: Any, with_keyword: bool = False) -> list[tuple[Any, 
 
 
 @functools.cache
-def _resource_validator(rtype: str) -> Draft202012Validator | None:
-    """A validator for one resource of `rtype` (e.g. one job), sharing the root schema's `$defs`."""
+def _item_ref(rtype: str) -> str | None:
+    """The `$ref` of one resource of `rtype` (e.g. one job) in the root schema, None for an unknown type."""
     root = bundle_schema()
     try:
         resources = _deref(root, root["properties"]["resources"]["$ref"])
         mapping = _deref(root, resources["oneOf"][0]["properties"][rtype]["$ref"])
-        item_ref = mapping["oneOf"][0]["additionalProperties"]["$ref"]
+        return cast(str, mapping["oneOf"][0]["additionalProperties"]["$ref"])
     except (KeyError, IndexError, TypeError):
         return None
-    return Draft202012Validator({"$ref": item_ref, "$defs": root["$defs"]})
 
 
 @functools.cache
-def _fast_validator(rtype: str | None) -> Any:
-    """The same schema as `_resource_validator(rtype)` (None: the whole bundle) compiled by jsonschema-rs,
-    used only to confirm that a value is valid; None when jsonschema-rs is not installed or rejects it."""
+def _resource_validator(rtype: str) -> Draft202012Validator | None:
+    """A validator for one resource of `rtype` (e.g. one job), sharing the root schema's `$defs`."""
+    item_ref = _item_ref(rtype)
+    if item_ref is None:
+        return None
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({"$ref": item_ref, "$defs": bundle_schema()["$defs"]})
+
+
+@functools.lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """The whole bundle schema compiled by jsonschema-rs (one compile serves the whole document and, wrapped,
+    each resource), used only to confirm that a value is valid; None when jsonschema-rs is not installed or
+    rejects the schema."""
     try:
         import jsonschema_rs
     except ImportError:
         return None
-    root = bundle_schema()
     try:
-        if rtype is None:
-            return jsonschema_rs.validator_for(root, validate_formats=False)
-        base = _resource_validator(rtype)
-        return None if base is None else jsonschema_rs.validator_for(cast(dict[str, Any], base.schema),
-                                                                      validate_formats=False)
+        return jsonschema_rs.validator_for(bundle_schema(), validate_formats=False)
     except Exception:  # a schema construct it cannot compile: the Python validator alone decides
         return None
 
@@ -160,11 +167,10 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
     found: set[tuple[Any, ...]] = set()
     rest = {k: v for k, v in document.items() if k != "resources"}
     leftovers: dict[str, Any] = {}
-    # compiling the Rust validators costs ~20 ms per resource type: worth it only for many resources
-    fast = sum(len(items) for items in resources.values() if isinstance(items, dict)) >= FAST_FROM
+    # jsonschema-rs confirms what is valid (the Python validator, imported only then, explains what is not)
+    fast = _fast_validator()
     for rtype, items in resources.items():
-        item_validator = _resource_validator(str(rtype)) if isinstance(items, dict) else None
-        if item_validator is None:
+        if not isinstance(items, dict) or _item_ref(str(rtype)) is None:
             leftovers[rtype] = items
             continue
         for key, value in items.items():
@@ -172,7 +178,10 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
             hit = cache.get(id(value)) if cache is not None else None
             if hit is None or hit[0] is not value:
                 local: set[tuple[Any, ...]] = set()
-                if not (fast and _surely_valid(_fast_validator(str(rtype)), value)):
+                # a resource alone under the root schema meets exactly its own schema's constraints
+                if not _surely_valid(fast, {"resources": {rtype: {key: value}}}):
+                    item_validator = _resource_validator(str(rtype))
+                    assert item_validator is not None
                     _collect(item_validator.iter_errors(value), (), True, local)
                 hit = (value, sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:])))
                 if cache is not None:
@@ -181,6 +190,6 @@ def schema_errors_by_resource(document: Any, with_keyword: bool = False,
                 item = ((*prefix, *path), message)
                 found.add((*item, keyword) if with_keyword else item)
     rest["resources"] = leftovers
-    if not (fast and _surely_valid(_fast_validator(None), rest)):
+    if not _surely_valid(fast, rest):
         _collect(validator().iter_errors(rest), (), with_keyword, found)
     return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))
