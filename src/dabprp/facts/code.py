@@ -19,10 +19,16 @@ class GraphNode:
 @dataclass(frozen=True, slots=True)
 class GraphEdge:
     source: str
-    target: str
+    target: str | None
+    """None: a conditional edge without a path map; the router returns the node name at run time."""
     location: Location
     conditional: bool = False
     router: str | None = None
+
+    def legacy_fields(self) -> dict[str, Any]:
+        """Schema 1 wrote a run-time target as `<dynamic>`."""
+        return {"source": self.source, "target": "<dynamic>" if self.target is None else self.target,
+                "location": self.location, "conditional": self.conditional, "router": self.router}
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +300,10 @@ class MlflowCall:
     api: str
     location: Location
     args: dict[str, Any] = field(default_factory=dict)
+    """Schema-1 summary of each argument for display (expressions as `<source>`); decisions read `arguments`."""
     commented_out: bool = False
+    arguments: dict[str, Value] = field(default_factory=dict)
+    """Each argument as a typed value (`_0`, `_1`… positional, keywords by name); secret values are Unknown."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from dabprp.facts.location import Location
 class Literal:
     """A value known statically: written literally or folded from constants, defaults and the agent config."""
 
-    value: str | int | float | bool | None
+    value: str | int | float | bool | tuple[str | int | float | bool | None, ...] | None
+    """A constant, or a list or tuple whose items are all constants (as a tuple)."""
     via: str = "literal"
     """How it was found: `literal`, `constant NAME`, `default of os.getenv('X')`, `config key K`, …"""
     evidence: Location | None = None

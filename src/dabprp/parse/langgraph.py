@@ -68,7 +68,7 @@ class GraphCollector:
             targets = [self.name(v) or "?" for v in self._path_targets(path_map, 0)]
             router_name = _fn_name(router)
             if not targets:
-                graph["edges"].append(GraphEdge(source, "<dynamic>", where, True, router_name))
+                graph["edges"].append(GraphEdge(source, None, where, True, router_name))
             for tgt in dict.fromkeys(targets):
                 graph["edges"].append(GraphEdge(source, tgt, where, True, router_name))
         elif method == "set_entry_point":

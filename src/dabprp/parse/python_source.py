@@ -322,13 +322,11 @@ class _Visitor(ast.NodeVisitor):
         self._eval_table(node, name, fn)
         if isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_METHODS \
                 and not name.startswith(MLFLOW_PREFIXES):
-            self.facts.mlflow_calls.append(MlflowCall(f"MlflowClient.{node.func.attr}", self.loc(node),
-                                                      call_args(node)))
+            self._mlflow_call(f"MlflowClient.{node.func.attr}", node)
         elif name.startswith(MLFLOW_PREFIXES) and not name.startswith(MLFLOW_SKIP):
-            self.facts.mlflow_calls.append(MlflowCall(name, self.loc(node), call_args(node)))
+            self._mlflow_call(name, node)
         elif short == "ModelConfig":
-            self.facts.mlflow_calls.append(MlflowCall("mlflow.models.ModelConfig", self.loc(node),
-                                                      call_args(node)))
+            self._mlflow_call("mlflow.models.ModelConfig", node)
         self.generic_visit(node)
 
     def _endpoints(self, node: ast.Call, name: str, fn: str | None) -> None:
@@ -343,6 +341,10 @@ class _Visitor(ast.NodeVisitor):
             value = self.folder.value(value_node, "no endpoint argument in the call")
             self.facts.code.append(EndpointUse(label, self.loc(node), value, spec.role, fn,
                                                f"{label} {evidence}".strip()))
+
+    def _mlflow_call(self, api: str, node: ast.Call) -> None:
+        self.facts.mlflow_calls.append(MlflowCall(api, self.loc(node), call_args(node),
+                                                  arguments=self.folder.arguments(node)))
 
     def _eval_table(self, node: ast.Call, name: str, fn: str | None) -> None:
         if name.endswith(EVAL_DATASET_APIS):

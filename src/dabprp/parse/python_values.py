@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from dabprp.facts import AgentConfig, EndpointUse, Expr, GenieAgent, Literal, Location, PythonFacts, Unknown, Value
-from dabprp.parse.python_ast import is_stand_in, qualified
+from dabprp.parse.python_ast import PLACEHOLDER_RE, SECRET_NAME_RE, is_stand_in, qualified, redact_tokens
 
 MAX_SOURCE = 200
 MAX_DEPTH = 8
@@ -108,6 +108,24 @@ class Folder:
         if node is None:
             return Unknown(missing)
         return self._fold(node, len(self.scopes) - 1, 0)
+
+    def arguments(self, call: ast.Call) -> dict[str, Value]:
+        """Each argument of `call` folded, keyed like `call_args` (`_0`, `_1`…, keywords, `**`); a secret-named
+        keyword's value and any value holding a token are Unknown (reported by location only)."""
+        out: dict[str, Value] = {f"_{i}": redacted("", self.argument(a)) for i, a in enumerate(call.args)}
+        for kw in call.keywords:
+            out[kw.arg or "**"] = redacted(kw.arg or "", self.argument(kw.value))
+        return out
+
+    def argument(self, node: ast.AST) -> Value:
+        """A list or tuple of constants is one Literal (its items as a tuple); anything else folds as usual."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [self.value(e) for e in node.elts]
+            scalars = [i.value for i in items if isinstance(i, Literal) and not isinstance(i.value, tuple)]
+            if len(scalars) == len(items):
+                return Literal(tuple(scalars), "list of constants")
+            return Expr(self.source(node))
+        return self.value(node)
 
     def _loc(self, node: ast.AST) -> Location:
         return Location(self.path, self.file_line(getattr(node, "lineno", 1)))
@@ -249,6 +267,23 @@ class Folder:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
             return any(w in node.attr.lower() for w in CONFIG_NAME_WORDS)
         return False
+
+
+def redacted(key: str, value: Value) -> Value:
+    """`value`, unless it is a secret: a non-placeholder text under or from a secret-like name, or text holding a
+    token."""
+    if isinstance(value, Expr):
+        source = redact_tokens(value.source)
+        return value if source == value.source else Expr(source, value.config_key)
+    if not isinstance(value, Literal):
+        return value
+    texts = [v for v in (value.value if isinstance(value.value, tuple) else (value.value,)) if isinstance(v, str)]
+    # under a secret-like keyword, or folded from a secret-like name (`x=API_KEY`)
+    if SECRET_NAME_RE.search(f"{key} {value.via}") and any(not PLACEHOLDER_RE.match(t) for t in texts):
+        return Unknown("a secret value (redacted)")
+    if any(redact_tokens(t) != t for t in texts):
+        return Unknown("holds a credential (redacted)")
+    return value
 
 
 def resolve_config_values(python: PythonFacts, configs: list[AgentConfig]) -> PythonFacts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from dabprp.facts import Project, Target
+from dabprp.facts import MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
@@ -84,16 +84,16 @@ def _wiring(project: Project, key: str, existing: ExistingKeys, mode: ServingMod
     if mode.kind == "app-agent":
         endpoint = "${resources.apps.%s.name}" % (mode.app_key or f"{key}_app")
     elif mode.kind == "agents-deploy":
-        explicit = next((c.args.get("endpoint_name") for c in pipeline.own_calls(project, "databricks.agents.deploy")
-                         if pipeline.is_literal(c.args.get("endpoint_name"))), None)
+        explicit = next((name for c in pipeline.own_calls(project, "databricks.agents.deploy")
+                         if (name := literal_str(c.arguments.get("endpoint_name")))), None)
         # agents.deploy's default name: agents_<catalog>-<schema>-<model> (reference 6.5)
-        endpoint = str(explicit) if explicit else "agents_" + model.replace("}.${", "}-${")
+        endpoint = explicit or "agents_" + model.replace("}.${", "}-${")
     else:
         endpoint = "${resources.model_serving_endpoints.%s.name}" % (existing.endpoint or f"{key}_endpoint")
     log = next(iter(pipeline.own_calls(project, "mlflow.pyfunc.log_model")), None)
     agent_file = _agent_file(project, log)
-    config = log.args.get("model_config") if log else None
-    model_config = _relative_to(log.location.path, str(config)) if log and pipeline.is_literal(config) else \
+    config = literal_str(log.arguments.get("model_config")) if log else None
+    model_config = _relative_to(log.location.path, config) if log and config else \
         (project.configs[0].path if project.configs else None)
     app = next((a for a in (project.bundle.resources.apps if project.bundle else ()) if a.key == mode.app_key), None)
     app_source = f"${{workspace.file_path}}/{_app_dir(app)}" if mode.kind == "app-agent" else None
@@ -102,10 +102,10 @@ def _wiring(project: Project, key: str, existing: ExistingKeys, mode: ServingMod
                            app_source, folder, catalog)
 
 
-def _agent_file(project: Project, log: Any) -> str | None:
-    model = log.args.get("python_model") if log else None
-    if log and pipeline.is_literal(model) and str(model).endswith(".py"):
-        return _relative_to(log.location.path, str(model))
+def _agent_file(project: Project, log: MlflowCall | None) -> str | None:
+    model = literal_str(log.arguments.get("python_model")) if log else None
+    if log and model and model.endswith(".py"):
+        return _relative_to(log.location.path, model)
     server = next(iter(pipeline.own_calls(project, *AGENT_SERVER_APIS)), None)
     if server:
         return server.location.path
@@ -243,8 +243,8 @@ def _project_judges(project: Project) -> list[EvalCheck]:
                 or call.location.path in generated:
             continue
         default, needs = BUILTIN_SCORERS[cls]
-        args = tuple((k, str(v)) for k, v in sorted(call.args.items()) if k in ("name", "guidelines")
-                     and pipeline.is_literal(v))
+        args = tuple((k, text) for k, v in sorted(call.arguments.items()) if k in ("name", "guidelines")
+                     and (text := literal_str(v)) is not None)
         name = dict(args).get("name", default)
         if cls == "Guidelines" and "guidelines" not in dict(args):
             continue

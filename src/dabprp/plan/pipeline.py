@@ -130,11 +130,6 @@ def own_calls(project: Project, *apis: str) -> list[MlflowCall]:
     return [c for c in project.python.calls(*apis) if c.location.path not in generated]
 
 
-def is_literal(value: object) -> bool:
-    """A string the analyzed code wrote literally (expressions are summarized as `<expr>`)."""
-    return isinstance(value, str) and not (value.startswith("<") and value.endswith(">"))
-
-
 def _name(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", re.split(r"[\s\[<>=!~;@]", requirement.strip(), maxsplit=1)[0]).lower()
 

@@ -34,7 +34,7 @@ def agent_profile(project: Project) -> AgentProfile:
         router = model.name
         routes = tuple(v for vals in model.fields.values() for v in vals)
     elif graph:
-        routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional))
+        routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional and e.target is not None))
     traced = {s.function for s in py.trace_spans}
     nodes = graph.nodes if graph else ()
     temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper))

@@ -120,7 +120,9 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     # only literal chat endpoints: one computed at run time cannot be known statically (never `default: None`)
     endpoints = sorted({name for e in project.python.endpoints("chat") if (name := literal_str(e.endpoint))})
     for cfg in project.configs:
-        endpoints += sorted({v.value for v in cfg.llm_endpoints if is_literal(v.value)} - set(endpoints))
+        named = {v.value for v in cfg.llm_endpoints
+                 if isinstance(v.value, str) and v.value and v not in cfg.placeholders}
+        endpoints += sorted(named - set(endpoints))
     if endpoints and "llm_endpoint" not in reuse:
         out["llm_endpoint"] = {"description": "LLM serving endpoint the agent calls", "default": endpoints[0]}
     out["secret_scope"] = {"description": "secret scope of this environment", "default": dev.secret_scope}
@@ -135,11 +137,6 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     out["admin_group"] = {"description": "platform administrators", "default": settings.admin_group}
     out["notification_email"] = {"description": "where failures are sent", "default": settings.notification_email}
     return {k: v for k, v in out.items() if k not in have}
-
-
-def is_literal(value: Any) -> bool:
-    """A string the analyzed code wrote literally (expressions are summarized as `<expr>`)."""
-    return isinstance(value, str) and bool(value) and not (value.startswith("<") and value.endswith(">"))
 
 
 def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:

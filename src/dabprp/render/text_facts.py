@@ -53,8 +53,8 @@ def render_facts_text(project: Project, term: Terminal | None = None) -> str:
         items.append(_table(f"Graph {g.variable} (state {g.state_type}, entry {g.entry_point})",
                             ("from", "to", "kind", "where"),
                             [(n.name, n.function, "node", n.location) for n in g.nodes]
-                            + [(e.source, e.target, "conditional" if e.conditional else "edge", e.location)
-                               for e in g.edges]))
+                            + [(e.source, e.target or "<dynamic>", "conditional" if e.conditional else "edge",
+                                e.location) for e in g.edges]))
     items.append(_table("Agent interface", ("class", "base", "methods", "where"), [
         (a.name, a.base, ", ".join(a.methods), a.location) for a in py.agent_classes]))
     items.append(_table("MLflow calls", ("api", "where"), [

@@ -11,9 +11,9 @@ from typing import Any
 import jinja2
 import yaml
 
-from dabprp.facts import Project, StructuredOutput
+from dabprp.facts import Literal, Project, StructuredOutput
 from dabprp.plan.model import Plan
-from dabprp.plan.pipeline import STAGES_DIR, is_literal, own_calls
+from dabprp.plan.pipeline import STAGES_DIR, own_calls
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
@@ -75,7 +75,7 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         if agent.parallel else None
     question = "Hello"
     log = next(iter(own_calls(project, "mlflow.pyfunc.log_model")), None)
-    pip = log.args.get("pip_requirements") if log else None
+    pip = log.arguments.get("pip_requirements") if log else None
     return {
         "header": header(),
         "project": docstring_text(plan.bundle_name),  # in docstrings only: escaped, it cannot end one
@@ -91,7 +91,8 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "steps": tuple(python_number(s, "rollout_steps") for s in plan.rollout_steps),
         "p95_ms": python_number(settings.latency_p95_ms, "latency_p95_ms"),
         "max_error_rate": python_number(settings.error_rate_budget, "error_rate_budget"),
-        "pip_requirements": tuple(pip) if isinstance(pip, list) and all(is_literal(p) for p in pip) else None,
+        "pip_requirements": pip.value if isinstance(pip, Literal) and isinstance(pip.value, tuple)
+        and all(isinstance(p, str) for p in pip.value) else None,
         "probe": {"input": [{"role": "user", "content": question}]} if style == "responses"
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
