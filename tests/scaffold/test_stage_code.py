@@ -241,3 +241,22 @@ def test_parse_counters_reads_the_metrics_export(scaffolded_example):
             'request_5xx_count_total{served_entity_name="a_1"} 2\nrequest_count_total{served_entity_name="a_2"} 5\n'
             'cpu_usage_percentage{served_entity_name="a_1"} 40\n')
     assert deploy.parse_counters(text) == {"a_1": (10.0, 2.0), "a_2": (5.0, 0.0)}
+
+
+# --------------------------------------------------------------------------- build
+
+
+def test_build_declares_the_projects_resources_from_its_configuration(scaffolded_example, tmp_path):
+    build = load_stage(scaffolded_example, "build")
+    declared = build.declared_resources("src/configs.yaml")
+    assert [r.to_dict() for r in declared] == [
+        {"serving_endpoint": [{"name": "databricks-claude-3-7-sonnet"}]},
+        {"genie_space": [{"name": ""}]},  # the example's configuration leaves it empty (DAB701)
+        {"sql_warehouse": [{"name": "<your-warehouse-id>"}]},
+    ]
+    with pytest.raises(build.BuildFailed, match="pass --config"):
+        build.declared_resources(None)
+    config = tmp_path / "other.yaml"
+    config.write_text("agent_configs: {llm: {}}\n")
+    with pytest.raises(build.BuildFailed, match=r"no key `agent_configs\.llm\.endpoint_name`"):
+        build.declared_resources(str(config))  # an absolute path stays absolute under the project root

@@ -278,9 +278,27 @@ class EvalTable(CodeFact):
         return {"table": legacy(self.table), "function": self.function}
 
 
+@dataclass(frozen=True, slots=True)
+class ModelResource(CodeFact):
+    """One `mlflow.models.resources` entry of a `log_model(resources=...)` list: a credential the serving
+    endpoint gets for what the agent calls. Recorded only when the whole list is written out statically."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("model_resource",)
+    name: str
+    """The resource class (`DatabricksServingEndpoint`, `DatabricksGenieSpace`, …)."""
+    location: Location
+    args: dict[str, Value] = field(default_factory=dict)
+    """Its keyword arguments (a positional first argument under the class's parameter name)."""
+    logged_at: Location | None = None
+    """The `log_model` call that declares it."""
+
+    def detail(self) -> dict[str, Any]:
+        return {"args": {k: legacy(v) for k, v in self.args.items()}}
+
+
 AnyCodeFact = (TemporalHelper | ScorerFunction | IterationLimit | Parallelism | GenieAgent | EndpointUse | Tool
                | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference | ProductionScorer
-               | EvalTable)
+               | EvalTable | ModelResource)
 C = TypeVar("C", bound=CodeFact)
 
 

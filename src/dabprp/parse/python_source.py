@@ -50,6 +50,7 @@ from dabprp.parse.python_ast import (
 from dabprp.parse.python_classes import ClassInfo
 from dabprp.parse.python_endpoints import endpoint_args, find_arg
 from dabprp.parse.python_grammar import parse_module
+from dabprp.parse.python_resources import model_resources
 from dabprp.parse.python_values import Folder, params_of, scope_of, self_attributes
 
 PARALLEL_APIS = {
@@ -325,6 +326,8 @@ class _Visitor(ast.NodeVisitor):
             self._mlflow_call(f"MlflowClient.{node.func.attr}", node)
         elif name.startswith(MLFLOW_PREFIXES) and not name.startswith(MLFLOW_SKIP):
             self._mlflow_call(name, node)
+            if name.endswith(".log_model"):
+                self.facts.code.extend(model_resources(node, self.folder, self.aliases, self.loc))
         elif short == "ModelConfig":
             self._mlflow_call("mlflow.models.ModelConfig", node)
         self.generic_visit(node)

@@ -9,6 +9,7 @@ from dabprp.facts import MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
+from dabprp.plan.logged_resources import declaring_call, logged_resources
 from dabprp.plan.model import BundleFile, Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode
 from dabprp.plan.profile import agent_profile, project_scope
 from dabprp.plan.resources import ExistingKeys, bundle_files, existing_keys, full_model_name, own_keys, slug
@@ -45,6 +46,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     blocks = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
                           folder, covered)
     _check_data_flow(project, jobs, blocks)
+    logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     return Plan(
         project=project.root,
         bundle_name=name,
@@ -74,6 +76,9 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         migrations=migrations(project, envs),
+        logged_resources=logged,
+        resources_declared_at=call.location if logged and (call := declaring_call(project)) else None,
+        resources_unknown=unknown,
     )
 
 

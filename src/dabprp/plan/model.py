@@ -116,6 +116,17 @@ class ServingMode:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedResource:
+    """One resource the build logs the agent with (`mlflow.models.resources`), as the project declares it."""
+
+    kind: str
+    """The resource class (`DatabricksServingEndpoint`, …)."""
+    args: tuple[tuple[str, str, str | int | float | bool | None], ...]
+    """(keyword, `value` or `config_key`, the literal or the agent-configuration key read at build time)."""
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class Ref:
     """One value a task consumes, named by its producer."""
 
@@ -253,6 +264,12 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+    logged_resources: tuple[LoggedResource, ...] = ()
+    """What the build's `log_model` declares as `resources=` (the project's own declaration, reused)."""
+    resources_declared_at: Location | None = None
+    """The project's `log_model` call whose `resources=` the build reuses."""
+    resources_unknown: tuple[Evidence, ...] = ()
+    """Resources the build cannot declare because they are not known statically, with where and why."""
 
     def job(self, role: str) -> PlannedJob | None:
         """The planned job with this role (`tests`, `build`, `deployment`, `release`, `load_test`, `link`)."""

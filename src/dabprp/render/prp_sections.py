@@ -98,7 +98,23 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         "configurable soak time (" + ("the candidate's 5xx rate from the endpoint's metrics export"
                                       if plan.serving == "model-serving" else "the app's status") + f"). {strategy}.",
     ]
+    if plan.job("build"):
+        deploy.append(resources_text(plan))
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
+
+
+def resources_text(plan: Plan) -> str:
+    """What the build logs the agent with as `resources=` (the endpoint's credentials), and what it cannot know."""
+    known = ", ".join(f"`{r.kind}` (" + ", ".join(f"{k}: config key `{v}`" if how == "config_key" else f"{k} `{v}`"
+                                                  for k, how, v in r.args) + ")" for r in plan.logged_resources)
+    text = "Agent resources: " + (
+        "`build.py` logs the agent with the resources the project's own `log_model` declares"
+        + (f" (`{plan.resources_declared_at}`)" if plan.resources_declared_at else "") + f": {known}"
+        if known else "`build.py` logs the agent with no `resources`")
+    if plan.resources_unknown:
+        text += ("; not known statically: " + "; ".join(f"{e.value}{_loc(e)}" for e in plan.resources_unknown)
+                 + ". Add what the agent calls to `RESOURCES` in `src/stages/build.py`")
+    return text + "."
 
 
 def environment_rows(plan: Plan) -> list[list[str]]:

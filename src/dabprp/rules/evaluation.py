@@ -15,13 +15,14 @@ from dabprp.settings import Settings
 
 def handles_comparisons(project: Project) -> bool:
     py = project.python
-    return bool(py.of(Parallelism)) or any(
+    generated = {f.path for f in py.files if f.generated}  # dabprp's stage code says nothing about the agent
+    return any(p.location.path not in generated for p in py.of(Parallelism)) or any(
         "compar" in " ".join(v for vals in m.fields.values() for v in vals) for m in py.routing_models)
 
 
 def handles_relative_time(project: Project) -> bool:
     pattern = re.compile(TEMPORAL_NAME_RE, re.I)
-    return any(pattern.search(fn) for f in project.python.files for fn in f.functions)
+    return any(pattern.search(fn) for f in project.python.files if not f.generated for fn in f.functions)
 
 
 @rule("DAB501", "No evaluation", severity=Severity.ERROR, stage=Stage.EVALUATE,

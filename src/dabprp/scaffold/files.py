@@ -96,6 +96,13 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "probe": {"input": [{"role": "user", "content": question}]} if style == "responses"
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
+        "resources": tuple((r.kind, {k: {how: v} for k, how, v in r.args}) for r in plan.logged_resources),
+        "resources_from": f"{plan.resources_declared_at.path}:{plan.resources_declared_at.line}"
+        if plan.resources_declared_at else "",
+        "resources_unknown": tuple(line for e in plan.resources_unknown for line in textwrap.wrap(
+            "Not known statically: " + docstring_text(e.value)
+            + (f" ({e.location.path}:{e.location.line})" if e.location else "") + "; add what the agent calls here.",
+            110)),
     }
 
 
