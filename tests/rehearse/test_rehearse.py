@@ -34,10 +34,13 @@ def scaffolded(name: str, tmp_path: Path) -> Path:
 
 
 def cli(path: Path, *args: str) -> tuple[int, dict]:
-    """The CLI, as a user runs it (a new process: nothing shared with the test)."""
+    """The CLI, as a user runs it (a new process: nothing shared with the test), from the project's parent
+    folder: the rehearsal leaves nothing there (MLflow's default `./mlruns` artifact folder included)."""
+    before = sorted(p.name for p in path.parent.iterdir())
     done = subprocess.run([sys.executable, "-m", "dabprp", "rehearse", str(path), "--format", "json", *args],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=path.parent)
     assert "Traceback" not in done.stderr, done.stderr
+    assert sorted(p.name for p in path.parent.iterdir()) == before
     return done.returncode, json.loads(done.stdout)
 
 

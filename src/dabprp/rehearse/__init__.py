@@ -6,6 +6,7 @@ import contextlib
 import functools
 import io
 import logging
+import os
 import shutil
 import tempfile
 import warnings
@@ -68,7 +69,8 @@ def _rehearse(root: Path, work: Path, target: str | None, agent: str, canary_fau
     env = {"MLFLOW_TRACKING_URI": store, "MLFLOW_REGISTRY_URI": store,
            "DATABRICKS_TOKEN": "rehearsal", "DATABRICKS_CONFIG_FILE": str(work / "no-databrickscfg"),
            "MLFLOW_GENAI_EVAL_MAX_WORKERS": "2", "TQDM_DISABLE": "1"}
-    with FakeWorkspace() as fake, environment({**env, "DATABRICKS_HOST": fake.host}), _quiet(), _mlflow_store(store):
+    with FakeWorkspace() as fake, environment({**env, "DATABRICKS_HOST": fake.host}), _quiet(), _mlflow_store(store), \
+            _working_directory(root):  # MLflow puts a SQLite store's artifacts in ./mlruns: here, not the caller's cwd
         evaluate = _evaluate_module(root)
         records = evaluate.load_dataset(root / evaluate.DATASET) if evaluate else []
         style = style or (evaluate.REQUEST_STYLE if evaluate else "chat")
@@ -93,7 +95,7 @@ def empty_store() -> str:
     import mlflow
 
     path = Path(tempfile.mkdtemp(prefix="dabprp-mlflow-")) / "empty.db"
-    with _quiet(), contextlib.redirect_stderr(io.StringIO()):
+    with _quiet(), contextlib.redirect_stderr(io.StringIO()), _working_directory(path.parent):
         mlflow.MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
     return str(path)
 
@@ -229,6 +231,17 @@ def _mlflow_store(uri: str) -> Iterator[None]:
             mlflow.end_run()
         mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to the default / environment
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    """Run in `path` (contextlib.chdir needs Python 3.11), then go back."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 @contextlib.contextmanager
