@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dabprp.facts import Expr, Literal, MlflowCall, ModelResource, Project
+from dabprp.facts import Expr, Literal, MlflowCall, ModelResource, Project, Unknown
 from dabprp.plan.model import Evidence, LoggedResource
 from dabprp.plan.pipeline import own_calls
 
@@ -19,7 +19,7 @@ def logged_resources(project: Project, config: str | None) -> tuple[tuple[Logged
     log = declaring_call(project)
     if log is None:
         return (), (Evidence("resources", "the project logs no model"),)
-    if "resources" not in log.args:
+    if "resources" not in log.arguments:
         return (), (Evidence("resources", "the project's `log_model` declares no `resources` (DAB407)",
                              log.location),)
     entries = [r for r in project.python.of(ModelResource) if r.logged_at == log.location]
@@ -31,12 +31,13 @@ def logged_resources(project: Project, config: str | None) -> tuple[tuple[Logged
     for entry in entries:
         args: list[tuple[str, str, str | int | float | bool | None]] = []
         for keyword, value in sorted(entry.args.items()):
-            if isinstance(value, Literal):
+            if isinstance(value, Literal) and not isinstance(value.value, tuple):
                 args.append((keyword, "value", value.value))
             elif isinstance(value, Expr) and value.config_key and config:
                 args.append((keyword, "config_key", value.config_key))
             else:
-                source = value.source if isinstance(value, Expr) else value.reason
+                source = value.source if isinstance(value, Expr) else \
+                    value.reason if isinstance(value, Unknown) else repr(value.value)
                 unknown.append(Evidence("resource", f"`{entry.name}`: `{keyword}` is `{source}`, computed at run "
                                                     "time", entry.location))
                 break
