@@ -14,6 +14,7 @@ from dabprp.cli import main
 from dabprp.errors import DabprpError
 from dabprp.validate.schema import schema_errors
 from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden, copy_project
+from tests.test_prp_bundle_one_source import merged, prp_files
 
 PROJECTS = {"multiagent-genie": EXAMPLE, "rag-apps": FIXTURES / "rag-apps",
             "multi-target": FIXTURES / "multi-target", "no-bundle": FIXTURES / "no-bundle"}
@@ -26,13 +27,16 @@ def test_golden_prp(name, update_golden):
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
-def test_every_yaml_block_validates_against_bundle_schema(name):
+def test_every_bundle_file_the_prp_shows_validates_against_bundle_schema(name):
     text, _ = generate(str(PROJECTS[name]))
-    # new files are shown whole (edits of the user's files are diffs, checked in test_prp_bundle_one_source)
-    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 5
-    for block in blocks:
-        doc = yaml.safe_load(block)
+    docs = []
+    for path, (label, fence, body) in prp_files(text).items():
+        if label == "new file":
+            docs.append(yaml.safe_load(body))
+        elif fence == "yaml":  # the keys an edit adds, merged into the user's file
+            docs.append(merged(yaml.safe_load((PROJECTS[name] / path).read_text()), yaml.safe_load(body)))
+    assert len(docs) >= 5
+    for doc in docs:
         for target in (doc.get("targets") or {}).values():
             # partial overrides of the resource files' definitions: valid once merged (the scaffold tests)
             target.pop("resources", None)
@@ -214,10 +218,10 @@ def test_each_environment_is_defined_once_and_holds_what_its_jobs_import():
     text, _ = generate(str(EXAMPLE))
     # one pinned set per kind of job: the test job adds pytest, the load test only needs the SDK
     assert text.count("environment_version: '4'") == 4
-    assert [text.count("environments: ${var.%s_environment}" % r) for r in ("tests", "build", "load_test", "link")] \
+    assert [text.count("| `${var.%s_environment}` |" % r) for r in ("tests", "build", "load_test", "link")] \
         == [1, 2, 1, 1]  # the build and deployment jobs share one set
     tests_env = text.split("  tests_environment:", 1)[1].split("  build_environment:", 1)[0]
-    assert "- pytest" in tests_env
+    assert "pytest==" in tests_env
 
 
 def test_no_bundle_prp_creates_one_around_the_agent_code():
@@ -258,7 +262,7 @@ def test_settings_overridable_by_flags(tmp_path):
     assert result.exit_code == 0
     text = result.stdout
     assert "| judge | `correctness/mean` ≥ 0.85 |" in text and "| judge | `safety/mean` ≥ 0.95 |" in text
-    assert "+  qa:\n+    mode: production" in text and "the `qa` target" in text
+    assert "\n  qa:\n    mode: production\n" in text and "the `qa` target" in text
     assert "canary 5% → 25% → 100%" in text
     bad = CliRunner().invoke(main, ["generate", str(project), "--stdout", "--set", "nonsense"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.stderr

@@ -20,7 +20,7 @@ from dabprp.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the plan, Markdown and scaffold layers load only for the commands that use them
     from dabprp.plan import Plan
-    from dabprp.render.markdown import BundleEdit
+    from dabprp.render.bundle_view import BundleChange
     from dabprp.scaffold import ScaffoldResult
 
 
@@ -173,9 +173,9 @@ def generate(path: str, target: str | None = None, fmt: str = "md", existing: st
     return merged.text, project
 
 
-def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -> tuple[list[BundleEdit], str]:
+def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -> tuple[list[BundleChange], str]:
     """The bundle files of scaffold's change set for the PRP (one source), or a note why there are none."""
-    from dabprp.render.markdown import BundleEdit
+    from dabprp.render.bundle_view import BundleChange
     from dabprp.scaffold import planned_changes
     from dabprp.scaffold.changes import unified_diff
 
@@ -187,8 +187,8 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
     order = [b.file for b in built.bundle_files]
     out = []
     for c in sorted(changes, key=lambda c: (order.index(c.path) if c.path in order else len(order), c.path)):
-        text = unified_diff(c) if c.kind in ("update", "conflict") else c.new
-        out.append(BundleEdit(titles.get(c.path, c.path), c.path, c.kind, text, c.reason))
+        diff = unified_diff(c) if c.kind in ("update", "conflict") else ""
+        out.append(BundleChange(titles.get(c.path, c.path), c.path, c.kind, c.old, c.new, diff, c.reason))
     return out, ""
 
 

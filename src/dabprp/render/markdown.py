@@ -13,6 +13,7 @@ from dabprp.facts import Location
 from dabprp.findings import Finding
 from dabprp.plan.model import Plan
 from dabprp.render import prp_sections
+from dabprp.render.bundle_view import BundleChange, bundle_view
 from dabprp.render.yaml_text import dump
 from dabprp.version import __version__
 
@@ -83,24 +84,12 @@ def _sections(text: str) -> str:
     return f"{title}\n\n{body}".rstrip("\n") + "\n"
 
 
-@dataclass(frozen=True, slots=True)
-class BundleEdit:
-    """One bundle file as `dabprp scaffold` would leave it: a new file whole, an edit as a unified diff."""
-
-    title: str
-    file: str
-    action: str
-    """`create` (text: the whole file), `update` (text: unified diff), `identical` (text: the file as it is),
-    `conflict` (your file, kept; text: the diff scaffold --force would apply, or empty)."""
-    text: str
-    reason: str = ""
-
-
 def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None = None,
-                    bundle_edits: list[BundleEdit] | None = None, bundle_note: str = "") -> str:
+                    bundle_edits: list[BundleChange] | None = None, bundle_note: str = "") -> str:
     env = _environment(frozenset(files))
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     effort = sum(float(t.effort.split()[0]) for t in plan.roadmap if not t.done)
+    bundle = bundle_view(bundle_edits or [])
     text = env.get_template("prp.md.j2").render(
         plan=plan, version=__version__, counts=counts, top_risks=prp_sections.top_risks(plan.findings),
         security_rules=prp_sections.security_rules(plan.findings), rule_rows=prp_sections.rule_rows(plan.findings),
@@ -110,7 +99,8 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
-        effort_total=f"{effort:g}", bundle_edits=bundle_edits or [], bundle_note=bundle_note,
+        effort_total=f"{effort:g}", bundle=bundle, bundle_note=bundle_note,
+        job_rows=[(j, bundle.jobs.get(j.key)) for j in plan.jobs],
         flow=prp_sections.pipeline_flow(plan),
         **prp_sections.rollout_texts(plan),
     )
