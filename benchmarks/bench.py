@@ -192,6 +192,12 @@ def bench_example(repeat: int) -> None:
             "(start-up target <= 200 ms)" if args[0] in ("generate", "check", "validate") else "")
 
 
+def prp_size(root: Path) -> str:
+    """The PRP's size: bounded however large the inventory (the full list is in `analyze --format json`)."""
+    text = generate(str(root))[0]
+    return f"(PRP {len(text.encode()) / 1024:.0f} KB, {text.count(chr(10))} lines)"
+
+
 def bench_jobs(base: Path, sizes: tuple[int, int], repeat: int) -> None:
     print(f"one bundle, {sizes[0]} / {sizes[1]} jobs x 10 tasks, 3 targets")
     results = {}
@@ -200,7 +206,7 @@ def bench_jobs(base: Path, sizes: tuple[int, int], repeat: int) -> None:
         floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
         gen = median_of(lambda r=root: generate(str(r)), repeat)
         val = median_of(lambda r=root: validate(str(r), all_targets=True), repeat)
-        row(f"library generate ({jobs} jobs)", gen, floor)
+        row(f"library generate ({jobs} jobs)", gen, floor, prp_size(root))
         row(f"library validate --all-targets ({jobs} jobs)", val, floor, "(target <= 3x floor)")
         results[jobs] = (gen, val)
     growth("generate per job", results[sizes[0]][0], sizes[0], results[sizes[1]][0], sizes[1])
@@ -226,7 +232,7 @@ def bench_python(base: Path, sizes: tuple[int, int], repeat: int) -> None:
         root = make_python_project(base, count)
         floor = median_of(lambda r=root: library_floor(source_files(r)), repeat)
         gen = median_of(lambda r=root: generate(str(r)), repeat)
-        row(f"library generate ({count} files)", gen, floor)
+        row(f"library generate ({count} files)", gen, floor, prp_size(root))
         results[count] = gen
     growth("generate per Python file", results[sizes[0]], sizes[0], results[sizes[1]], sizes[1])
 

@@ -12,7 +12,7 @@ from dabprp import living
 from dabprp.facts import Location
 from dabprp.findings import Finding
 from dabprp.plan.model import Plan
-from dabprp.render import prp_sections
+from dabprp.render import inventory, prp_sections
 from dabprp.render.bundle_view import BundleChange, bundle_view
 from dabprp.render.yaml_text import dump
 from dabprp.version import __version__
@@ -87,6 +87,8 @@ def _sections(text: str) -> str:
 def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None = None,
                     bundle_edits: list[BundleChange] | None = None, bundle_note: str = "") -> str:
     env = _environment(frozenset(files))
+    summary = inventory.summarise(plan)
+    plan = summary.plan
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     effort = sum(float(t.effort.split()[0]) for t in plan.roadmap if not t.done)
     bundle = bundle_view(bundle_edits or [])
@@ -99,7 +101,7 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
-        effort_total=f"{effort:g}", bundle=bundle, bundle_note=bundle_note,
+        effort_total=f"{effort:g}", bundle=bundle, bundle_note=bundle_note, left_out=inventory.left_out_text(summary),
         job_rows=[(j, bundle.jobs.get(j.key)) for j in plan.jobs],
         flow=prp_sections.pipeline_flow(plan),
         **prp_sections.rollout_texts(plan),
