@@ -156,6 +156,19 @@ def _blocks(columns: Sequence[Col], rows: Sequence[Sequence[Text]], title: str |
     return Group(*parts)
 
 
+def fold_url(url: str, width: int) -> list[str]:
+    """`url` cut into pieces of at most `width` characters, each ending after a `/` where one is near; joined,
+    the pieces are the URL again."""
+    pieces: list[str] = []
+    rest = url
+    while len(rest) > width:
+        cut = rest.rfind("/", 0, width) + 1
+        cut = cut if cut > width // 3 else width
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return [*pieces, rest] if rest else pieces
+
+
 def heading(value: str, style: str = "bold") -> Text:
     from rich.text import Text
 

@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from dabprp.findings import RuleDoc
-from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, heading, render, table, text
+from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, fold_url, heading, render, table, text
 
 COLUMNS = (Col("rule", wrap=False), Col("severity", wrap=False), Col("stage", wrap=False), Col("title"))
 
@@ -26,6 +26,13 @@ def render_rule_text(r: RuleDoc, term: Terminal | None = None) -> str:
         text(f"severity: {r.severity.value}; blocks stage: {r.stage.value}"), text(""),
         text(r.rationale), text(""), text(f"Fix: {r.fix}"),
     ]
-    # a URL is never split: it stays one line even when it is wider than the terminal
-    items += [Text(f"See: {link}", no_wrap=True, overflow="ignore") for link in r.docs]
-    return render(items, term or Terminal())
+    term = term or Terminal()
+    for link in r.docs:
+        # a URL is never wrapped at a space or a hyphen: it fits on the `See:` line, or it follows that line
+        # in pieces cut after a `/` (joined, they are the URL; `--format md` prints it whole)
+        if len(link) + 5 <= term.width:
+            items.append(Text(f"See: {link}", no_wrap=True, overflow="ignore"))
+        else:
+            items.append(Text("See:"))
+            items += [Text(f"  {piece}", no_wrap=True, overflow="ignore") for piece in fold_url(link, term.width - 2)]
+    return render(items, term)
