@@ -180,21 +180,44 @@ def test_app_agent_bad_agent_is_blocked(tmp_path):
     assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}]
 
 
+def test_bundle_endpoint_mode_changes_the_endpoint_only_through_the_bundle(tmp_path):
+    project = scaffolded("bundle-endpoint", tmp_path)
+    assert 'entity_version: "${var.serving_version}"' in (project / "databricks.yml").read_text()
+    deployment = (project / "resources" / "deployment_job.yml").read_text()
+    assert "task_key: Deployment" not in deployment  # no SDK rollout task: CI runs `bundle deploy`
+    code, report = rehearse(project)
+    assert code == 0 and report["ok"] and report["serving"] == "bundle-endpoint"
+    assert (report["champion_before"], report["champion_after"]) == ("1", "2")
+    assert outcomes(report)[-2:] == [("rollout", "ok"), ("load_test", "ok")]
+    # every configuration the endpoint ever had came from a `bundle deploy`: the bundle is its one owner
+    assert report["endpoint_writes"] == [{"endpoint": "ticket-summary-staging", "by": "bundle",
+                                          "versions": {"current": v}} for v in ("1", "2")]
+    code, report = rehearse(project, "--canary-fault")
+    assert code == 1 and report["ok"] and report["rolled_back"] and report["blocked_at"] == "ci/rollout"
+    assert report["champion_after"] == "1"
+    assert report["endpoint_writes"] == [{"endpoint": "ticket-summary-staging", "by": "bundle",
+                                          "versions": {"current": v}} for v in ("1", "2", "1")]
+    assert all(t["routes"] == {"current": 100} for t in report["traffic"])
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("args,promoted,blocked", [
-    ((), True, None),
-    (("--agent", "bad"), False, "ticket_summary_deployment/Evaluation"),
-    (("--canary-fault",), False, "ticket_summary_deployment/Deployment"),
-])
-def test_bundle_endpoint_mode(tmp_path, args, promoted, blocked):
-    code, report = rehearse(scaffolded("bundle-endpoint", tmp_path), *args)
-    assert report["ok"] and report["serving"] == "bundle-endpoint"
-    assert (code == 0, report["promoted"], report["blocked_at"]) == (promoted, promoted, blocked)
-    first = report["traffic"][0]
-    assert first == {"endpoint": "ticket-summary-staging", "routes": {"support_staging-agents-ticket_summary_1": 100}}
-    if not promoted:
-        assert report["traffic"][-1] == first
-    assert all(sum(t["routes"].values()) == 100 for t in report["traffic"])
+def test_bundle_endpoint_mode_bad_agent_never_reaches_the_bundle(tmp_path):
+    code, report = rehearse(scaffolded("bundle-endpoint", tmp_path), "--agent", "bad")
+    assert code == 1 and report["ok"] and report["blocked_at"] == "ticket_summary_deployment/Evaluation"
+    assert [w["versions"] for w in report["endpoint_writes"]] == [{"current": "1"}]
+
+
+@pytest.mark.slow
+def test_bundle_endpoint_whose_version_is_not_the_variable_is_not_promoted(tmp_path):
+    project = scaffolded("bundle-endpoint", tmp_path)
+    replace(project / "databricks.yml", 'entity_version: "${var.serving_version}"', 'entity_version: "1"')
+    code, report = rehearse(project)
+    assert code == 1 and not report["promoted"] and report["blocked_at"] == "ci/rollout"
+    rollout = next(s for s in report["steps"] if s["task"] == "rollout")
+    assert rollout["detail"] == ("DeploymentFailed: after `bundle deploy --var=serving_version=2` endpoint "
+                                 "`ticket-summary-staging` serves version 1: its entity `current` must take "
+                                 "`entity_version` from `serving_version`")
+    assert [w["versions"] for w in report["endpoint_writes"]] == [{"current": "1"}] * 3
 
 
 @pytest.mark.slow

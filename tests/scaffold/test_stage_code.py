@@ -153,9 +153,13 @@ def test_approve_pending_then_approved(scaffolded_example, mlflow_local):
     client.set_model_version_tag("cat.sch.agent", version, "Approval_Check", "Rejected")
     with pytest.raises(approve.ApprovalPending, match="not `Approved`"):
         approve.main(args, client=client)
+    assert client.get_registered_model("cat.sch.agent").aliases == {}  # nothing passed yet
     client.set_model_version_tag("cat.sch.agent", version, "Approval_Check", "Approved")
     assert approve.main(args, client=client) == 0
-    assert approve.main([*args[:-1], "false"], client=None) == 0  # staging: no approval needed, no registry call
+    assert client.get_registered_model("cat.sch.agent").aliases == {"challenger": int(version)}
+    later = registered_version(mlflow_local)
+    assert approve.main([*args[:3], later, *args[4:-1], "false"], client=None) == 0  # staging: none needed
+    assert client.get_registered_model("cat.sch.agent").aliases == {"challenger": int(later)}
 
 
 # --------------------------------------------------------------------------- deploy

@@ -9,8 +9,9 @@ from dabprp.facts import MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
+from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
 from dabprp.plan.logged_resources import declaring_call, logged_resources
-from dabprp.plan.model import BundleFile, Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode
+from dabprp.plan.model import BundleFile, Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode, TaskParam
 from dabprp.plan.profile import agent_profile, project_scope
 from dabprp.plan.resources import ExistingKeys, bundle_files, existing_keys, full_model_name, own_keys, slug
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
@@ -47,6 +48,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
                           folder, covered)
     _check_data_flow(project, jobs, blocks)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
+    rollout = bundle_rollout(project, mode, f"{key}_endpoint")
     return Plan(
         project=project.root,
         bundle_name=name,
@@ -76,6 +78,9 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         migrations=migrations(project, envs),
+        bundle_rollout=rollout,
+        rollout=rollout_step(rollout, TaskParam("--max-error-rate", f"{settings.error_rate_budget:g}"))
+        if rollout else None,
         logged_resources=logged,
         resources_declared_at=call.location if logged and (call := declaring_call(project)) else None,
         resources_unknown=unknown,

@@ -127,6 +127,22 @@ class LoggedResource:
 
 
 @dataclass(frozen=True, slots=True)
+class BundleRollout:
+    """A bundle-owned endpoint: the rollout sets the served version through the bundle variable `variable`."""
+
+    endpoint_key: str
+    entity: str
+    """The served entity whose version changes (its name stays)."""
+    variable: str
+    default: str
+    """The variable's default: the version the bundle serves today."""
+    edit_at: Location | None
+    """The literal `entity_version` scaffold replaces with the variable (None: already a reference)."""
+    current_ref: str | None = None
+    """The reference the project's `entity_version` already has (then the PRP asks to point it at the variable)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Ref:
     """One value a task consumes, named by its producer."""
 
@@ -264,6 +280,10 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+    bundle_rollout: BundleRollout | None = None
+    """Set when the bundle owns the endpoint: versions change through its variable, never through the SDK."""
+    rollout: PlannedTask | None = None
+    """The CI step that rolls a version out on a bundle-owned endpoint (after the deployment job approved it)."""
     logged_resources: tuple[LoggedResource, ...] = ()
     """What the build's `log_model` declares as `resources=` (the project's own declaration, reused)."""
     resources_declared_at: Location | None = None

@@ -95,20 +95,24 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                run_job=wiring.deploy_job, timeout=14400),
                        ), "CI after `bundle deploy` of each target (every environment builds from the same commit)",
                        "build", (), model_deps)
+    # a bundle-owned endpoint changes only through `bundle deploy` (a CI step, plan.rollout): no SDK rollout task
+    rollout = () if mode.kind == "bundle-endpoint" else (
+        PlannedTask("Deployment", f"{s}/deploy.py", ("Approval_Check",), 0,
+                    "canary rollout on the endpoint, soaked and judged by its metrics, exact rollback", (
+                        model, version, TaskParam("--endpoint", wiring.endpoint),
+                        TaskParam("--steps", ",".join(str(x) for x in steps)),
+                        TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1]), timeout=7200),)
     deployment = PlannedJob(
-        wiring.deploy_job, "deploy", "MLflow 3 deployment job: evaluate, approve and roll out one model version",
+        wiring.deploy_job, "deploy", "MLflow 3 deployment job: evaluate, approve and roll out one model version"
+        if rollout else "MLflow 3 deployment job: evaluate and approve one model version (alias `challenger`)",
         f"{wiring.folder}/deployment_job.yml", (
             PlannedTask("Evaluation", f"{s}/evaluate.py", (), 0, "evaluate this version; gates from its scorers", (
                 model, version, TaskParam("--experiment", wiring.experiment), *eval_gates), timeout=5400),
             PlannedTask("Approval_Check", f"{s}/approve.py", ("Evaluation",), 0,
-                        "UC tag `Approval_Check=Approved` where approval is required", (
+                        "UC tag `Approval_Check=Approved` where approval is required; then alias `challenger`", (
                             model, version, TaskParam("--tag", "{{task.name}}"),
                             TaskParam("--required", "${var.approval_required}")), timeout=600),
-            PlannedTask("Deployment", f"{s}/deploy.py", ("Approval_Check",), 0,
-                        "canary rollout on the endpoint, soaked and judged by its metrics, exact rollback", (
-                            model, version, TaskParam("--endpoint", wiring.endpoint),
-                            TaskParam("--steps", ",".join(str(x) for x in steps)),
-                            TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1]), timeout=7200),
+            *rollout,
         ), "run by the build job; also for every new version of the UC model", "deployment",
         (JobParam("model_name", wiring.model_name), JobParam("model_version", "")), model_deps,
         reused=wiring.deploy_job_reused)

@@ -11,6 +11,7 @@ from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 from dabprp.plan import bundle_yaml as by
+from dabprp.plan.bundle_rollout import bundle_rollout
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
 from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode
@@ -145,7 +146,7 @@ def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
 
 
 def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existing: ExistingKeys,
-                        have: set[str]) -> dict[str, dict[str, Any]]:
+                        have: set[str], served_default: str = "1") -> dict[str, dict[str, Any]]:
     """Variables the planned tasks consume that only the pipeline needs."""
     out: dict[str, dict[str, Any]] = {}
     values = [p.value for j in jobs for t in j.tasks for p in t.params]
@@ -155,10 +156,10 @@ def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existin
     if any("${var.agent_file}" in v for v in values):
         out["agent_file"] = {"description": "the agent's Python file (models-from-code), relative to the bundle "
                              "root: not found in the project; the build fails until it is set", "default": ""}
-    if mode.kind == "bundle-endpoint" and not existing.endpoint:
-        out["serving_version"] = {"description": "model version the bundle's endpoint definition serves; the "
-                                  "Deployment task changes served versions and traffic, so pass the current "
-                                  "champion (`--var serving_version=N`) on each deploy", "default": "1"}
+    if mode.kind == "bundle-endpoint":
+        out["serving_version"] = {"description": "model version the bundle's endpoint serves: every `bundle deploy` "
+                                  "passes the champion (`--var serving_version=N`); only the rollout changes it",
+                                  "default": served_default}
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -168,7 +169,8 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
                 include_covered: bool) -> tuple[BundleFile, ...]:
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
-    variables.update(_pipeline_variables(jobs, mode, existing, have))
+    rollout = bundle_rollout(project, mode, f"{key}_endpoint")
+    variables.update(_pipeline_variables(jobs, mode, existing, have, rollout.default if rollout else "1"))
     names = names_for(reuse, tuple(variables))
     cat, sch = names.ref("catalog"), names.ref("schema")
     # a value for a variable the project already has would change where its deployed resources live
@@ -289,5 +291,5 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
         "permissions": [{"level": "CAN_QUERY", "group_name": "${var.consumer_group}"},
                         {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
         "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
-    return "Serving endpoint with inference tables (bundle-owned; the Deployment task sets versions and traffic)", \
+    return "Serving endpoint with inference tables (bundle-owned; the rollout sets `serving_version`)", \
         file, doc

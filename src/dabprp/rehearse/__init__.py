@@ -17,8 +17,10 @@ from typing import Any
 
 from dabprp.errors import DabprpError
 from dabprp.parse.bundle_load import effective_tree, load_bundle
+from dabprp.plan.model import Plan, PlannedTask
 from dabprp.plan.pipeline import STAGES_DIR
 from dabprp.rehearse import standins
+from dabprp.rehearse.bundle_cli import BundleCli
 from dabprp.rehearse.fakes import FakeWorkspace
 from dabprp.rehearse.report import Report, Step
 from dabprp.rehearse.resolve import TargetConfig, Unresolved, load_target
@@ -81,10 +83,11 @@ def _rehearse(root: Path, work: Path, target: str | None, agent: str, canary_fau
         standins.write_agent(root / CHAMPION_FILE, records, question_of, route_of, True, style, today)
         runner = Runner(root, config, files, report, fake, progress)
         if plan.serving_mode.serves_from_model:
-            _rehearse_model(runner, config, roles, root, canary_fault)
+            _rehearse_model(runner, config, roles, root, canary_fault, plan)
         else:
             _rehearse_app(runner, config, roles, canary_fault)
         report.traffic = list(fake.state.traffic)
+        report.endpoint_writes = list(fake.state.writes)
     _judge(report)
     return report
 
@@ -114,7 +117,7 @@ def _param(config: TargetConfig, job: str, task: str, flag: str) -> str | None:
 
 
 def _rehearse_model(runner: Runner, config: TargetConfig, roles: dict[str, str], root: Path,
-                    canary_fault: bool) -> None:
+                    canary_fault: bool, plan: Plan) -> None:
     import mlflow
 
     report = runner.report
@@ -123,12 +126,19 @@ def _rehearse_model(runner: Runner, config: TargetConfig, roles: dict[str, str],
     if model:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             report.champion_before = _seed_model(root, model)
-    if model and endpoint and report.champion_before:
+    owned = plan.bundle_rollout
+    if owned is not None and report.champion_before:
+        # the bundle serves the champion, as every CI deploy passes it (`--var serving_version=N`)
+        runner.bundle = BundleCli(config, runner.fake.state)
+        runner.bundle("deploy", "-t", config.target, f"--var={owned.variable}={report.champion_before}")
+        if canary_fault:
+            runner.fake.state.healthy_versions = {report.champion_before}
+    elif model and endpoint and report.champion_before:
         champion = report.champion_before
         entity = f"{model.replace('.', '-')}_{champion}"
         runner.fake.state.set_endpoint(endpoint, [{"name": entity, "entity_name": model, "entity_version": champion,
                                                    "workload_size": "Small", "scale_to_zero_enabled": True}],
-                                       {entity: 100})
+                                       {entity: 100}, by="earlier release")
         if canary_fault:
             runner.fake.state.healthy_entities = {entity}
     _run_tests_job(runner, roles)
@@ -136,7 +146,7 @@ def _rehearse_model(runner: Runner, config: TargetConfig, roles: dict[str, str],
         if role in roles and not runner.run_job(roles[role]):
             break
     else:
-        if "load_test" in roles:
+        if (plan.rollout is None or _run_ci_step(runner, root, plan.rollout)) and "load_test" in roles:
             runner.run_job(roles["load_test"])
     if model:
         with contextlib.suppress(Exception):  # no champion alias: nothing was promoted
@@ -144,6 +154,14 @@ def _rehearse_model(runner: Runner, config: TargetConfig, roles: dict[str, str],
     built = next((s for s in report.steps if s.task == "build" and s.outcome == "ok"), None)
     version = built.values.get("model_version") if built else None
     report.promoted = bool(version and report.champion_after == version and version != report.champion_before)
+
+
+def _run_ci_step(runner: Runner, root: Path, step: PlannedTask) -> bool:
+    """A step CI runs outside any job (it needs the bundle's folder): the rollout of a bundle-owned endpoint."""
+    argv = [a.replace("${bundle.target}", runner.config.target) for p in step.params for a in p.argv()]
+    file = root / (step.file or "")
+    argv, overrides = runner.override(file.name, argv)
+    return runner.execute("ci", step.key, file, argv, overrides, {})
 
 
 def _seed_model(root: Path, model: str) -> str:

@@ -28,16 +28,27 @@ class Workspace:
     """Served entities (or app sources) that answer without errors; None: all do."""
     fault_next_app_deployment: bool = False
     """The next app deployment crashes (`--canary-fault` in Apps mode)."""
+    healthy_versions: set[str] | None = None
+    """Model versions that answer without errors (a bundle-owned endpoint keeps its entity names); None: all do."""
+    writes: list[dict[str, Any]] = field(default_factory=list)
+    """Every endpoint configuration, in order: `{endpoint, by, versions}`, `by` being `bundle` (a `bundle deploy`)
+    or `sdk` (the REST API the stage code reaches through the Databricks SDK)."""
     counters: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, endpoint: str, routes: dict[str, int]) -> None:
         self.traffic.append({"endpoint": endpoint, "routes": dict(sorted(routes.items()))})
 
-    def faulty(self, entity: str) -> bool:
-        return self.healthy_entities is not None and entity not in self.healthy_entities
+    def faulty(self, endpoint: str, entity: str) -> bool:
+        if self.healthy_entities is not None and entity not in self.healthy_entities:
+            return True
+        served = {str(e.get("name")): str(e.get("entity_version"))
+                  for e in self.endpoints[endpoint]["config"]["served_entities"]}
+        return self.healthy_versions is not None and served.get(entity) not in self.healthy_versions
 
-    def set_endpoint(self, name: str, entities: list[dict[str, Any]], routes: dict[str, int]) -> None:
+    def set_endpoint(self, name: str, entities: list[dict[str, Any]], routes: dict[str, int], by: str = "sdk") -> None:
+        self.writes.append({"endpoint": name, "by": by,
+                            "versions": {str(e.get("name")): str(e.get("entity_version")) for e in entities}})
         self.endpoints[name] = {"name": name, "state": {"ready": "READY", "config_update": "NOT_UPDATING"},
                                 "config": {"served_entities": copy.deepcopy(entities),
                                            "traffic_config": {"routes": [
@@ -66,7 +77,7 @@ class Workspace:
             slot = self.counters.setdefault((name, entity), [0.0, 0.0])
             added = REQUESTS_PER_SCRAPE * percent / 100
             slot[0] += added
-            slot[1] += added * FAULT_ERROR_SHARE if self.faulty(entity) else 0.0
+            slot[1] += added * FAULT_ERROR_SHARE if self.faulty(name, entity) else 0.0
             lines.append(f'request_count_total{{served_entity_name="{entity}"}} {slot[0]}')
             lines.append(f'request_5xx_count_total{{served_entity_name="{entity}"}} {slot[1]}')
         return "\n".join(lines) + "\n"

@@ -33,6 +33,8 @@ class Report:
     serving: str
     steps: list[Step] = field(default_factory=list)
     traffic: list[dict[str, Any]] = field(default_factory=list)
+    endpoint_writes: list[dict[str, Any]] = field(default_factory=list)
+    """Every endpoint configuration in order, with who wrote it (`bundle` or `sdk`) and the versions it serves."""
     champion_before: str | None = None
     champion_after: str | None = None
     promoted: bool = False
@@ -53,7 +55,7 @@ class Report:
                "canary_fault": self.canary_fault, "serving": self.serving,
                "champion_before": self.champion_before, "champion_after": self.champion_after,
                "problems": self.problems, "warnings": self.warnings, "steps": [asdict(s) for s in self.steps],
-               "traffic": self.traffic}
+               "traffic": self.traffic, "endpoint_writes": self.endpoint_writes}
         return out
 
 

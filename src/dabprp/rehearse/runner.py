@@ -72,6 +72,8 @@ class Runner:
         self.fake = fake
         self.progress = progress
         self.counter = 0
+        self.bundle: Callable[..., str] | None = None
+        """Stand-in for the Databricks CLI's `bundle` commands (a bundle-owned endpoint's rollout)."""
 
     def record(self, step: Step) -> Step:
         self.report.steps.append(step)
@@ -208,6 +210,8 @@ class Runner:
             "set_task_value": lambda key, value: published.__setitem__(key, str(value)),
             "build_judge": standins.build_judge, "build_project_scorer": standins.build_project_scorer,
             "AGENT_ENTRY": "invoke"}
+        if self.bundle is not None:
+            stand_ins["bundle"] = self.bundle
         for name, value in stand_ins.items():
             if hasattr(module, name):
                 setattr(module, name, value)

@@ -70,7 +70,13 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         f"a script; security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t "
         f"{pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
     ]
-    strategy = (("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
+    owned = plan.bundle_rollout
+    strategy = (("Version switch through the bundle: the CI step `rollout` runs `databricks bundle deploy --var "
+                 f"{owned.variable}=N` with the version the deployment job approved (alias `challenger`), soaks, "
+                 "and on failure deploys the bundle again with the previous version (the exact previous "
+                 "configuration); a traffic split would need a second served entity in the bundle")
+                if owned else
+                ("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
                  + " of traffic to the candidate next to the champion, which keeps serving until promotion; "
                  "on a failed step the previous traffic configuration is restored exactly")
                 if plan.serving == "model-serving" else
@@ -83,8 +89,14 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
          "version of the UC model (linked by `link_deployment_job.py`); " if deployment else
          f"Production deployment automation: `{release.key if release else 'the release job'}` evaluates the "
          "app's agent and deploys the app from the bundle's source, after the `prod` CI environment's approval; ")
-        + {"bundle-endpoint": "model serving endpoint configuration: the bundle owns the endpoint (its definition "
-                              "and inference tables) and the Deployment task changes served versions and traffic.",
+        + {"bundle-endpoint": "model serving endpoint configuration: the bundle is the endpoint's one owner (its "
+                              "definition, inference tables and served version, the variable "
+                              f"`{owned.variable if owned else 'serving_version'}`"
+                              + (f", which scaffold writes into `entity_version` at `{owned.edit_at}`"
+                                 if owned and owned.edit_at else "")
+                              + (f"; point `entity_version` (today `{owned.current_ref}`) at it"
+                                 if owned and owned.current_ref else "")
+                              + "); every CI `bundle deploy` passes the champion, and no SDK call changes it.",
            "agents-deploy": "model serving endpoint configuration: `databricks.agents.deploy` owns the endpoint (it "
                             "creates it, with inference tables, on the first deployment) and the Deployment task "
                             "changes served versions and traffic; the bundle defines no endpoint.",
@@ -131,6 +143,11 @@ def environment_rows(plan: Plan) -> list[list[str]]:
 
 
 def rollout_texts(plan: Plan) -> dict[str, str]:
+    if plan.bundle_rollout is not None:
+        return {"rollout_label": "version switch by `bundle deploy`, soaked, with redeploy of the previous version "
+                                "on failure",
+                "bad_version_line": "A bad version serves until the soak catches it (at most `--soak-seconds`), "
+                                    "then the bundle is deployed again with the previous version."}
     if plan.serving == "model-serving":
         steps = " → ".join(f"{s}%" for s in plan.rollout_steps)
         return {"rollout_label": f"canary {steps}",
@@ -405,6 +422,8 @@ def pipeline_flow(plan: Plan) -> list[str]:
             if task.run_job is None:
                 extra = f" ({rollout_texts(plan)['rollout_label']})" if task.key == "Deployment" else ""
                 nodes.append((f"{role}_{task.key}".replace("-", "_"), f"{job.key}: {task.key}{extra}"))
+        if role == "deployment" and plan.rollout is not None:  # a CI step: the bundle's endpoint changes by deploy
+            nodes.append(("ci_Deployment", f"CI: {plan.rollout.key} ({rollout_texts(plan)['rollout_label']})"))
     labelled: set[str] = set()
 
     def node(n: tuple[str, str]) -> str:
@@ -416,5 +435,6 @@ def pipeline_flow(plan: Plan) -> list[str]:
     edges = [f"  {node(a)} --> {node(b)}" for a, b in itertools.pairwise(nodes)]
     deploy = next((n for n in nodes if n[0].endswith("_Deployment")), None)
     if deploy:
-        edges.append(f"  {deploy[0]} -->|canary fails| RB[previous traffic config restored]")
+        edges.append(f"  {deploy[0]} -->|canary fails| RB[previous " + (
+            "version deployed again]" if plan.rollout is not None else "traffic config restored]"))
     return edges

@@ -17,7 +17,7 @@ from dabprp.plan.model import Plan
 from dabprp.rules.queries import is_deploy_job
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
-from dabprp.scaffold.yaml_edit import merge_bundle
+from dabprp.scaffold.yaml_edit import merge_bundle, serve_version_from
 from dabprp.settings import Settings
 
 DEPLOY_JOB_KEYS = {"parameters": [{"name": "model_name", "default": ""}, {"name": "model_version", "default": ""}],
@@ -64,6 +64,12 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     if not old_bundle:
         new_bundle = files.header() + "\n" + new_bundle
     contents[root_file] = (new_bundle, True)
+    rollout = plan.bundle_rollout
+    if rollout is not None and rollout.edit_at is not None:  # the bundle's endpoint serves the variable's version
+        file = rollout.edit_at.path
+        text = contents[file][0] if file in contents else _read(path, file)
+        contents[file] = (serve_version_from(text, file, rollout.endpoint_key, rollout.entity,
+                                             "${var.%s}" % rollout.variable), True)
     generated = dict(files.resource_files(plan))
     if not bundle_only:
         generated.update({**files.stage_files(plan, project, settings), **files.test_files(plan, project),

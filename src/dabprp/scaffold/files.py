@@ -13,7 +13,7 @@ import yaml
 
 from dabprp.facts import Literal, Project, StructuredOutput
 from dabprp.plan.model import Plan
-from dabprp.plan.pipeline import STAGES_DIR, own_calls
+from dabprp.plan.pipeline import STAGE_PACKAGES, STAGES_DIR, own_calls
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
@@ -113,6 +113,8 @@ def stage_files(plan: Plan, project: Project, settings: Settings) -> dict[str, s
     names = MODEL_STAGE_FILES if plan.serving_mode.serves_from_model else APP_STAGE_FILES
     for name in names:
         template = "init.py.j2" if name == "__init__" else f"{name}.py.j2"
+        if name == "deploy" and plan.bundle_rollout is not None:
+            template = "deploy_bundle.py.j2"  # the bundle owns the endpoint: versions change by `bundle deploy`
         out[f"{STAGES_DIR}/{name}.py"] = env.get_template(f"stages/{template}").render(**context)
     return out
 
@@ -174,38 +176,59 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
         job = shell_word(roles[role], "job key")
         return {"name": f"{role}: {job}", "run": f"databricks bundle run -t {target} {job}{extra}"}
 
-    def deploy(target: str, needs: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"needs": needs, "if": "github.ref == 'refs/heads/main'", "runs-on": "ubuntu-latest",
+    rollout = plan.rollout
+
+    def rollout_run(target: str, extra: str = "") -> str:
+        argv = [a.replace("${bundle.target}", target) for p in (rollout.params if rollout else ()) for a in p.argv()]
+        return f"python {rollout.file if rollout else ''} " + " ".join(shell_word(a, "rollout argument")
+                                                                        for a in argv) + extra
+
+    def deploy(target: str, needs: str, steps: list[dict[str, Any]], when: str = "github.ref == 'refs/heads/main'"
+               ) -> dict[str, Any]:
+        setup: list[dict[str, Any]] = [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"}]
+        command = f"databricks bundle deploy -t {target} --auto-approve"
+        if rollout is not None:  # the bundle's endpoint keeps serving the champion on every deploy
+            setup += [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
+                      {"run": "pip install " + " ".join(STAGE_PACKAGES["model"])}]
+            variable = shell_word(plan.bundle_rollout.variable if plan.bundle_rollout else "", "variable")
+            command += f' --var="{variable}=$({rollout_run(target, " --champion")})"'
+        return {"needs": needs, "if": when, "runs-on": "ubuntu-latest",
                 "environment": target, "env": {name: "${{ secrets.%s }}" % name for name in (
                     "DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")},
-                "steps": [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"},
-                          {"run": f"databricks bundle validate --strict -t {target}"},
-                          {"run": f"databricks bundle deploy -t {target} --auto-approve"}, *steps]}
+                "steps": [*setup, {"run": f"databricks bundle validate --strict -t {target}"},
+                          {"run": command}, *steps]}
 
     link = [run(staging, "link")] if "link" in roles else []
     build_role = "build" if "build" in roles else "release"
-    staging_steps = [run(staging, "tests"), *link, run(staging, build_role), run(staging, "load_test")]
+    roll = [{"name": "rollout: bundle deploy of the approved version", "run": rollout_run(staging)}] if rollout else []
+    staging_steps = [run(staging, "tests"), *link, run(staging, build_role), *roll, run(staging, "load_test")]
     prod_link = [run(prod, "link")] if "link" in roles else []
     # prod's Approval_Check fails until an approver tags the version: the run is started, not awaited
     prod_run = run(prod, build_role, " --no-wait" if "build" in roles else "")
+    jobs: dict[str, Any] = {
+        "test": {"runs-on": "ubuntu-latest", "steps": [
+            {"uses": "actions/checkout@v4"},
+            {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
+            {"run": "pip install dabprp pytest" + (" -r requirements.txt" if any(
+                r.location.path == "requirements.txt" for r in project.repo.requirements) else "")},
+            {"run": "dabprp validate . --all-targets --strict"},
+            {"run": "pytest -q tests"},
+            {"run": "dabprp check . --all-targets --format sarif -o dabprp.sarif --fail-on never"},
+            {"uses": "github/codeql-action/upload-sarif@v3", "with": {"sarif_file": "dabprp.sarif"}},
+        ]},
+        f"deploy-{staging}": deploy(staging, "test", staging_steps),
+        f"deploy-{prod}": deploy(prod, f"deploy-{staging}", [*prod_link, prod_run]),
+    }
+    if rollout is not None:  # prod's version is approved later: its rollout is started by hand once it is
+        jobs[f"rollout-{prod}"] = deploy(prod, "test", [{"name": "rollout: bundle deploy of the approved version",
+                                                         "run": rollout_run(prod)}],
+                                         "github.event_name == 'workflow_dispatch'")
     workflow = {
         "name": f"{plan.bundle_name} deployment",
-        "on": {"pull_request": None, "push": {"branches": ["main"]}},
+        "on": {"pull_request": None, "push": {"branches": ["main"]},
+               **({"workflow_dispatch": None} if rollout is not None else {})},
         "permissions": {"contents": "read", "security-events": "write"},
-        "jobs": {
-            "test": {"runs-on": "ubuntu-latest", "steps": [
-                {"uses": "actions/checkout@v4"},
-                {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-                {"run": "pip install dabprp pytest" + (" -r requirements.txt" if any(
-                    r.location.path == "requirements.txt" for r in project.repo.requirements) else "")},
-                {"run": "dabprp validate . --all-targets --strict"},
-                {"run": "pytest -q tests"},
-                {"run": "dabprp check . --all-targets --format sarif -o dabprp.sarif --fail-on never"},
-                {"uses": "github/codeql-action/upload-sarif@v3", "with": {"sarif_file": "dabprp.sarif"}},
-            ]},
-            f"deploy-{staging}": deploy(staging, "test", staging_steps),
-            f"deploy-{prod}": deploy(prod, f"deploy-{staging}", [*prod_link, prod_run]),
-        },
+        "jobs": jobs,
     }
     text = yaml.dump(workflow, sort_keys=False, default_flow_style=False, width=120)
     return {".github/workflows/dabprp-deploy.yml": header() + "\n" + text}

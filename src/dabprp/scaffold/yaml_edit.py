@@ -144,3 +144,26 @@ def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> boo
                     _append(jobs[key], field, _to_commented(value))
                     changed = True
     return changed
+
+
+def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, reference: str) -> str:
+    """The endpoint's served entity `entity` takes its `entity_version` from `reference` (the bundle variable);
+    the text unchanged when the entity is not written in this file or already does."""
+    yaml = _yaml()
+    try:
+        doc = yaml.load(text)
+    except Exception as exc:
+        raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
+                          f"cannot edit: {exc}") from None
+    resources = doc.get("resources") if isinstance(doc, dict) else None
+    endpoints = resources.get("model_serving_endpoints") if isinstance(resources, dict) else None
+    spec = endpoints.get(endpoint_key) if isinstance(endpoints, dict) else None
+    config = spec.get("config") if isinstance(spec, dict) else None
+    entities = config.get("served_entities") if isinstance(config, dict) else None
+    found = next((e for e in entities or [] if isinstance(e, dict) and e.get("name") == entity), None)
+    if found is None or found.get("entity_version") == reference:
+        return text
+    found["entity_version"] = reference
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
