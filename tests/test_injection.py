@@ -72,7 +72,8 @@ def test_generated_yaml_and_workflow_keep_the_value_as_data(hostile):
         yaml.safe_load(path.read_text())  # every YAML file still parses
     doc = yaml.safe_load((hostile / ".github" / "workflows" / "dabprp-deploy.yml").read_text())
     runs = [step["run"] for job in doc["jobs"].values() for step in job["steps"] if "run" in step]
-    assert runs and all(re.fullmatch(r"[\w .=/-]+", r) for r in runs), runs  # the name only as a slug
+    # the name only as a slug; the one shell variable is the champion version our own step outputs
+    assert runs and all(re.fullmatch(r"[\w .=/-]+", r.replace("=$SERVING_VERSION", "")) for r in runs), runs
     assert dabprp(hostile, "validate", ".").returncode in (0, 1)
 
 

@@ -186,17 +186,20 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
     def deploy(target: str, needs: str, steps: list[dict[str, Any]], when: str = "github.ref == 'refs/heads/main'"
                ) -> dict[str, Any]:
         setup: list[dict[str, Any]] = [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"}]
-        command = f"databricks bundle deploy -t {target} --auto-approve"
-        if rollout is not None:  # the bundle's endpoint keeps serving the champion on every deploy
+        deploy_step: dict[str, Any] = {"run": f"databricks bundle deploy -t {target} --auto-approve"}
+        if rollout is not None and plan.bundle_rollout is not None:  # the endpoint keeps serving the champion
+            variable = shell_word(plan.bundle_rollout.variable, "variable")
             setup += [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-                      {"run": "pip install " + " ".join(STAGE_PACKAGES["model"])}]
-            variable = shell_word(plan.bundle_rollout.variable if plan.bundle_rollout else "", "variable")
-            command += f' --var="{variable}=$({rollout_run(target, " --champion")})"'
+                      {"run": "pip install " + " ".join(STAGE_PACKAGES["model"])},
+                      {"id": "champion", "run": rollout_run(target, " --champion")}]
+            # the version reaches the shell as an environment variable, never inlined into the script
+            deploy_step = {"env": {"SERVING_VERSION": "${{ steps.champion.outputs.version }}"},
+                           "run": deploy_step["run"] + f" --var={variable}=$SERVING_VERSION"}
         return {"needs": needs, "if": when, "runs-on": "ubuntu-latest",
                 "environment": target, "env": {name: "${{ secrets.%s }}" % name for name in (
                     "DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")},
                 "steps": [*setup, {"run": f"databricks bundle validate --strict -t {target}"},
-                          {"run": command}, *steps]}
+                          deploy_step, *steps]}
 
     link = [run(staging, "link")] if "link" in roles else []
     build_role = "build" if "build" in roles else "release"
