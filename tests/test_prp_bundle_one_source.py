@@ -12,20 +12,20 @@ from typing import Any
 import pytest
 import yaml
 
-from dabprp.api import generate, scaffold
+from dabprp.api import generate, plan, scaffold
 from dabprp.render.bundle_view import BundleChange, bundle_view
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
 PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",
             "rag-apps": FIXTURES / "rag-apps", "no-bundle": FIXTURES / "no-bundle", "multiagent-genie": EXAMPLE,
             "app-agent": FIXTURES / "app-agent", "bundle-endpoint": FIXTURES / "bundle-endpoint"}
-HEADING = re.compile(r"^#### [^\n]*? — `([^`]+)` \(([^)]*)\)(?:: ([^\n]*) in 2\.2)?\n(?:```(yaml|diff)\n(.*?)```\n)?",
-                     re.M | re.S)
+HEADING = re.compile(r"^#### [^\n]*? — `([^`]+)`(?: \(([^)]*)\))?(?:: ([^\n]*) in 2\.2)?\n"
+                     r"(?:```(yaml|diff)\n(.*?)```\n)?", re.M | re.S)
 JOB_HEADER = "| job | stage | triggered by | file | name | environment | job parameters | timeout | other settings |"
 TASK_HEADER = "| job | task | depends on | runs | with | retries | timeout | other settings |"
 SHARED = re.compile(r"^Every job in 2\.2 also has:\n```yaml\n(.*?)```\n", re.M | re.S)
 JOB_FILES = re.compile(r"^Job files \(their jobs are in 2\.2\): (.*)\.$", re.M)
-STATES = {"new": "new file", "in place": "in place: scaffold changes nothing"}
+STATES = {"new": "new file", "in place": "in place: scaffold changes nothing", "planned": ""}
 
 
 def section(text: str, start: str, end: str) -> str:
@@ -122,7 +122,7 @@ def prp_files(text: str) -> dict[str, tuple[str, str, str]]:
     keys = job_files(text)
     out = {}
     for listed in JOB_FILES.findall(part):
-        for path, state in re.findall(r"`([^`]+)` \((new|in place)\)", listed):
+        for path, state in re.findall(r"`([^`]+)` \((new|in place|planned)\)", listed):
             data = {"resources": {"jobs": {k: jobs[k] for k in keys[path]}}}
             out[path] = (STATES[state], "tables", yaml.safe_dump(data, sort_keys=False))
     for m in HEADING.finditer(part):
@@ -131,7 +131,7 @@ def prp_files(text: str) -> dict[str, tuple[str, str, str]]:
             assert not body, path
             data = {"resources": {"jobs": {k.strip("`"): jobs[k.strip("`")] for k in job_keys.split(", ")}}}
             body, fence = yaml.safe_dump(data, sort_keys=False), fence or "tables"
-        out[path] = (label, fence or "", body or "")
+        out[path] = (label or "", fence or "", body or "")
     return out
 
 
@@ -197,6 +197,12 @@ def test_a_bundle_scaffold_refuses_is_said_so(tmp_path):
     part = section(text, "### 2.1 DAB configuration", "### 2.2")
     assert "`dabprp scaffold` would not edit this bundle yet (databricks.yml:3: `targets` must be a mapping; " \
            "not edited)." in part
+    # the plan's own documents instead, shown the same way (jobs as tables), and they read back to the plan
+    built, _ = plan(str(project))
+    files = prp_files(text)
+    assert {path: yaml.safe_load(body) for path, (_, _, body) in files.items()} == \
+        {b.file: b.document for b in built.bundle_files}
+    assert {fence for _, fence, _ in files.values()} == {"yaml", "tables"}
 
 
 HOSTILE = ["", "two words", "it's", 'say "hi"', "a|b", "`tick`", "back\\slash", "x=y", "{{job.id}}", "${var.x}",

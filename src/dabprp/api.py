@@ -182,7 +182,7 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
     try:
         changes, _ = planned_changes(path, built, project, settings, bundle_only=True)
     except DabprpError as exc:
-        return [], f"`dabprp scaffold` would not edit this bundle yet ({exc})."
+        return [], f"`dabprp scaffold` would not edit this bundle yet ({' '.join(str(exc).split())})."
     titles = {b.file: b.title for b in built.bundle_files}
     order = [b.file for b in built.bundle_files]
     out = []

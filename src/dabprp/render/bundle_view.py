@@ -25,7 +25,8 @@ class FileView:
     title: str
     file: str
     action: str
-    """`create`, `update`, `identical` or `conflict` (scaffold's classification)."""
+    """`create`, `update`, `identical` or `conflict` (scaffold's classification), or `planned` (the plan's
+    document, shown when scaffold would not edit the bundle)."""
     fence: str
     """`yaml` (text: the added data), `diff` (text: a unified diff), or empty (nothing to show)."""
     text: str
@@ -88,7 +89,7 @@ def bundle_view(changes: Sequence[BundleChange]) -> BundleView:
     are shown as data; edits as the keys they add or change (a unified diff when that cannot say it, e.g. a
     removed key); files already in place and kept conflicts without a body."""
     tabled = {c.file: load(c.new, c.file) for c in changes
-              if c.action in ("create", "update", "identical") and only_jobs(c)}
+              if c.action in ("create", "planned", "update", "identical") and only_jobs(c)}
     shared = shared_settings([job for data in tabled.values() for job in jobs_of(data)])
     views, job_rows, task_rows = [], {}, []
     for c in changes:
@@ -99,7 +100,7 @@ def bundle_view(changes: Sequence[BundleChange]) -> BundleView:
             for key, job in jobs.items():
                 job_rows[key] = job_row(key, job, shared)
                 task_rows += [task_row(key, t) for t in job.get("tasks") or ()]
-        if c.action == "create":
+        if c.action in ("create", "planned"):
             text = "" if keys else compact_yaml(load(c.new, c.file))
             views.append(FileView(c.title, c.file, c.action, "yaml" if text else "", text, c.reason, keys))
         elif c.action == "update":
@@ -108,7 +109,7 @@ def bundle_view(changes: Sequence[BundleChange]) -> BundleView:
             views.append(FileView(c.title, c.file, c.action, "diff", c.diff, c.reason))
         else:
             views.append(FileView(c.title, c.file, c.action, "", "", c.reason, keys))
-    listed = tuple(v for v in views if v.jobs and v.action in ("create", "identical"))
+    listed = tuple(v for v in views if v.jobs and v.action in ("create", "planned", "identical"))
     return BundleView(compact_yaml(shared) if shared else "", tuple(v for v in views if v not in listed), listed,
                       job_rows, tuple(task_rows))
 

@@ -36,7 +36,6 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
         )
         _ENV.filters["code"] = lambda v: f"`{v}`"
         _ENV.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
-        _ENV.filters["yaml"] = dump
 
     def loc(value: Any) -> str:
         return _loc_text(value, files) if isinstance(value, Location) else "-"
@@ -91,7 +90,9 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
     plan = summary.plan
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     effort = sum(float(t.effort.split()[0]) for t in plan.roadmap if not t.done)
-    bundle = bundle_view(bundle_edits or [])
+    # when scaffold would not edit the bundle, the plan's own documents are shown the same way
+    bundle = bundle_view(bundle_edits or [BundleChange(b.title, b.file, "planned", None, dump(b.document), "")
+                                          for b in plan.bundle_files])
     text = env.get_template("prp.md.j2").render(
         plan=plan, version=__version__, counts=counts, top_risks=prp_sections.top_risks(plan.findings),
         security_rules=prp_sections.security_rules(plan.findings), rule_rows=prp_sections.rule_rows(plan.findings),
@@ -101,7 +102,8 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
         env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
-        effort_total=f"{effort:g}", bundle=bundle, bundle_note=bundle_note, left_out=inventory.left_out_text(summary),
+        effort_total=f"{effort:g}", bundle=bundle, bundle_planned=not bundle_edits, bundle_note=bundle_note,
+        left_out=inventory.left_out_text(summary),
         job_rows=[(j, bundle.jobs.get(j.key)) for j in plan.jobs],
         flow=prp_sections.pipeline_flow(plan),
         **prp_sections.rollout_texts(plan),
