@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dabprp.api import scaffold
+from dabprp.api import generate, scaffold
 from tests.conftest import EXAMPLE, FIXTURES, copy_project
 
 pytest.importorskip("mlflow")
@@ -170,7 +170,27 @@ def test_app_agent_mode_deploys_the_app_and_rolls_back(tmp_path):
     assert code == 1 and report["rolled_back"] and report["champion_after"] == "d3"
     assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}, {"d2": 100}, {"d3": 100}]
     deployment = next(s for s in report["steps"] if s["task"] == "Deployment")
-    assert json.loads(deployment["detail"].split(": ", 1)[1])["restored"] == "d1"
+    record = json.loads(deployment["detail"].split(": ", 1)[1])
+    # the earlier deployment's own snapshot: the synced folder already holds the new (crashing) code
+    assert (record["restored"], record["restored_from"]) == ("d1", "/Workspace/apps-snapshots/docs-helper-staging/d1")
+
+
+def test_app_with_one_name_for_every_target_keeps_it_where_deployed_and_new_targets_get_their_own(tmp_path):
+    project = copy_project(FIXTURES / "app-agent", tmp_path / "app-agent")
+    text = (project / "databricks.yml").read_text().replace("name: docs-helper-${bundle.target}", "name: docs-helper")
+    (project / "databricks.yml").write_text(text[:text.index("  staging:")] + text[text.index("  prod:"):])
+    prp, _ = generate(str(project))
+    assert "New targets get their own app: `staging` → `docs-helper-staging`. `dev`, `prod` keep `docs-helper`: " \
+           "an app that may be deployed is never renamed" in prp
+    scaffold(str(project))
+    from dabprp.parse.bundle_load import load_bundle
+    from dabprp.rehearse.resolve import load_target
+
+    loaded = load_bundle(str(project))
+    names = {t: load_target(loaded, t).resource("apps", "helper_app")["name"] for t in ("dev", "staging", "prod")}
+    assert names == {"dev": "docs-helper", "staging": "docs-helper-staging", "prod": "docs-helper"}
+    code, report = rehearse(project)
+    assert code == 0 and report["traffic"][-1] == {"endpoint": "docs-helper-staging", "routes": {"d2": 100}}
 
 
 @pytest.mark.slow

@@ -11,9 +11,27 @@ from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
 from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
 from dabprp.plan.logged_resources import declaring_call, logged_resources
-from dabprp.plan.model import BundleFile, Environment, EvalCheck, Gate, Plan, PlannedJob, ServingMode, TaskParam
+from dabprp.plan.model import (
+    BundleFile,
+    Environment,
+    EvalCheck,
+    Evidence,
+    Gate,
+    Plan,
+    PlannedJob,
+    ServingMode,
+    TaskParam,
+)
 from dabprp.plan.profile import agent_profile, project_scope
-from dabprp.plan.resources import ExistingKeys, bundle_files, existing_keys, full_model_name, own_keys, slug
+from dabprp.plan.resources import (
+    ExistingKeys,
+    bundle_files,
+    existing_keys,
+    fixed_app_name,
+    full_model_name,
+    own_keys,
+    slug,
+)
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
 from dabprp.plan.serving import AGENT_SERVER_APIS, serving_mode
@@ -47,6 +65,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     blocks = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
                           folder, covered)
     _check_data_flow(project, jobs, blocks)
+    fixed = fixed_app_name(project, mode)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")
     return Plan(
@@ -78,6 +97,10 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         migrations=migrations(project, envs),
+        fixed_app=next((Evidence(k, n, a.location) for k, n in [fixed] for a in project.bundle.resources.apps
+                        if a.key == k), None) if project.bundle and fixed else None,
+        fixed_app_kept=tuple(t.name for t in (project.bundle.targets if project.bundle else ())
+                             if fixed and f"apps.{fixed[0]}" not in t.resource_overrides),
         bundle_rollout=rollout,
         rollout=rollout_step(rollout, TaskParam("--max-error-rate", f"{settings.error_rate_budget:g}"))
         if rollout else None,

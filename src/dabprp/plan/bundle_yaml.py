@@ -9,9 +9,12 @@ from dabprp.plan.model import Environment, Gate
 
 def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[str, dict[str, Any]],
                     env_values: dict[str, dict[str, Any]], includes: list[str],
-                    deployer_refs: dict[str, Any], deployer: str = "${var.deployer_sp}") -> dict[str, Any]:
+                    deployer_refs: dict[str, Any], deployer: str = "${var.deployer_sp}",
+                    fixed_app: tuple[str, str] | None = None) -> dict[str, Any]:
     """What the plan adds to the root bundle file. An existing target gets no new `mode`, `default` or `run_as`
-    (each renames or re-owns its deployed resources) and keeps its deployment state (workspace)."""
+    (each renames or re-owns its deployed resources) and keeps its deployment state (workspace). `fixed_app`: the
+    agent app `(key, name)` whose name is the same in every target: a new target gets its own `name-target` (it has
+    no deployed app), an existing one keeps the name (its app may be deployed; renaming would replace it)."""
     targets: dict[str, Any] = {}
     has_default = any(e.exists and e.default and not e.implicit for e in envs)
     for env in envs:
@@ -33,7 +36,9 @@ def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[st
         if overrides:
             target["variables"] = overrides
         if production and deployer_refs:
-            target["resources"] = deployer_refs
+            target["resources"] = dict(deployer_refs)
+        if fixed_app and not env.exists:
+            target.setdefault("resources", {})["apps"] = {fixed_app[0]: {"name": f"{fixed_app[1]}-{env.name}"}}
         if production:  # added only where the target has none (an existing list is kept)
             target["permissions"] = [{"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]
         targets[env.name] = target

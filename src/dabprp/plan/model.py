@@ -280,6 +280,11 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+    fixed_app: Evidence | None = None
+    """The agent app whose name is the same in every target (`label` its key, `value` the name): new targets get
+    their own name, existing ones keep it."""
+    fixed_app_kept: tuple[str, ...] = ()
+    """Existing targets that deploy the app under that name (they do not override the app)."""
     bundle_rollout: BundleRollout | None = None
     """Set when the bundle owns the endpoint: versions change through its variable, never through the SDK."""
     rollout: PlannedTask | None = None

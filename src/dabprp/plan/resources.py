@@ -226,7 +226,8 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     includes = [] if include_covered else [glob] if not strangers else ours
     root_file = project.bundle.root_file if project.bundle else DEFAULT_ROOT_FILE
     blocks = [BundleFile("Targets, variables and top-level permissions", root_file,
-                         by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer))]
+                         by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer,
+                                            fixed_app_name(project, mode)))]
     blocks += [BundleFile(titles[f], f, {"resources": {"jobs": docs}}) for f, docs in jobs_by_file.items()]
     if resources:
         blocks.append(BundleFile(", ".join(filter(None, [
@@ -239,6 +240,14 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
                                                 experiment_key, cat, sch,
                                                 files["serving"], folder)))
     return tuple(blocks)
+
+
+def fixed_app_name(project: Project, mode: ServingMode) -> tuple[str, str] | None:
+    """(key, name) of the project's agent app when its name is the same in every target (no reference in it)."""
+    app = next((a for a in (project.bundle.resources.apps if project.bundle else ()) if a.key == mode.app_key), None)
+    if mode.kind != "app-agent" or app is None or not isinstance(app.name, str) or "${" in app.name:
+        return None
+    return app.key, app.name
 
 
 def _uc_principal(group: str) -> str:

@@ -186,8 +186,8 @@ def _rehearse_app(runner: Runner, config: TargetConfig, roles: dict[str, str], c
         state.apps[app] = {"name": app, "url": f"{runner.fake.host}/app/{app}", "deployments": []}
         first = state.set_app(app, source, f"{runner.fake.host}/app/{app}")
         report.champion_before = first["deployment_id"]
-        if canary_fault:
-            state.fault_next_app_deployment = True
+        if canary_fault:  # the code synced for this release crashes; the earlier deployment's snapshot does not
+            state.faulty_sources.add(source)
     _run_tests_job(runner, roles)
     for role in ("release",):
         if role in roles and not runner.run_job(roles[role]):

@@ -26,8 +26,9 @@ class Workspace:
     traffic: list[dict[str, Any]] = field(default_factory=list)
     healthy_entities: set[str] | None = None
     """Served entities (or app sources) that answer without errors; None: all do."""
-    fault_next_app_deployment: bool = False
-    """The next app deployment crashes (`--canary-fault` in Apps mode)."""
+    faulty_sources: set[str] = field(default_factory=set)
+    """Source folders whose code crashes the app (`--canary-fault` in Apps mode: the newly synced code); a
+    deployment snapshots its code, so its snapshot crashes too."""
     healthy_versions: set[str] | None = None
     """Model versions that answer without errors (a bundle-owned endpoint keeps its entity names); None: all do."""
     writes: list[dict[str, Any]] = field(default_factory=list)
@@ -58,12 +59,16 @@ class Workspace:
 
     def set_app(self, name: str, source: str, url: str) -> dict[str, Any]:
         app = self.apps.setdefault(name, {"name": name, "url": url, "deployments": []})
-        deployment: dict[str, Any] = {"deployment_id": f"d{len(app['deployments']) + 1}", "source_code_path": source,
-                      "mode": "SNAPSHOT", "status": {"state": "SUCCEEDED", "message": "deployed"}}
+        deployment_id = f"d{len(app['deployments']) + 1}"
+        snapshot = f"/Workspace/apps-snapshots/{name}/{deployment_id}"
+        deployment: dict[str, Any] = {"deployment_id": deployment_id, "source_code_path": source,
+                                      "deployment_artifacts": {"source_code_path": snapshot},
+                                      "mode": "SNAPSHOT", "status": {"state": "SUCCEEDED", "message": "deployed"}}
         app["deployments"].append(deployment)
         app["active_deployment"] = deployment
-        crashed = self.fault_next_app_deployment and len(app["deployments"]) > 1
-        self.fault_next_app_deployment = self.fault_next_app_deployment and not crashed
+        crashed = source in self.faulty_sources
+        if crashed:
+            self.faulty_sources.add(snapshot)
         app["app_status"] = {"state": "CRASHED" if crashed else "RUNNING", "message": ""}
         app["compute_status"] = {"state": "ACTIVE"}
         self.record(name, {deployment["deployment_id"]: 100})

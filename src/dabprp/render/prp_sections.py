@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
-from dabprp.plan.model import Plan, RoadmapTask
+from dabprp.plan.model import Evidence, Plan, RoadmapTask
 from dabprp.plan.roadmap import PHASES
 
 
@@ -112,7 +112,24 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     ]
     if plan.job("build"):
         deploy.append(resources_text(plan))
+    if plan.fixed_app is not None:
+        deploy.append(app_names_text(plan, plan.fixed_app))
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
+
+
+def app_names_text(plan: Plan, app: Evidence) -> str:
+    """Which targets get their own app name and which keep the project's (a deployed app is never renamed)."""
+    new = [e.name for e in plan.environments if not e.exists]
+    kept = list(plan.fixed_app_kept)
+    text = f"App names: `{app.label}` is named `{app.value}`{_loc(app)} wherever a target does not override it. "
+    if new:
+        text += ("New targets get their own app: " + ", ".join(f"`{t}` → `{app.value}-{t}`" for t in new) + ". ")
+    if kept:
+        text += (", ".join(f"`{t}`" for t in kept) + " keep" + ("s" if len(kept) == 1 else "")
+                 + f" `{app.value}`: an app that may be deployed is never renamed (a new name replaces the app)"
+                 + (", so these targets share one app; give the non-production ones their own name once you "
+                    "have checked which target deployed it" if len(kept) > 1 else "") + ".")
+    return text.strip()
 
 
 def resources_text(plan: Plan) -> str:
