@@ -43,7 +43,7 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool,
         doc = yaml.load(text) if text.strip() else CommentedMap()
     except Exception as exc:
         raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
-                          f"cannot edit: {exc}") from None
+                          f"cannot edit: {_reason(exc)}") from None
     if doc is None:
         doc = CommentedMap()
     if not isinstance(doc, CommentedMap):
@@ -146,6 +146,12 @@ def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> boo
     return changed
 
 
+def _reason(exc: Exception) -> str:
+    """One line: the YAML error's problem (ruamel's text also quotes the source and a help link over lines)."""
+    problem = getattr(exc, "problem", None)
+    return " ".join(str(problem if isinstance(problem, str) and problem else exc).split())
+
+
 def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, reference: str) -> str:
     """The endpoint's served entity `entity` takes its `entity_version` from `reference` (the bundle variable);
     the text unchanged when the entity is not written in this file or already does."""
@@ -154,7 +160,7 @@ def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, ref
         doc = yaml.load(text)
     except Exception as exc:
         raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
-                          f"cannot edit: {exc}") from None
+                          f"cannot edit: {_reason(exc)}") from None
     resources = doc.get("resources") if isinstance(doc, dict) else None
     endpoints = resources.get("model_serving_endpoints") if isinstance(resources, dict) else None
     spec = endpoints.get(endpoint_key) if isinstance(endpoints, dict) else None
