@@ -56,11 +56,11 @@ def test_prp_is_mostly_project_specific():
     all_shared, all_total = shared_share(texts, prose_only=False)
     print(f"\nPRP lines {lengths}; shared by >=80% of PRPs: prose {prose_shared}/{prose_total} "
           f"({prose_shared / prose_total:.0%}), all incl. YAML {all_shared}/{all_total} ({all_shared / all_total:.0%})")
-    # measured when this test was last tightened: lines [494, 402, 400, 413], prose 39%, all 48% (before the bundle
+    # measured when this test was last tightened: lines [495, 402, 400, 413], prose 38%, all 47% (before the bundle
     # section became tables and added keys: lines [874, 756, 749, 762], prose 41%, all 56%); the shared lines are
     # mostly headings and table headers
-    assert prose_shared / prose_total < 0.41
-    assert all_shared / all_total < 0.50
+    assert prose_shared / prose_total < 0.40
+    assert all_shared / all_total < 0.49
     assert max(len(text_lines(t, prose_only=True)) for t in texts) < 300
     assert max(lengths) <= LINE_BUDGET
 
