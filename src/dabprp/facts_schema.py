@@ -42,6 +42,8 @@ def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             "properties": {"path": {"type": "string"}, "line": {"type": "integer", "minimum": 1}},
         })
         return {"$ref": "#/$defs/Location"}
+    if isinstance(tp, type) and hasattr(tp, "JSON_SCHEMA"):  # a type with its own JSON form
+        return dict(tp.JSON_SCHEMA)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:

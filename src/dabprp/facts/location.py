@@ -23,6 +23,8 @@ def to_data(obj: Any) -> Any:
     if isinstance(obj, Location):
         return {"path": obj.path, "line": obj.line}
     if is_dataclass(obj) and not isinstance(obj, type):
+        if hasattr(obj, "as_data"):  # a value with its own JSON form (the plan's prose: plain text)
+            return obj.as_data()
         out = {k: to_data(v) for k, v in obj.legacy_fields().items()} if hasattr(obj, "legacy_fields") else {}
         out.update((f.name, to_data(getattr(obj, f.name))) for f in fields(obj) if f.name not in out)
         return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dabprp.facts import Location, Project
-from dabprp.plan.model import Evidence, Gate, Grant
+from dabprp.plan.model import Code, Evidence, Gate, Grant, names, text
 from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
 
@@ -89,8 +89,8 @@ def context_files(project: Project) -> tuple[Evidence, ...]:
         out.append(Evidence(b.root_file, "the bundle: targets, variables and jobs to extend",
                             Location(b.root_file, 1)))
     for g in project.python.graphs:
-        out.append(Evidence(g.location.path, f"agent graph `{g.variable}`: node names used by routing checks",
-                            g.location))
+        out.append(Evidence(g.location.path, text("agent graph ", Code(g.variable),
+                                                  ": node names used by routing checks"), g.location))
     for c in project.configs:
         out.append(Evidence(c.path, "agent configuration: placeholders to replace per environment", c.location))
     for e in project.evalsets:
@@ -99,7 +99,8 @@ def context_files(project: Project) -> tuple[Evidence, ...]:
     for call in project.python.calls("mlflow.pyfunc.log_model", "databricks.agents.deploy", "mlflow.genai.evaluate"):
         if call.location.path not in seen:
             seen.add(call.location.path)
-            out.append(Evidence(call.location.path, f"`{call.api}` to move into the stage code", call.location))
+            out.append(Evidence(call.location.path, text(Code(call.api), " to move into the stage code"),
+                                call.location))
     return tuple(out)
 
 
@@ -109,31 +110,30 @@ def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
     if b is None:
         out.append(Evidence("bundle", "none: the project is deployed by hand"))
     else:
-        out.append(Evidence("bundle", f"`{b.name}`", Location(b.root_file, 1)))
+        out.append(Evidence("bundle", text(Code(str(b.name))), Location(b.root_file, 1)))
         for t in b.targets:
-            out.append(Evidence("target", f"`{t.name}` (mode {t.mode or 'unset'}"
-                                + (", default" if t.default else "") + ")", t.location))
+            out.append(Evidence("target", text(Code(t.name), f" (mode {t.mode or 'unset'}"
+                                               + (", default" if t.default else "") + ")"), t.location))
         for j in b.resources.jobs:
-            tasks = ", ".join(f"`{t.task_key}`" for t in j.tasks)
-            out.append(Evidence("job", f"`{j.key}`: {tasks}", j.location))
+            out.append(Evidence("job", text(Code(j.key), ": ", *names(t.task_key for t in j.tasks)), j.location))
         for e in b.resources.experiments:
-            out.append(Evidence("experiment", f"`{e.name}`", e.location))
+            out.append(Evidence("experiment", text(Code(str(e.name))), e.location))
         for m in b.resources.registered_models:
-            out.append(Evidence("registered model", f"`{m.catalog}.{m.schema}.{m.name}`", m.location))
+            out.append(Evidence("registered model", text(Code(f"{m.catalog}.{m.schema}.{m.name}")), m.location))
         for a in b.resources.apps:
-            out.append(Evidence("app", f"`{a.name}`", a.location))
+            out.append(Evidence("app", text(Code(str(a.name))), a.location))
         for s in b.resources.model_serving_endpoints:
-            out.append(Evidence("serving endpoint", f"`{s.name}`", s.location))
+            out.append(Evidence("serving endpoint", text(Code(str(s.name))), s.location))
     for g in project.python.graphs:
-        out.append(Evidence("agent graph", f"{len(g.nodes)} nodes ({', '.join(n.name for n in g.nodes)}), "
-                            f"entry `{g.entry_point}`", g.location))
+        out.append(Evidence("agent graph", text(f"{len(g.nodes)} nodes ({', '.join(n.name for n in g.nodes)}), "
+                                                "entry ", Code(str(g.entry_point))), g.location))
     for cls in project.python.agent_classes:
-        out.append(Evidence("agent interface", f"`{cls.name}` ({cls.base}: {', '.join(cls.methods)})",
+        out.append(Evidence("agent interface", text(Code(cls.name), f" ({cls.base}: {', '.join(cls.methods)})"),
                             cls.location))
     for api, label in (("mlflow.pyfunc.log_model", "model logging"), ("mlflow.register_model", "registration"),
                        ("databricks.agents.deploy", "serving"), ("mlflow.genai.evaluate", "evaluation")):
         for call in project.python.calls(api):
-            out.append(Evidence(label, f"`{api}`", call.location))
+            out.append(Evidence(label, text(Code(api)), call.location))
     for evalset in project.evalsets:
         cats = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in evalset.categories.items())
         out.append(Evidence("evaluation data", f"{evalset.records} records ({cats})", evalset.location))

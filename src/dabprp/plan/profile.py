@@ -19,7 +19,7 @@ from dabprp.facts import (
     Value,
 )
 from dabprp.knowledge import METRIC_WORD_RE, TEMPORAL_NAME_RE
-from dabprp.plan.model import AgentProfile, Evidence, Scope
+from dabprp.plan.model import AgentProfile, Code, Evidence, Scope, Text, text
 
 
 def agent_profile(project: Project) -> AgentProfile:
@@ -70,25 +70,25 @@ def agent_profile(project: Project) -> AgentProfile:
 def not_static(project: Project) -> tuple[Evidence, ...]:
     """What the analysis cannot know without running the code, each with its place."""
     py = project.python
-    out = [Evidence(f"{e.role.replace('_', ' ')} endpoint of `{e.name}`", value_text(e.endpoint), e.location)
+    out = [Evidence(text(f"{e.role.replace('_', ' ')} endpoint of ", Code(e.name)), value_text(e.endpoint), e.location)
            for e in py.of(EndpointUse) if not isinstance(e.endpoint, Literal)]
     out += [Evidence("Genie space id", value_text(g.space_id), g.location)
             for g in py.of(GenieAgent) if not isinstance(g.space_id, Literal)]
     for t in py.of(EvalTable):
-        known = f"`{t.table.value}` (its size and question kinds are known only at run time)" \
+        known = text(Code(str(t.table.value)), " (its size and question kinds are known only at run time)") \
             if isinstance(t.table, Literal) else value_text(t.table)
         out.append(Evidence("evaluation table", known, t.location))
     return tuple(out)
 
 
-def value_text(value: Value) -> str:
+def value_text(value: Value) -> str | Text:
     """A value as the PRP shows it: the literal, the config key or expression it is read from (known only at
     run time), or why it is not known."""
     if isinstance(value, Literal):
         return str(value.value)
     if isinstance(value, Expr):
-        where = f"config key `{value.config_key}`" if value.config_key else f"`{value.source}`"
-        return f"read at run time from {where}"
+        where = ("config key ", Code(value.config_key)) if value.config_key else (Code(value.source),)
+        return text("read at run time from ", *where)
     return f"not known statically ({value.reason})"
 
 

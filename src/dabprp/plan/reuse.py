@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dabprp.facts import Location, Project, Variable
 from dabprp.plan.includes import matches_any
+from dabprp.plan.model import Code, Text, text
 
 # Variable names that hold the same thing as the plan's own variable, best first (the exact name wins).
 EQUIVALENT_NAMES = {
@@ -27,7 +28,7 @@ class Reused:
     role: str
     variable: str
     location: Location
-    why: str
+    why: str | Text
 
 
 def reused_variables(project: Project) -> dict[str, Reused]:
@@ -45,7 +46,8 @@ def reused_variables(project: Project) -> dict[str, Reused]:
             named = sorted((v for v in b.variables if pattern.search(v.name) and not v.lookup),
                            key=lambda v: (v.location.path, v.location.line))
             if named:
-                found = Reused(role, named[0].name, named[0].location, f"`{named[0].name}` holds the {role}")
+                found = Reused(role, named[0].name, named[0].location,
+                               text(Code(named[0].name), f" holds the {role}"))
         if found is not None:
             out[role] = found
     deployer = _deployer(project, by_name)
@@ -65,7 +67,7 @@ def _deployer(project: Project, by_name: dict[str, Variable]) -> Reused | None:
         ref = VAR_REF.match(run_as.principal)
         if ref and ref.group(1) in by_name:
             v = by_name[ref.group(1)]
-            return Reused("deployer", v.name, v.location, f"`run_as` at {run_as.location} uses it")
+            return Reused("deployer", v.name, v.location, text(Code("run_as"), f" at {run_as.location} uses it"))
     return None
 
 
@@ -80,7 +82,7 @@ def _referenced(project: Project, role: str, by_name: dict[str, Variable]) -> Re
         if ref and ref.group(1) in by_name:
             v = by_name[ref.group(1)]
             return Reused(role, v.name, v.location,
-                          f"registered model `{model.key}` uses it as its {role} ({model.location})")
+                          text("registered model ", Code(model.key), f" uses it as its {role} ({model.location})"))
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dabprp.facts import Project
 from dabprp.plan.includes import include_matches
-from dabprp.plan.model import Environment, Evidence, Migration
+from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, text
 from dabprp.plan.resources import ExistingKeys
 from dabprp.plan.reuse import Reused
 
@@ -62,7 +62,7 @@ def reused_evidence(project: Project, reuse: dict[str, Reused], existing: Existi
     b = project.bundle
     if b is None:
         return ()
-    out = [Evidence(f"variable for the {r.role}", f"`{r.variable}` ({r.why})", r.location)
+    out = [Evidence(f"variable for the {r.role}", text(Code(r.variable), " (", *parts_of(r.why), ")"), r.location)
            for r in sorted(reuse.values(), key=lambda r: r.role)]
     kinds = (("registered model", existing.model, b.resources.registered_models),
              ("experiment", existing.experiment, b.resources.experiments),
@@ -73,15 +73,16 @@ def reused_evidence(project: Project, reuse: dict[str, Reused], existing: Existi
     for label, key, items in kinds:
         found = next((i for i in items if i.key == key), None) if key else None
         if found is not None:
-            out.append(Evidence(label, f"`{found.key}`" + (f" (name `{found.name}`)" if found.name else ""),
-                                found.location))
+            named = (" (name ", Code(found.name), ")") if found.name else ()
+            out.append(Evidence(label, text(Code(found.key), *named), found.location))
     covering = next((i for i in b.includes if include_matches(i.pattern, f"{folder}/dabprp_probe.yml")), None)
     if covered and covering is not None:
-        out.append(Evidence("include glob", f"`{covering.pattern}` already covers `{folder}/`", covering.location))
+        out.append(Evidence("include glob", text(Code(covering.pattern), " already covers ", Code(f"{folder}/")),
+                            covering.location))
     pinned = {e.name for e in envs if e.exists and e.root_path == DEFAULT_ROOT_PATH}
     for target in b.targets:
-        out.append(Evidence("target", f"`{target.name}` kept: mode, run_as and workspace (deployment state) "
-                            "unchanged" + (f"; `workspace.root_path: {DEFAULT_ROOT_PATH}` is the CLI's default "
-                                           "written out, so the state stays where it is"
-                                           if target.name in pinned else ""), target.location))
+        pinned_root = ("; ", Code(f"workspace.root_path: {DEFAULT_ROOT_PATH}"), " is the CLI's default written out, "
+                       "so the state stays where it is") if target.name in pinned else ()
+        out.append(Evidence("target", text(Code(target.name), " kept: mode, run_as and workspace (deployment state) "
+                                       "unchanged", *pinned_root), target.location))
     return tuple(out)

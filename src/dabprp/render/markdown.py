@@ -14,6 +14,7 @@ from dabprp.findings import Finding
 from dabprp.plan.model import Plan
 from dabprp.render import inventory, prp_sections
 from dabprp.render.bundle_view import BundleChange, bundle_view
+from dabprp.render.prose import md
 from dabprp.render.yaml_text import dump
 from dabprp.version import __version__
 
@@ -21,8 +22,10 @@ _ENV: jinja2.Environment | None = None
 
 
 def _inert(value: Any) -> Any:
-    """Every value the templates print: an HTML comment opener from the project (a bundle name holding
-    `<!-- dabprp:end … -->`) is escaped, so no value can open, close or fake a PRP region."""
+    """Every value the templates print: the plan's prose as Markdown, and an HTML comment opener from the
+    project (a bundle name holding `<!-- dabprp:end … -->`) escaped, so no value can open, close or fake a PRP
+    region."""
+    value = md(value)
     return value.replace("<!--", "&lt;!--") if isinstance(value, str) and "<!--" in value else value
 
 
@@ -35,7 +38,7 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
             keep_trailing_newline=True, trim_blocks=False, autoescape=False, finalize=_inert,
         )
         _ENV.filters["code"] = lambda v: f"`{v}`"
-        _ENV.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+        _ENV.filters["cell"] = lambda v: str(md(v)).replace("|", "\\|").replace("\n", " ")
 
     def loc(value: Any) -> str:
         return _loc_text(value, files) if isinstance(value, Location) else "-"

@@ -10,6 +10,7 @@ from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
 from dabprp.plan.model import Evidence, Plan, RoadmapTask
 from dabprp.plan.roadmap import PHASES
+from dabprp.render.prose import md
 
 
 def _loc(e: object) -> str:
@@ -104,8 +105,8 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         "Serving mode: " + {"agents-deploy": "the endpoint is owned by `databricks.agents.deploy`",
                             "bundle-endpoint": "the endpoint is owned by the bundle (`model_serving_endpoints`)",
                             "app-agent": "a Databricks App runs the agent"}[mode.kind]
-        + " (" + ", ".join(f"{e.value}{_loc(e)}" for e in mode.evidence) + ")"
-        + (f"; {mode.ui_app.value}{_loc(mode.ui_app)}" if mode.ui_app else "") + ".",
+        + " (" + ", ".join(f"{md(e.value)}{_loc(e)}" for e in mode.evidence) + ")"
+        + (f"; {md(mode.ui_app.value)}{_loc(mode.ui_app)}" if mode.ui_app else "") + ".",
         f"Health check implementation: after each rollout step the {target}'s own signals are watched for a "
         "configurable soak time (" + ("the candidate's 5xx rate from the endpoint's metrics export"
                                       if plan.serving == "model-serving" else "the app's status") + f"). {strategy}.",
@@ -202,7 +203,7 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
     for p in a.parallel:
         arch.append(f"Parallel execution `{p.value}`{_loc(p)}: bound concurrency and time out slow branches.")
     for g in a.genie:
-        arch.append(f"Genie agent{_loc(g)} (space id from `{g.value.strip('<>')}`): one space per environment "
+        arch.append(f"Genie agent{_loc(g)} (space id from `{g.value}`): one space per environment "
                     "via a bundle variable.")
     for t in a.tools:
         arch.append(f"Tool `{t.value}`{_loc(t)}: declare it in `log_model(resources=...)`.")
@@ -211,7 +212,7 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
     if a.autolog != "on":
         arch.append(f"Autolog is {a.autolog}: enable it in the agent module.")
     for u in a.not_static:
-        arch.append(f"Not known statically: the {u.label}{_loc(u)} is {u.value}; pass it per environment as a "
+        arch.append(f"Not known statically: the {md(u.label)}{_loc(u)} is {md(u.value)}; pass it per environment as a "
                     "bundle variable so each stage's value is reviewed.")
     if not arch:
         arch.append("No agent-architecture gaps were found in the analyzed code.")

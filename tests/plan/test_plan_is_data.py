@@ -1,0 +1,72 @@
+"""`generate --format json` carries data, not Markdown or YAML text: the plan holds typed values and prose
+with its names marked as data (`Text`); only render and scaffold write Markdown and YAML."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from dabprp.cli import main
+from tests.conftest import EXAMPLE, FIXTURES
+
+PROJECTS = [EXAMPLE, FIXTURES / "rag-apps", FIXTURES / "multi-target", FIXTURES / "no-bundle"]
+MARKDOWN = {
+    "code span": re.compile(r"`"),
+    "bold": re.compile(r"\*\*"),
+    "table row": re.compile(r"^\s*\|.*\|\s*$", re.M),
+    "multi-line text (a YAML document, a block)": re.compile(r"\n"),
+}
+NOT_WALKED = {
+    "findings": "the Report's findings, as `check`, SARIF and MCP publish them (their own contract)",
+    "bundle_files[].document": "the content of the bundle files the plan writes, as data (descriptions "
+                               "are the files' text)",
+}
+NOT_YET_DATA = {
+    # prose fields that still hold Markdown code spans: each leaves this list when it becomes `Text`
+    ".eval_checks[].because", ".eval_checks[].what", ".gotchas[]", ".jobs[].tasks[].purpose", ".jobs[].trigger",
+    ".migrations[].change", ".migrations[].steps[]", ".monitoring[]", ".risks[].risk", ".roadmap[].evidence[]",
+    ".roadmap[].title", ".unconfirmed[]",
+}
+
+
+def _walk(value, path):
+    if path.lstrip(".") in NOT_WALKED:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, f"{path}[]")
+    elif isinstance(value, str):
+        for what, pattern in MARKDOWN.items():
+            if pattern.search(value):
+                yield path, what, value
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_plan_json_has_no_markdown_or_yaml_text(project):
+    result = CliRunner().invoke(main, ["generate", str(project), "--format", "json", "--stdout"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert all(isinstance(f["document"], dict) for f in plan["bundle_files"])
+    found = sorted({(path, what) for path, what, _ in _walk(plan, "")})
+    assert [(path, what) for path, what in found if path not in NOT_YET_DATA] == []
+    if project == EXAMPLE:  # the list is exact: a field converted leaves it
+        assert {path for path, _ in found} == NOT_YET_DATA
+
+
+def test_prose_is_plain_text_in_json_and_code_in_the_prp():
+    result = CliRunner().invoke(main, ["generate", str(EXAMPLE), "--format", "json", "--stdout"])
+    plan = json.loads(result.stdout)
+    assert plan["current_state"][:3] == [
+        {"label": "bundle", "value": "multiagent-genie", "location": {"path": "databricks.yml", "line": 1}},
+        {"label": "target", "value": "dev (mode production, default)",
+         "location": {"path": "databricks.yml", "line": 58}},
+        {"label": "job", "value": "agent_deploy_job: deploy_agent", "location": {"path": "databricks.yml", "line": 28}},
+    ]
+    prp = CliRunner().invoke(main, ["generate", str(EXAMPLE), "--stdout"]).stdout
+    assert "| job | `agent_deploy_job`: `deploy_agent` | `databricks.yml:28` |" in prp
