@@ -183,7 +183,9 @@ def bundle_edits(path: str, built: Plan, project: Project, settings: Settings) -
         changes, _ = planned_changes(path, built, project, settings, bundle_only=True)
     except DabprpError as exc:
         return [], f"`dabprp scaffold` would not edit this bundle yet ({' '.join(str(exc).split())})."
-    titles = {b.file: b.title for b in built.bundle_files}
+    from dabprp.render.prose import md
+
+    titles = {b.file: md(b.title) for b in built.bundle_files}
     order = [b.file for b in built.bundle_files]
     out = []
     for c in sorted(changes, key=lambda c: (order.index(c.path) if c.path in order else len(order), c.path)):

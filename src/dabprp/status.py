@@ -77,11 +77,11 @@ def status(path: str, prp: str | None = None, target: str | None = None) -> Stat
             task = tasks[item.id]
             is_open = not task.done
             # done needs positive evidence that the deliverable exists, not only silence of its rules
-            evidence = task.evidence if task.done else (
+            evidence = tuple(str(e) for e in task.evidence) if task.done else (
                 tuple(e for r in task.closes for e in by_rule.get(r, []))
                 or ("no evidence in the project that the deliverable exists",))
             kind = "task"
-            title = task.title
+            title = str(task.title)  # plain text: the status is not Markdown
         else:
             continue
         state = ("regressed" if item.checked else "open") if is_open else "done"

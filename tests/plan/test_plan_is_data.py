@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from dabprp.cli import main
+from dabprp.plan.model import Code, prose
+from dabprp.render.prose import md
 from tests.conftest import EXAMPLE, FIXTURES
 
 PROJECTS = [EXAMPLE, FIXTURES / "rag-apps", FIXTURES / "multi-target", FIXTURES / "no-bundle"]
@@ -24,12 +26,8 @@ NOT_WALKED = {
     "bundle_files[].document": "the content of the bundle files the plan writes, as data (descriptions "
                                "are the files' text)",
 }
-NOT_YET_DATA = {
-    # prose fields that still hold Markdown code spans: each leaves this list when it becomes `Text`
-    ".eval_checks[].because", ".eval_checks[].what", ".gotchas[]", ".jobs[].tasks[].purpose", ".jobs[].trigger",
-    ".migrations[].change", ".migrations[].steps[]", ".monitoring[]", ".risks[].risk", ".roadmap[].evidence[]",
-    ".roadmap[].title", ".unconfirmed[]",
-}
+NOT_YET_DATA: set[str] = set()
+"""Prose fields that still hold Markdown code spans (each left this list when it became `Text`)."""
 
 
 def _walk(value, path):
@@ -70,3 +68,12 @@ def test_prose_is_plain_text_in_json_and_code_in_the_prp():
     ]
     prp = CliRunner().invoke(main, ["generate", str(EXAMPLE), "--stdout"]).stdout
     assert "| job | `agent_deploy_job`: `deploy_agent` | `databricks.yml:28` |" in prp
+
+
+def test_a_value_never_adds_or_ends_a_name():
+    sentence = prose("run `{cmd}` on {target}", cmd="a`b", target="x `y`")
+    assert sentence.parts == ("run ", Code("a`b"), " on x `y`")
+    assert str(sentence) == "run a`b on x `y`"
+    assert md(sentence) == "run `` a`b `` on x `y`"
+    with pytest.raises(ValueError, match="unbalanced"):
+        prose("one ` too many")

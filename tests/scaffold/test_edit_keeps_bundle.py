@@ -107,13 +107,13 @@ def test_project_names_are_reused_not_added(tmp_path):
     assert not (project / "resources" / "serving.yml").exists()  # the endpoint and the app exist
     assert root["targets"]["prod"]["resources"]["jobs"]["claims_assistant_deployment"]["run_as"] == {
         "service_principal_name": "${var.runner_sp}"}
-    reused = {(e.label, e.value.split(" ")[0], str(e.location)) for e in plan.reused}
-    assert {("variable for the catalog", "`uc_catalog`", "databricks.yml:9"),
-            ("variable for the schema", "`uc_schema`", "databricks.yml:12"),
-            ("variable for the deployer", "`runner_sp`", "databricks.yml:18"),
-            ("experiment", "`claims_experiment`", "resources/ml/model.yml:8"),
-            ("serving endpoint", "`claims_endpoint`", "resources/ml/serving/endpoint.yml:3"),
-            ("include glob", "`./resources/**/*.yml`", "databricks.yml:6")} <= reused
+    reused = {(e.label, str(e.value).split(" ")[0], str(e.location)) for e in plan.reused}
+    assert {("variable for the catalog", "uc_catalog", "databricks.yml:9"),
+            ("variable for the schema", "uc_schema", "databricks.yml:12"),
+            ("variable for the deployer", "runner_sp", "databricks.yml:18"),
+            ("experiment", "claims_experiment", "resources/ml/model.yml:8"),
+            ("serving endpoint", "claims_endpoint", "resources/ml/serving/endpoint.yml:3"),
+            ("include glob", "./resources/**/*.yml", "databricks.yml:6")} <= reused
     # the principal the project's targets already run as, not an invented one
     assert [e.service_principal for e in plan.environments[1:]] == ["22222222-3333-4444-5555-666666666666"] * 2
     assert [(m.target, str(m.location)) for m in plan.migrations] == [

@@ -13,6 +13,7 @@ from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
 from dabprp.plan.logged_resources import declaring_call, logged_resources
 from dabprp.plan.model import (
     BundleFile,
+    Code,
     Environment,
     EvalCheck,
     Evidence,
@@ -21,6 +22,9 @@ from dabprp.plan.model import (
     PlannedJob,
     ServingMode,
     TaskParam,
+    names,
+    prose,
+    text,
 )
 from dabprp.plan.profile import agent_profile, project_scope
 from dabprp.plan.resources import (
@@ -90,7 +94,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         roadmap=roadmap(project, findings, key, serving, settings),
         risks=risks(project, agent, serving),
         gotchas=narrative.gotchas(project, serving),
-        unconfirmed=tuple(UNCONFIRMED[k] for k in sorted(UNCONFIRMED)),
+        unconfirmed=tuple(prose(UNCONFIRMED[k]) for k in sorted(UNCONFIRMED)),
         validation_commands=narrative.validation_commands(key),
         context_files=narrative.context_files(project),
         findings=findings,
@@ -276,13 +280,13 @@ def _project_judges(project: Project) -> list[EvalCheck]:
                 or call.location.path in generated:
             continue
         default, needs = BUILTIN_SCORERS[cls]
-        args = tuple((k, text) for k, v in sorted(call.arguments.items()) if k in ("name", "guidelines")
-                     and (text := literal_str(v)) is not None)
+        args = tuple((k, known) for k, v in sorted(call.arguments.items()) if k in ("name", "guidelines")
+                     and (known := literal_str(v)) is not None)
         name = dict(args).get("name", default)
         if cls == "Guidelines" and "guidelines" not in dict(args):
             continue
-        out.setdefault(name, EvalCheck(name, "judge", f"`{cls}` as the project runs it", "used by the project",
-                                       (call.location,), cls, args, needs))
+        out.setdefault(name, EvalCheck(name, "judge", text(Code(cls), " as the project runs it"),
+                                       "used by the project", (call.location,), cls, args, needs))
     return list(out.values())
 
 
@@ -302,13 +306,13 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
     generated = {f.path for f in project.python.files if f.generated}
     for fact in project.python.scorers:
         if fact.location.path not in generated and fact.name not in {c.name for c in checks}:
-            checks.append(EvalCheck(fact.name, "code", f"the project's own scorer `{fact.name}`",
+            checks.append(EvalCheck(fact.name, "code", text("the project's own scorer ", Code(fact.name)),
                                     "already used by the project", (fact.location,), "project"))
     if scope.numeric_answers:
         checks.append(EvalCheck(
             "numeric_accuracy", "code",
-            "every number in `expected_facts` (or `expected_response`) appears in the answer within 1% relative "
-            "tolerance (units normalised: millions/billions, %)",
+            prose("every number in `expected_facts` (or `expected_response`) appears in the answer within 1% "
+                  "relative tolerance (units normalised: millions/billions, %)"),
             "the agent's prompts ask for metric values", scope.evidence, "code",
             needs=("expected_facts", "expected_response")))
     if scope.relative_time:
@@ -323,9 +327,9 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
     if agent.nodes and parallel_route:
         checks.append(EvalCheck(
             "routing_accuracy", "code",
-            "the trace's spans show the expected graph node (" + ", ".join(f"`{n}`" for n in agent.nodes)
-            + f") for each question kind: comparative questions must reach `{parallel_route}`",
-            f"`{agent.router or 'the router'}` decides among graph nodes " + ", ".join(agent.nodes),
+            text("the trace's spans show the expected graph node (", *names(agent.nodes),
+                 ") for each question kind: comparative questions must reach ", Code(parallel_route)),
+            text(Code(agent.router or "the router"), " decides among graph nodes " + ", ".join(agent.nodes)),
             tuple(g.location for g in project.python.graphs), "code"))
     return tuple(checks)
 

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from dabprp.facts import EvalTable, MetricGate, ProductionScorer, Project, TrafficSplit
 from dabprp.knowledge import is_approval_task_key
+from dabprp.plan.model import Text, prose
 from dabprp.settings import Settings
 
-Evidence = list[str]
+Evidence = list[str | Text]
 
 
 def _targets(p: Project, settings: Settings) -> Evidence:
@@ -44,7 +45,8 @@ def _config_variables(p: Project, settings: Settings) -> Evidence:
 def _secrets(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if b and b.resources.secret_scopes and not p.python.hardcoded_secrets:
-        return [f"secret scope `{s.key}` at {s.location}" for s in b.resources.secret_scopes]
+        return [prose("secret scope `{key}` at {where}", key=s.key, where=s.location)
+                for s in b.resources.secret_scopes]
     return []
 
 
@@ -53,7 +55,7 @@ def _tests(p: Project, settings: Settings) -> Evidence:
 
 
 def _ci(p: Project, settings: Settings) -> Evidence:
-    return [f"{c.path} runs `bundle deploy`" for c in p.repo.ci if "deploy" in c.runs_bundle_commands]
+    return [prose("{path} runs `bundle deploy`", path=c.path) for c in p.repo.ci if "deploy" in c.runs_bundle_commands]
 
 
 def _pins(p: Project, settings: Settings) -> Evidence:
@@ -64,7 +66,8 @@ def _pins(p: Project, settings: Settings) -> Evidence:
 
 
 def _predeploy_check(p: Project, settings: Settings) -> Evidence:
-    return [f"`mlflow.models.predict` at {c.location}" for c in p.python.calls("mlflow.models.predict")]
+    return [prose("`mlflow.models.predict` at {where}", where=c.location)
+            for c in p.python.calls("mlflow.models.predict")]
 
 
 def _evaluation(p: Project, settings: Settings) -> Evidence:
@@ -74,20 +77,22 @@ def _evaluation(p: Project, settings: Settings) -> Evidence:
 
 
 def _dataset(p: Project, settings: Settings) -> Evidence:
-    found = [f"{e.path}: {e.records} records" for e in p.evalsets if e.records >= settings.min_eval_records]
+    found: Evidence = [f"{e.path}: {e.records} records" for e in p.evalsets if e.records >= settings.min_eval_records]
     return found + [f"evaluation table at {t.location}" for t in p.python.of(EvalTable)]
 
 
 def _uc_model(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
-    return [f"registered model `{m.key}` at {m.location}" for m in b.resources.registered_models] if b else []
+    return [prose("registered model `{key}` at {where}", key=m.key, where=m.location)
+            for m in b.resources.registered_models] if b else []
 
 
 def _staging(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if not b or not any(t.name == "staging" for t in b.targets):
         return []
-    return [f"task `{t.task_key}` of job `{j.key}` at {t.location}" for j in b.resources.jobs for t in j.tasks
+    return [prose("task `{task}` of job `{job}` at {where}", task=t.task_key, job=j.key, where=t.location)
+            for j in b.resources.jobs for t in j.tasks
             if any(w in t.task_key.lower() for w in ("load", "rehears", "rollback"))]
 
 
@@ -95,30 +100,31 @@ def _deployment_job(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     if not b:
         return []
-    return [f"job `{j.key}` with approval task at {j.location}" for j in b.resources.jobs
+    return [prose("job `{job}` with approval task at {where}", job=j.key, where=j.location) for j in b.resources.jobs
             if any(is_approval_task_key(t.task_key) for t in j.tasks)]
 
 
 def _link(p: Project, settings: Settings) -> Evidence:
-    return [f"`{c.api}` with `deployment_job_id` at {c.location}" for c in p.python.mlflow_calls
+    return [prose("`{api}` with `deployment_job_id` at {where}", api=c.api, where=c.location)
+            for c in p.python.mlflow_calls
             if "deployment_job_id" in c.args and not c.commented_out]
 
 
 def _canary(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
-    split = [f"traffic split on `{e.key}` at {e.location}" for e in (b.resources.model_serving_endpoints if b else ())
-             if len(e.traffic) > 1]
+    split: Evidence = [prose("traffic split on `{key}` at {where}", key=e.key, where=e.location)
+                       for e in (b.resources.model_serving_endpoints if b else ()) if len(e.traffic) > 1]
     return split + [f"traffic split in code at {c.location}" for c in p.python.of(TrafficSplit)]
 
 
 def _monitoring(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
     autolog = [c for c in p.python.mlflow_calls if c.api.endswith("autolog") and not c.commented_out]
-    tables = [f"inference table on `{e.key}`" for e in (b.resources.model_serving_endpoints if b else ())
+    tables = [prose("inference table on `{key}`", key=e.key) for e in (b.resources.model_serving_endpoints if b else ())
               if e.inference_table]
     scorers = [f"production scorer started at {s.location}" for s in p.python.of(ProductionScorer)
                if s.action in ("start", "monitor")]
-    monitors = [f"quality monitor `{m.key}`" for m in b.resources.quality_monitors] if b else []
+    monitors = [prose("quality monitor `{key}`", key=m.key) for m in b.resources.quality_monitors] if b else []
     if autolog and (tables or scorers or monitors):
         return [f"autolog at {autolog[0].location}", *tables, *scorers, *monitors]
     return []
@@ -133,7 +139,7 @@ DELIVERABLES: dict[str, Callable[[Project, Settings], Evidence]] = {
 }
 
 
-def deliverable_evidence(closes: tuple[str, ...], project: Project, settings: Settings) -> tuple[str, ...]:
+def deliverable_evidence(closes: tuple[str, ...], project: Project, settings: Settings) -> tuple[str | Text, ...]:
     """Evidence that the task closing these rules has built its deliverable; empty when there is none."""
     check = DELIVERABLES.get(closes[0]) if closes else None
     return tuple(e for e in check(project, settings) if e) if check else ()

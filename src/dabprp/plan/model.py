@@ -37,6 +37,16 @@ def text(*parts: str | Code) -> Text:
     return Text(tuple(p for p in parts if p))
 
 
+def prose(template: str, **values: object) -> Text:
+    """Our own sentence written with backticks around names: `prose("run `{cmd}` first", cmd=c)`. The template
+    is split at its backticks first, then each part is formatted, so a value never adds or ends a name."""
+    pieces = template.split("`")
+    if len(pieces) % 2 == 0:
+        raise ValueError(f"unbalanced backticks in {template!r}")
+    formatted = [p.format(**values) if values else p for p in pieces]
+    return text(*(Code(p) if i % 2 else p for i, p in enumerate(formatted)))
+
+
 def parts_of(value: str | Text) -> tuple[str | Code, ...]:
     """The parts of prose that may be plain text or `Text`, to build a longer `Text` around it."""
     return value.parts if isinstance(value, Text) else (value,)
@@ -126,8 +136,8 @@ class EvalCheck:
     name: str
     kind: str
     """`judge` (built-in LLM judge) or `code` (deterministic @scorer)."""
-    what: str
-    because: str
+    what: str | Text
+    because: str | Text
     evidence: tuple[Location, ...] = ()
     scorer: str = ""
     """What the evaluation stage constructs: an `mlflow.genai.scorers` class name, `code` (a scorer of the
@@ -217,7 +227,7 @@ class PlannedTask:
     file: str | None
     depends_on: tuple[str, ...]
     max_retries: int
-    purpose: str
+    purpose: str | Text
     params: tuple[TaskParam, ...] = ()
     produces: tuple[str, ...] = ()
     """Task values this task sets with `dbutils.jobs.taskValues.set`."""
@@ -230,10 +240,10 @@ class PlannedTask:
 class PlannedJob:
     key: str
     stage: str
-    purpose: str
+    purpose: str | Text
     file: str
     tasks: tuple[PlannedTask, ...]
-    trigger: str
+    trigger: str | Text
     role: str = ""
     """`tests`, `build`, `deployment`, `load_test`, `link` or `release` (what the job is for)."""
     parameters: tuple[JobParam, ...] = ()
@@ -248,7 +258,7 @@ class BundleFile:
     """A bundle file the plan adds or edits, as data: `document` holds what the plan puts in it (variables,
     targets, resources); scaffold and the PRP dump it as YAML."""
 
-    title: str
+    title: str | Text
     file: str
     document: dict[str, Any]
 
@@ -258,9 +268,9 @@ class Migration:
     """A change to a deployed target that the plan does not edit in: explicit, ordered steps with their cost."""
 
     target: str
-    change: str
-    steps: tuple[str, ...]
-    cost: str
+    change: str | Text
+    steps: tuple[str | Text, ...]
+    cost: str | Text
     location: Location | None = None
 
 
@@ -276,19 +286,19 @@ class Grant:
 class RoadmapTask:
     id: str
     phase: str
-    title: str
+    title: str | Text
     files: tuple[str, ...]
     effort: str
     closes: tuple[str, ...]
     done: bool = False
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[str | Text, ...] = ()
     """What proves the deliverable exists (a task is done only with it and none of `closes` reported)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Risk:
-    risk: str
-    mitigation: str
+    risk: str | Text
+    mitigation: str | Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,12 +318,12 @@ class Plan:
     bundle_files: tuple[BundleFile, ...]
     grants: tuple[Grant, ...]
     rollout_steps: tuple[int, ...]
-    monitoring: tuple[str, ...]
+    monitoring: tuple[str | Text, ...]
     success_metrics: tuple[Evidence, ...]
     roadmap: tuple[RoadmapTask, ...]
     risks: tuple[Risk, ...]
-    gotchas: tuple[str, ...]
-    unconfirmed: tuple[str, ...]
+    gotchas: tuple[str | Text, ...]
+    unconfirmed: tuple[str | Text, ...]
     validation_commands: tuple[str, ...]
     context_files: tuple[Evidence, ...]
     findings: tuple[Finding, ...] = field(default_factory=tuple)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dabprp.facts import Location, Project
-from dabprp.plan.model import Code, Evidence, Gate, Grant, names, text
+from dabprp.plan.model import Code, Evidence, Gate, Grant, Text, names, prose, text
 from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
 
@@ -28,16 +28,17 @@ def grants(settings: Settings, model_name: str, key: str, serving: str) -> tuple
     )
 
 
-def monitoring(serving: str, settings: Settings) -> tuple[str, ...]:
-    items = [
-        "MLflow tracing on every request (autolog + `@mlflow.trace` on every node), logged to the "
-        "environment's experiment",
-        "production scorers registered on the experiment: `Safety().register(name='safety').start("
-        "sampling_config=ScorerSamplingConfig(sample_rate=1.0))` plus the code scorers at 10% sampling",
-        f"job failure and duration alerts to `{settings.notification_email}` (email_notifications + health rules)",
+def monitoring(serving: str, settings: Settings) -> tuple[str | Text, ...]:
+    items: list[str | Text] = [
+        prose("MLflow tracing on every request (autolog + `@mlflow.trace` on every node), logged to the "
+              "environment's experiment"),
+        prose("production scorers registered on the experiment: `Safety().register(name='safety').start("
+              "sampling_config=ScorerSamplingConfig(sample_rate=1.0))` plus the code scorers at 10% sampling"),
+        prose("job failure and duration alerts to `{email}` (email_notifications + health rules)",
+              email=settings.notification_email),
     ]
     if serving == "model-serving":
-        items.insert(1, "AI Gateway inference table on the endpoint (payload logging to `<catalog>.<schema>`)")
+        items.insert(1, prose("AI Gateway inference table on the endpoint (payload logging to `<catalog>.<schema>`)"))
         items.append("endpoint health: 5xx rate and p95 latency from the serving metrics, checked at each "
                      "canary step")
     else:
@@ -58,13 +59,13 @@ def success_metrics(settings: Settings, gates: tuple[Gate, ...]) -> tuple[Eviden
     )
 
 
-def gotchas(project: Project, serving: str) -> tuple[str, ...]:
+def gotchas(project: Project, serving: str) -> tuple[Text, ...]:
     """Gotchas this project runs into, with the code that does; the general ones live in docs/prp-background.md."""
-    items = [f"`agents.deploy()` (`{call.location}`) sends 100% of traffic to the new version and owns its endpoint: "
-             "never let the bundle and `agents.deploy()` manage the same endpoint."
+    items = [prose("`agents.deploy()` (`{where}`) sends 100% of traffic to the new version and owns its endpoint: "
+                   "never let the bundle and `agents.deploy()` manage the same endpoint.", where=call.location)
              for call in project.python.calls("databricks.agents.deploy")[:1]]
     if serving == "apps":
-        items.append("Apps get no dev-mode name prefix: include `${bundle.target}` in the app name.")
+        items.append(prose("Apps get no dev-mode name prefix: include `${bundle.target}` in the app name."))
     return tuple(items)
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from dabprp.facts import MlflowCall, Project
-from dabprp.plan.model import Gate, JobParam, PlannedJob, PlannedTask, ServingMode, TaskParam
+from dabprp.plan.model import Gate, JobParam, PlannedJob, PlannedTask, ServingMode, TaskParam, prose
 
 STAGES_DIR = "src/stages"
 # What the stage code imports, added to the project's own requirements when it does not name them.
@@ -78,7 +78,7 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                                  TaskParam("--source-code-path", wiring.app_source or ""),
                                                  TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS))),
                                              timeout=3600),
-                             ), "CI after `bundle deploy` of each target", "release", (), model_deps)
+                             ), prose("CI after `bundle deploy` of each target"), "release", (), model_deps)
         return tests, release, load
     model = TaskParam("--model-name", "{{job.parameters.model_name}}")
     version = TaskParam("--model-version", "{{job.parameters.model_version}}")
@@ -93,7 +93,8 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                TaskParam("model_name", wiring.model_name),
                                TaskParam("model_version", "{{tasks.build.values.model_version}}")),
                                run_job=wiring.deploy_job, timeout=14400),
-                       ), "CI after `bundle deploy` of each target (every environment builds from the same commit)",
+                       ), prose("CI after `bundle deploy` of each target (every environment builds from the same "
+                                "commit)"),
                        "build", (), model_deps)
     # a bundle-owned endpoint changes only through `bundle deploy` (a CI step, plan.rollout): no SDK rollout task
     rollout = () if mode.kind == "bundle-endpoint" else (
@@ -104,12 +105,12 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                         TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1]), timeout=7200),)
     deployment = PlannedJob(
         wiring.deploy_job, "deploy", "MLflow 3 deployment job: evaluate, approve and roll out one model version"
-        if rollout else "MLflow 3 deployment job: evaluate and approve one model version (alias `challenger`)",
+        if rollout else prose("MLflow 3 deployment job: evaluate and approve one model version (alias `challenger`)"),
         f"{wiring.folder}/deployment_job.yml", (
             PlannedTask("Evaluation", f"{s}/evaluate.py", (), 0, "evaluate this version; gates from its scorers", (
                 model, version, TaskParam("--experiment", wiring.experiment), *eval_gates), timeout=5400),
             PlannedTask("Approval_Check", f"{s}/approve.py", ("Evaluation",), 0,
-                        "UC tag `Approval_Check=Approved` where approval is required; then alias `challenger`", (
+                        prose("UC tag `Approval_Check=Approved` where approval is required; then alias `challenger`"), (
                             model, version, TaskParam("--tag", "{{task.name}}"),
                             TaskParam("--required", "${var.approval_required}")), timeout=600),
             *rollout,
@@ -123,7 +124,7 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                           TaskParam("--model-name", wiring.model_name),
                                           TaskParam("--job-id", "${resources.jobs.%s.id}" % wiring.deploy_job)),
                                       timeout=600),
-                      ), "once after each `bundle deploy` of staging and prod", "link", (),
+                      ), prose("once after each `bundle deploy` of staging and prod"), "link", (),
                       merge((), STAGE_PACKAGES["model"]))
     return tests, build, load, deployment, link
 

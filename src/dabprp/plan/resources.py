@@ -14,7 +14,7 @@ from dabprp.plan import bundle_yaml as by
 from dabprp.plan.bundle_rollout import bundle_rollout
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
-from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode
+from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
@@ -184,7 +184,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     stages = os.path.relpath(STAGES_DIR, folder).replace(os.sep, "/")
     consumers = _uc_principal(settings.consumer_group)
     jobs_by_file: dict[str, dict[str, Any]] = {}
-    titles: dict[str, str] = {}
+    titles: dict[str, str | Text] = {}
     env_vars = environment_variables(jobs)
     for deps, var in env_vars.items():
         if var not in have:

@@ -7,7 +7,7 @@ from typing import Any
 from dabprp.facts import Project
 from dabprp.findings import Finding
 from dabprp.plan.deliverables import deliverable_evidence
-from dabprp.plan.model import Risk, RoadmapTask
+from dabprp.plan.model import Risk, RoadmapTask, prose
 from dabprp.settings import Settings
 
 # Phase, title and dependencies of each roadmap phase; exit criteria are worded from the plan (render).
@@ -79,7 +79,7 @@ def roadmap(project: Project, findings: tuple[Finding, ...], key: str, serving: 
             effort = "1 d"
         evidence = deliverable_evidence(closes, project, settings)
         done = bool(closes) and not open_rules and bool(evidence)
-        out.append(RoadmapTask(f"T{i:02d}", phase, title, resolved, effort, closes, done, evidence))
+        out.append(RoadmapTask(f"T{i:02d}", phase, prose(title), resolved, effort, closes, done, evidence))
     return tuple(out)
 
 
@@ -93,7 +93,7 @@ def risks(project: Project, agent: Any, serving: str) -> tuple[Risk, ...]:
         out.append(Risk("parallel queries multiply load on the downstream endpoint and hit rate limits",
                         "cap concurrency in config and include comparative questions in the load test"))
     if project.python.calls("databricks.agents.deploy"):
-        out.append(Risk("moving serving from `agents.deploy` to a bundle-owned endpoint changes its owner",
+        out.append(Risk(prose("moving serving from `agents.deploy` to a bundle-owned endpoint changes its owner"),
                         "bind or recreate the endpoint once in staging; never run both owners"))
     if serving == "apps":
         out.append(Risk("apps do not support traffic splits like serving endpoints",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dabprp.facts import Project
 from dabprp.plan.includes import include_matches
-from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, text
+from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, prose, text
 from dabprp.plan.resources import ExistingKeys
 from dabprp.plan.reuse import Reused
 
@@ -29,29 +29,33 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
         where = target.location if target else b.location
         if (mode or None) != env.mode:
             out.append(Migration(
-                env.name, f"`mode: {mode or 'unset'}` → `mode: {env.mode}`"
-                + (" (the bundle's implicit `default` target, written out as this one)" if env.implicit else ""),
-                (f"`databricks bundle summary -t {env.name}` and note every resource ID.",
-                 f"`databricks bundle destroy -t {env.name}` (deletes the target's resources and files).",
-                 f"Set `targets.{env.name}.mode: {env.mode}`"
-                 + (f" and `workspace.root_path: {SHARED_ROOT_PATH}`" if env.mode == "production" else "")
-                 + (f" and remove `workspace.root_path: {IMPLICIT_ROOT_PATH}`" if env.implicit else "") + ".",
-                 f"`databricks bundle deploy -t {env.name}`."),
+                env.name, prose("`mode: {old}` → `mode: {new}`"
+                                + (" (the bundle's implicit `default` target, written out as this one)"
+                                   if env.implicit else ""), old=mode or "unset", new=env.mode),
+                (prose("`databricks bundle summary -t {t}` and note every resource ID.", t=env.name),
+                 prose("`databricks bundle destroy -t {t}` (deletes the target's resources and files).", t=env.name),
+                 prose("Set `targets.{t}.mode: {mode}`"
+                       + (" and `workspace.root_path: {shared}`" if env.mode == "production" else "")
+                       + (" and remove `workspace.root_path: {implicit}`" if env.implicit else "") + ".",
+                       t=env.name, mode=env.mode, shared=SHARED_ROOT_PATH, implicit=IMPLICIT_ROOT_PATH),
+                 prose("`databricks bundle deploy -t {t}`.", t=env.name)),
                 "development mode prefixes the names of jobs, UC models and serving endpoints, so a mode change "
                 "renames them: UC models and endpoints are destroyed and created again (versions, aliases, "
                 "inference tables and endpoint URLs are lost), jobs lose their run history.",
                 where))
         elif env.mode == "production" and env.root_path in (None, DEFAULT_ROOT_PATH):
             out.append(Migration(
-                env.name, f"root_path `{DEFAULT_ROOT_PATH}` (per deploying user) → `{SHARED_ROOT_PATH}`",
-                (f"`databricks bundle summary -t {env.name} -o json` and note every resource's ID.",
-                 f"Set `targets.{env.name}.workspace.root_path: {SHARED_ROOT_PATH}` (a new, empty state).",
-                 f"For each resource: `databricks bundle deployment bind <key> <id> -t {env.name} "
-                 "--auto-approve`, so the new state adopts the deployed object instead of creating a second one.",
-                 f"`databricks bundle deploy -t {env.name}`; then delete the old root's files."),
-                "no resource is recreated when every one is bound first; skipping the bind deploys a second copy "
-                "of every resource. Alternative: `bundle destroy` with the old root, then deploy with the new "
-                "one (every resource is deleted and created again).",
+                env.name, prose("root_path `{old}` (per deploying user) → `{new}`", old=DEFAULT_ROOT_PATH,
+                                new=SHARED_ROOT_PATH),
+                (prose("`databricks bundle summary -t {t} -o json` and note every resource's ID.", t=env.name),
+                 prose("Set `targets.{t}.workspace.root_path: {shared}` (a new, empty state).", t=env.name,
+                       shared=SHARED_ROOT_PATH),
+                 prose("For each resource: `databricks bundle deployment bind <key> <id> -t {t} --auto-approve`, so "
+                       "the new state adopts the deployed object instead of creating a second one.", t=env.name),
+                 prose("`databricks bundle deploy -t {t}`; then delete the old root's files.", t=env.name)),
+                prose("no resource is recreated when every one is bound first; skipping the bind deploys a second "
+                      "copy of every resource. Alternative: `bundle destroy` with the old root, then deploy with the "
+                      "new one (every resource is deleted and created again)."),
                 where))
     return tuple(out)
 

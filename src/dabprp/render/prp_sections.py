@@ -231,7 +231,7 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
               f"`{plan.job_key('deployment', 'release')}` before promotion; feature flags: one config switch per "
               + (f"route ({', '.join(f'`{r}`' for r in a.routes)})" if a.routes else "capability")
               + f" lets staging try it first; A/B testing: {ab}, compared with the production scorers."]
-    email = next((m for m in plan.monitoring if "alerts to" in m), "")
+    email = next((md(m) for m in plan.monitoring if "alerts to" in str(m)), "")
     obs = ["Deployment KPIs: lead time, change failure rate, rollback time (section 8); agent performance: latency "
            + (f"per node ({', '.join(f'`{n}`' for n in a.nodes)})" if a.nodes else "per request")
            + " from spans and token usage; error tracking and alerting: "
@@ -364,7 +364,7 @@ def eval_rows(plan: Plan) -> list[EvalRow]:
     for c in plan.eval_checks:
         g = gates.get(f"{c.name}/mean")
         rows.append(EvalRow(c.name, c.kind, f"`{g.metric}` ≥ {g.threshold:g}" if g else "reported",
-                            c.what, c.because, c.evidence))
+                            md(c.what), md(c.because), c.evidence))
     for g in plan.gates:
         if g.stage != "evaluate":
             what, where = STAGE_GATE_TEXT.get(g.metric, (g.metric, g.source))
