@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dabprp.facts import Expr, Literal, MlflowCall, ModelResource, Project, Unknown
-from dabprp.plan.model import Evidence, LoggedResource
+from dabprp.plan.model import Evidence, LoggedResource, prose
 from dabprp.plan.pipeline import own_calls
 
 
@@ -20,11 +20,12 @@ def logged_resources(project: Project, config: str | None) -> tuple[tuple[Logged
     if log is None:
         return (), (Evidence("resources", "the project logs no model"),)
     if "resources" not in log.arguments:
-        return (), (Evidence("resources", "the project's `log_model` declares no `resources` (DAB407)",
+        return (), (Evidence("resources", prose("the project's `log_model` declares no `resources` (DAB407)"),
                              log.location),)
     entries = [r for r in project.python.of(ModelResource) if r.logged_at == log.location]
     if not entries:
-        return (), (Evidence("resources", f"`resources={log.args['resources']}` is computed at run time",
+        return (), (Evidence("resources", prose("`resources={value}` is computed at run time",
+                                                value=log.args["resources"]),
                              log.location),)
     known: list[LoggedResource] = []
     unknown: list[Evidence] = []
@@ -38,8 +39,9 @@ def logged_resources(project: Project, config: str | None) -> tuple[tuple[Logged
             else:
                 source = value.source if isinstance(value, Expr) else \
                     value.reason if isinstance(value, Unknown) else repr(value.value)
-                unknown.append(Evidence("resource", f"`{entry.name}`: `{keyword}` is `{source}`, computed at run "
-                                                    "time", entry.location))
+                unknown.append(Evidence("resource", prose("`{name}`: `{keyword}` is `{source}`, computed at run time",
+                                                          name=entry.name, keyword=keyword, source=source),
+                                        entry.location))
                 break
         else:
             known.append(LoggedResource(entry.name, tuple(args), entry.location))

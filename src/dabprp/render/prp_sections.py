@@ -142,7 +142,7 @@ def resources_text(plan: Plan) -> str:
         + (f" (`{plan.resources_declared_at}`)" if plan.resources_declared_at else "") + f": {known}"
         if known else "`build.py` logs the agent with no `resources`")
     if plan.resources_unknown:
-        text += ("; not known statically: " + "; ".join(f"{e.value}{_loc(e)}" for e in plan.resources_unknown)
+        text += ("; not known statically: " + "; ".join(f"{md(e.value)}{_loc(e)}" for e in plan.resources_unknown)
                  + ". Add what the agent calls to `RESOURCES` in `src/stages/build.py`")
     return text + "."
 

@@ -14,6 +14,7 @@ import yaml
 from dabprp.facts import Literal, Project, StructuredOutput
 from dabprp.plan.model import Plan
 from dabprp.plan.pipeline import STAGE_PACKAGES, STAGES_DIR, own_calls
+from dabprp.render.prose import md
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
@@ -100,7 +101,7 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "resources_from": f"{plan.resources_declared_at.path}:{plan.resources_declared_at.line}"
         if plan.resources_declared_at else "",
         "resources_unknown": tuple(line for e in plan.resources_unknown for line in textwrap.wrap(
-            "Not known statically: " + docstring_text(e.value)
+            "Not known statically: " + docstring_text(md(e.value))
             + (f" ({e.location.path}:{e.location.line})" if e.location else "") + "; add what the agent calls here.",
             110)),
     }
