@@ -160,7 +160,7 @@ def test_status_lists_each_items_title(tmp_path, monkeypatch):
     items = json.loads(out)["items"]
     built, _ = plan(str(project))
     titles = {i["id"]: i["title"] for i in items}
-    assert {t.id: t.title for t in built.roadmap} == {k: v for k, v in titles.items() if not k.startswith("G-")}
+    assert {t.id: str(t.title) for t in built.roadmap} == {k: v for k, v in titles.items() if not k.startswith("G-")}
     gap_titles = sorted(v for k, v in titles.items() if k.startswith("G-"))
     assert gap_titles == sorted(f"{f.rule_id} {f.message}" for f in built.findings)
     _code, out = run("status", str(project))

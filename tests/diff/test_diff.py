@@ -173,7 +173,7 @@ def test_a_bundle_without_targets_keeps_its_implicit_default_deployment(tmp_path
         replace(e, exists=False, root_path_exists=False) for e in first.environments]
     assert [replace(m, location=None) for m in second.migrations] == [
         replace(m, location=None) for m in first.migrations]
-    assert first.migrations[0].change.startswith("`mode: unset` → `mode: development` (the bundle's implicit")
+    assert str(first.migrations[0].change).startswith("mode: unset → mode: development (the bundle's implicit")
     code, found = changes(repo, "--base", "HEAD", "-t", "dev")
     assert code == 0 and ("dev", "deleted", "jobs.etl") not in found
     assert [c for c in found if c[1] != "created"] == [("dev", "modified", "permissions")]

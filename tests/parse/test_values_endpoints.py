@@ -167,7 +167,7 @@ def test_the_plan_lists_what_is_not_known_statically(tree):
                      "llm = ChatDatabricks()\nfixed = ChatDatabricks(endpoint=os.getenv('E', 'databricks-x'))\n"),
     })
     built, _ = plan(str(root), None)
-    assert [(e.label, e.value, str(e.location)) for e in built.agent.not_static] == [
-        ("chat endpoint of `ChatDatabricks`", "read at run time from `name`", "agent.py:4"),
-        ("chat endpoint of `ChatDatabricks`", "not known statically (no endpoint argument in the call)", "agent.py:5"),
+    assert [(str(e.label), str(e.value), str(e.location)) for e in built.agent.not_static] == [
+        ("chat endpoint of ChatDatabricks", "read at run time from name", "agent.py:4"),
+        ("chat endpoint of ChatDatabricks", "not known statically (no endpoint argument in the call)", "agent.py:5"),
     ]
