@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from dabprp.facts import Location
-from dabprp.plan.model import Evidence, Plan
+from dabprp.plan.model import Evidence, Plan, Text
 
 LIMIT = 8
 """Items a PRP list shows of one kind (rows of one area in the current state, helpers, parallel calls, ...)."""
@@ -51,7 +51,7 @@ def _evidence(items: tuple[Evidence, ...], what: str, left_out: list[tuple[str, 
 
 def _rows_by_label(rows: tuple[Evidence, ...], left_out: list[tuple[str, int]]) -> tuple[Evidence, ...]:
     """Table rows cut per area (label), each cut area ending in a row that says how many it left out."""
-    groups: dict[str, list[Evidence]] = {}
+    groups: dict[str | Text, list[Evidence]] = {}
     for row in rows:
         groups.setdefault(row.label, []).append(row)
     out: list[Evidence] = []
@@ -60,7 +60,7 @@ def _rows_by_label(rows: tuple[Evidence, ...], left_out: list[tuple[str, int]]) 
         out += shown
         if more:
             out.append(Evidence(label, f"… and {more} more ({FULL_LIST})"))
-            left_out.append((f"`{label}` rows of the current state", more))
+            left_out.append((f"`{label}` rows of the current state", more))  # labels here are plain words
     return tuple(out)
 
 
