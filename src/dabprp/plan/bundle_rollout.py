@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dabprp.facts import Project
-from dabprp.plan.model import BundleRollout, PlannedTask, ServingMode, TaskParam
+from dabprp.plan.model import BundleRollout, PlannedTask, ServingMode, TaskParam, prose
 from dabprp.plan.pipeline import DEFAULT_SOAK_SECONDS, STAGES_DIR
 
 VARIABLE = "serving_version"
@@ -35,7 +35,8 @@ def bundle_rollout(project: Project, mode: ServingMode, plan_endpoint_key: str) 
 def rollout_step(rollout: BundleRollout, soak_param: TaskParam) -> PlannedTask:
     """The CI step (it needs the bundle's folder and the Databricks CLI, which a job task has not)."""
     return PlannedTask("rollout", f"{STAGES_DIR}/deploy.py", (), 0,
-                       "switch the served version with `bundle deploy --var`, soak, redeploy the previous on failure", (
+                       prose("switch the served version with `bundle deploy --var`, soak, redeploy the previous on "
+                             "failure"), (
                            TaskParam("--target", "${bundle.target}"),
                            TaskParam("--endpoint-key", rollout.endpoint_key),
                            TaskParam("--entity", rollout.entity), TaskParam("--variable", rollout.variable),

@@ -14,7 +14,7 @@ from dabprp.plan import bundle_yaml as by
 from dabprp.plan.bundle_rollout import bundle_rollout
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
-from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text
+from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text, prose
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
@@ -271,7 +271,7 @@ def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, 
 
 
 def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
-                   file: str, folder: str) -> tuple[str, str, dict[str, Any]]:
+                   file: str, folder: str) -> tuple[str | Text, str, dict[str, Any]]:
     if serving == "apps":
         doc = {"resources": {"apps": {f"{key}_app": {
             "name": f"{slug(name).replace('_', '-')}-app-${{bundle.target}}",
@@ -300,5 +300,5 @@ def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment
         "permissions": [{"level": "CAN_QUERY", "group_name": "${var.consumer_group}"},
                         {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
         "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
-    return "Serving endpoint with inference tables (bundle-owned; the rollout sets `serving_version`)", \
+    return prose("Serving endpoint with inference tables (bundle-owned; the rollout sets `serving_version`)"), \
         file, doc
