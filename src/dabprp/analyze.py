@@ -55,7 +55,8 @@ def analyze(path: str = ".", target: str | None = None) -> Project:
 
 @paused_gc()
 def load_project(path: str = ".", target: str | None = None, bundle_only: bool = False) -> Analysis:
-    """The facts of the project at `path` and its loaded bundle; `bundle_only` skips the code and data files."""
+    """The facts of the project at `path` and its loaded bundle; `bundle_only` skips the code and data files
+    and the bundle's `${...}` reference facts (what `validate` needs)."""
     if not os.path.exists(path):
         raise DabprpError(path, None, "no such file or directory")
     if not os.path.isdir(path):
@@ -77,7 +78,7 @@ def load_project(path: str = ".", target: str | None = None, bundle_only: bool =
         loaded, bundle_error = None, exc
     if loaded is not None:
         problems.extend(loaded.problems)
-        bundle = build_bundle(loaded, root, target)
+        bundle = build_bundle(loaded, root, target, with_refs=not bundle_only)
     elif target is not None:
         raise DabprpError(path, None, f"--target {target}: the project has no readable bundle")
 

@@ -19,13 +19,14 @@ from dabprp.parse.yaml_source import LocNode
 REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 
 
-def build_bundle(loaded: LoadedBundle, root: str, target: str | None) -> Bundle:
-    """Facts of the bundle; resources are those of `target`'s effective configuration."""
+def build_bundle(loaded: LoadedBundle, root: str, target: str | None, with_refs: bool = True) -> Bundle:
+    """Facts of the bundle; resources are those of `target`'s effective configuration. `with_refs=False`
+    leaves out the `${...}` references (`var_refs`: facts for `analyze`, not read by any check)."""
     tree, loc = effective_tree(loaded, target)
     variables = _variables(loaded.tree, loaded.loc, target)
     name = as_str(get(tree, "bundle", "name"))
     resources = build_resources(tree.get("resources"), child(loc, "resources"), root)
-    refs = _var_refs(tree, loc, name, target, variables)
+    refs = _var_refs(tree, loc, name, target, variables) if with_refs else []
     return Bundle(
         root_file=loaded.root_file,
         location=loc.at,
@@ -120,23 +121,19 @@ def _var_refs(
 ) -> list[VarRef]:
     static = {v.name: v.value for v in variables if v.lookup is None}
     out: list[VarRef] = []
-
-    def visit(value: Any, node: LocNode) -> None:
+    # an explicit stack, not a recursive closure (whose reference cycle would keep the facts for the collector)
+    stack: list[tuple[Any, LocNode]] = [(tree, loc)]
+    while stack:
+        value, node = stack.pop()
         if isinstance(value, dict):
-            for k, v in value.items():
-                if k == "targets":
-                    continue
-                visit(v, node.child(k) or node)
+            stack.extend((v, node.child(k) or node) for k, v in value.items() if k != "targets")
         elif isinstance(value, list):
-            for i, v in enumerate(value):
-                visit(v, node.child(i) or node)
+            stack.extend((v, node.child(i) or node) for i, v in enumerate(value))
         elif isinstance(value, str) and "${" in value:
             for match in REF_RE.finditer(value):
                 expr = match.group(1).strip()
                 resolved, ok = _resolve(expr, static, name, target, tree.get("resources"))
                 out.append(VarRef(expr, node.at, resolved if ok else None, ok))
-
-    visit(tree, loc)
     out.sort(key=lambda r: (r.location, r.expression))
     return out
 

@@ -142,6 +142,15 @@ class _Builder:
         self.expanded = 0
         self.constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
         yaml.constructor.SafeConstructor.__init__(self.constructor)
+        self.lines: dict[int, Location] = {}
+        """One Location per line (immutable, so shared): a key and its value on one line share it."""
+
+    def at(self, event: Any) -> Location:
+        line = event.start_mark.line + 1
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = Location(self.path, line)
+        return found
 
     def build(self, text: str) -> YamlDoc:
         loader = _Loader(text)
@@ -173,7 +182,7 @@ class _Builder:
                         self._anchor(event, stack[-1].key, LocNode(stack[-1].key_at or Location(self.path, 1)), 1)
                     continue
                 value = self._scalar(tag, event)
-                loc = LocNode(Location(self.path, event.start_mark.line + 1))
+                loc = LocNode(self.at(event))
                 if event.anchor is not None:
                     self._anchor(event, value, loc, 1)
                 result = self._add(stack, value, loc, 1, event)
@@ -181,7 +190,7 @@ class _Builder:
                 if len(stack) >= MAX_NESTING:
                     raise DabprpError(self.path, event.start_mark.line + 1,
                                       f"nesting deeper than {MAX_NESTING} levels; not read")
-                at = Location(self.path, event.start_mark.line + 1)
+                at = self.at(event)
                 if kind is yaml.MappingStartEvent:
                     stack.append(_Frame({}, LocNode(at, {}), event.anchor))
                 else:
@@ -225,7 +234,7 @@ class _Builder:
         self.anchors[name] = (value, loc, size)
 
     def _set_key(self, frame: _Frame, event: Any, tag: str | None, alias_value: Any = _NO_KEY) -> None:
-        where = Location(self.path, event.start_mark.line + 1)
+        where = self.at(event)
         if tag == _MERGE:
             frame.key = _MERGE_KEY
         elif alias_value is not _NO_KEY:

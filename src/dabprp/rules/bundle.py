@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dabprp.facts import Project
@@ -19,7 +19,6 @@ from dabprp.rules.bundle_view import TargetView, tasks_of
 from dabprp.validate.schema import bundle_schema
 from dabprp.validate.violations import schema_violations
 
-REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 SERVING_LIKE = ("model_serving_endpoints", "apps", "quality_monitors")
 TARGET, BUNDLE = Subject.TARGET, Subject.BUNDLE
 
@@ -70,30 +69,38 @@ def several_defaults(view: TargetView) -> Iterator[Hit]:
       fix="Name an existing `task_key` in `depends_on`.", subject=TARGET, cli_check=True)
 def missing_dependency(view: TargetView) -> Iterator[Hit]:
     """A `depends_on` entry that names no task of the job fails the deploy."""
-    for key, spec in view.jobs():
-        tasks = tasks_of(spec)
-        names = {t.get("task_key") for _, t in tasks}
-        for i, task in tasks:
-            for j, dep in enumerate(as_list(task.get("depends_on"))):
-                name = dep.get("task_key") if isinstance(dep, dict) else None
-                if name not in names:
-                    yield Hit(view.at("resources", "jobs", key, "tasks", i, "depends_on", j),
-                              f"task `{key}.{task.get('task_key')}` depends on missing task `{name}`")
+    yield from view.job_hits(_missing_dependencies)
+
+
+def _missing_dependencies(view: TargetView, raw_key: Any, spec: dict[str, Any]) -> Iterator[Hit]:
+    key = str(raw_key)
+    tasks = tasks_of(spec)
+    names = {t.get("task_key") for _, t in tasks}
+    for i, task in tasks:
+        for j, dep in enumerate(as_list(task.get("depends_on"))):
+            name = dep.get("task_key") if isinstance(dep, dict) else None
+            if name not in names:
+                yield Hit(view.at("resources", "jobs", key, "tasks", i, "depends_on", j),
+                          f"task `{key}.{task.get('task_key')}` depends on missing task `{name}`")
 
 
 @rule("DAB905", "Task dependency cycle", severity=Severity.ERROR, stage=Stage.DEPLOY,
       fix="Remove one edge of the cycle.", subject=TARGET, cli_check=True)
 def dependency_cycle(view: TargetView) -> Iterator[Hit]:
     """Tasks that depend on each other in a cycle can never start."""
-    for key, spec in view.jobs():
-        tasks = tasks_of(spec)
-        graph = {t.get("task_key"): [d.get("task_key") for d in as_list(t.get("depends_on")) if isinstance(d, dict)]
-                 for _, t in tasks}
-        cycle = _find_cycle(graph)
-        if cycle:
-            index = next(i for i, t in tasks if t.get("task_key") == cycle[0])
-            yield Hit(view.at("resources", "jobs", key, "tasks", index),
-                      f"job `{key}` has a dependency cycle: {' -> '.join(str(c) for c in cycle)}")
+    yield from view.job_hits(_dependency_cycle)
+
+
+def _dependency_cycle(view: TargetView, raw_key: Any, spec: dict[str, Any]) -> Iterator[Hit]:
+    key = str(raw_key)
+    tasks = tasks_of(spec)
+    graph = {t.get("task_key"): [d.get("task_key") for d in as_list(t.get("depends_on")) if isinstance(d, dict)]
+             for _, t in tasks}
+    cycle = _find_cycle(graph)
+    if cycle:
+        index = next(i for i, t in tasks if t.get("task_key") == cycle[0])
+        yield Hit(view.at("resources", "jobs", key, "tasks", index),
+                  f"job `{key}` has a dependency cycle: {' -> '.join(str(c) for c in cycle)}")
 
 
 def _find_cycle(graph: dict[Any, list[Any]]) -> list[Any] | None:
@@ -128,14 +135,22 @@ def _find_cycle(graph: dict[Any, list[Any]]) -> list[Any] | None:
       fix="Declare the variable under top-level `variables`.", subject=TARGET, cli_check=True)
 def undefined_variable(view: TargetView) -> Iterator[Hit]:
     """`${var.name}` of a variable that is not declared fails the deploy."""
-    names = set(as_dict(view.loaded.tree.get("variables")))
-    for path, text in view.reference_strings():
-        for match in REF_RE.finditer(text):
-            expr = match.group(1).strip()
-            if expr.startswith("var."):
-                name = re.split(r"[.\[]", expr[4:], maxsplit=1)[0]
-                if name not in names:
-                    yield Hit(view.at(*path), f"`${{{expr}}}` uses undefined variable `{name}`")
+    yield from _undefined_variables(view, view.other_references())
+    yield from view.job_hits(_job_undefined_variables)
+
+
+def _job_undefined_variables(view: TargetView, key: Any, spec: dict[str, Any]) -> Iterator[Hit]:
+    return _undefined_variables(view, view.job_references(key, spec))
+
+
+def _undefined_variables(view: TargetView, references: Iterable[tuple[tuple[Any, ...], str]]) -> Iterator[Hit]:
+    names = set(as_dict(view.loaded.tree.get("variables")))  # declared at the top: the same in every target
+    for path, ref in references:
+        expr = ref.strip()
+        if expr.startswith("var."):
+            name = re.split(r"[.\[]", expr[4:], maxsplit=1)[0]
+            if name not in names:
+                yield Hit(view.at(*path), f"`${{{expr}}}` uses undefined variable `{name}`")
 
 
 @rule("DAB908", "Reference to a missing resource", severity=Severity.ERROR, stage=Stage.DEPLOY,
@@ -143,14 +158,16 @@ def undefined_variable(view: TargetView) -> Iterator[Hit]:
 def missing_resource_ref(view: TargetView) -> Iterator[Hit]:
     """`${resources.<type>.<key>...}` of a resource the target does not declare fails the deploy."""
     resources = as_dict(view.tree.get("resources"))
-    for path, text in view.reference_strings():
-        for match in REF_RE.finditer(text):
-            parts = match.group(1).strip().split(".")
-            if parts[0] == "resources" and len(parts) >= 3:
-                group = resources.get(parts[1])
-                if not isinstance(group, dict) or parts[2] not in group:
-                    yield Hit(view.at(*path), f"`${{{match.group(1)}}}` names missing resource "
-                              f"`{parts[1]}.{parts[2]}`")
+    for path, ref in [*view.other_references(), *view.per_job(_job_resource_references)]:
+        parts = ref.strip().split(".")
+        if parts[0] == "resources" and len(parts) >= 3:
+            group = resources.get(parts[1])
+            if not isinstance(group, dict) or parts[2] not in group:
+                yield Hit(view.at(*path), f"`${{{ref}}}` names missing resource `{parts[1]}.{parts[2]}`")
+
+
+def _job_resource_references(view: TargetView, key: Any, spec: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    return [r for r in view.job_references(key, spec) if r[1].strip().startswith("resources.")]
 
 
 @rule("DAB909", "Variable without a value", severity=Severity.ERROR, stage=Stage.DEPLOY,
@@ -187,11 +204,15 @@ def user_run_as_with_serving(view: TargetView) -> Iterator[Hit]:
       fix="Set `max_retries: 0` on approval tasks.", subject=TARGET, cli_check=True)
 def approval_retries(view: TargetView) -> Iterator[Hit]:
     """A retried approval task re-checks the approval tag instead of waiting for a person."""
-    for key, spec in view.jobs():
-        for i, task in tasks_of(spec):
-            if is_approval_task_key(task.get("task_key")) and task.get("max_retries") not in (None, 0):
-                yield Hit(view.at("resources", "jobs", key, "tasks", i, "max_retries"),
-                          f"approval task `{key}.{task.get('task_key')}` has max_retries {task.get('max_retries')}")
+    yield from view.job_hits(_approval_retries)
+
+
+def _approval_retries(view: TargetView, raw_key: Any, spec: dict[str, Any]) -> Iterator[Hit]:
+    key = str(raw_key)
+    for i, task in tasks_of(spec):
+        if is_approval_task_key(task.get("task_key")) and task.get("max_retries") not in (None, 0):
+            yield Hit(view.at("resources", "jobs", key, "tasks", i, "max_retries"),
+                      f"approval task `{key}.{task.get('task_key')}` has max_retries {task.get('max_retries')}")
 
 
 @rule("DAB914", "Invalid top-level permission level", severity=Severity.ERROR, stage=Stage.SECURITY,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from dabprp.confined_io import is_inside
 from dabprp.errors import DabprpError
 from dabprp.facts import Location
+from dabprp.findings import Hit
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree
 from dabprp.parse.bundle_values import as_dict, as_list
 from dabprp.parse.yaml_source import LocNode
 
 NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R")
+REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +66,91 @@ class TargetView:
             self.memo[key] = _path_exists(self.root, key[1], path, notebook)
         return bool(self.memo[key])
 
-    def reference_strings(self) -> Iterator[tuple[tuple[Any, ...], str]]:
-        """The strings of the effective tree that contain `${`, with their paths. The `targets` section is the
-        same object in every target's view, so its strings are collected once per run, not once per target."""
+    def job_hits(self, check: Callable[[TargetView, Any, dict[str, Any]], Iterable[Hit]]) -> list[Hit]:
+        """`check(view, key, spec)` (a module-level function) over every job of this target (`key` as written
+        in the YAML), each job object checked once per run: targets share the jobs they do not override (the
+        same spec and location objects), so only a target's own overrides cost anything. `check` may read only
+        the job (its spec, its locations) and what is the same for every target."""
+        return self.per_job(check)
+
+    def per_job(self, compute: Callable[[TargetView, Any, dict[str, Any]], Iterable[Any]]) -> list[Any]:
+        """`compute(view, key, spec)` over every job of this target, concatenated; computed once per job object
+        (see `job_hits`): the first view's jobs once, then per target only the jobs it overrides or adds."""
+        if "job_base" not in self.memo:
+            self.memo["job_base"] = (self, _job_items(self))
+        base_view, base = self.memo["job_base"]
+        skip, changed = self._job_delta(base)
+        cache = self.memo.setdefault(("per_job", compute), {})
+        if "base" not in cache:
+            found = ((k, list(compute(base_view, k, spec))) for k, (spec, _) in base.items())
+            cache["base"] = [(k, items) for k, items in found if items]
+        out = [item for k, found in cache["base"] if k not in skip for item in found]
+        for key, (spec, node) in changed.items():
+            entry = cache.get((key, id(spec), id(node)))
+            if entry is None:  # the entry keeps spec and node alive, so their ids are not reused
+                entry = cache[(key, id(spec), id(node))] = (spec, node, list(compute(self, key, spec)))
+            out.extend(entry[2])
+        return out
+
+    def _job_delta(self, base: dict[Any, tuple[Any, Any]]) -> tuple[set[Any], dict[Any, tuple[Any, Any]]]:
+        """(keys of the first view's jobs that this target changes or lacks, this target's changed or new jobs)."""
+        key = ("job_delta", self.target)
+        if key not in self.memo:
+            mine = _job_items(self)
+            changed = {k: v for k, v in mine.items() if k not in base or base[k][0] is not v[0]
+                       or base[k][1] is not v[1]}
+            self.memo[key] = ({k for k in base if k not in mine or k in changed}, changed)
+        return cast(tuple[set[Any], dict[Any, tuple[Any, Any]]], self.memo[key])
+
+    def job_references(self, key: Any, spec: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+        """(path, text inside `${...}`) of every reference in job `key`, extracted once per job object."""
+        cache = self.memo.setdefault("job_references", {})
+        entry = cache.get((key, id(spec)))
+        if entry is None:  # the entry keeps spec alive, so its id is not reused
+            found = [(p, m.group(1)) for p, t in walk_strings(spec, ("resources", "jobs", key)) if "${" in t
+                     for m in REF_RE.finditer(t)]
+            entry = cache[(key, id(spec))] = (spec, found)
+        return list(entry[1])
+
+    def other_references(self) -> Iterator[tuple[tuple[Any, ...], str]]:
+        """(path, text inside `${...}`) of every reference outside the jobs (see `job_references`). The
+        `targets` section is the same object in every target's view: its references are collected once."""
         for key, value in self.tree.items():
-            if key != "targets":
-                yield from ((p, t) for p, t in walk_strings(value, (key,)) if "${" in t)
+            if key == "targets":
+                continue
+            if key == "resources" and isinstance(value, dict):
+                for kind, items in value.items():
+                    if kind == "jobs" and isinstance(items, dict):
+                        # the jobs that are mappings are covered by `job_references`; a job written as a
+                        # string (`${...}`) is not
+                        yield from _references(({k: v for k, v in items.items() if not isinstance(v, dict)}),
+                                               ("resources", "jobs"))
+                    else:
+                        yield from _references(items, ("resources", kind))
+                continue
+            yield from _references(value, (key,))
         targets = self.tree.get("targets")
         if targets is None:
             return
-        cached = self.memo.get("targets_strings")
+        cached = self.memo.get("targets_references")
         if cached is None or cached[0] is not targets:
-            cached = (targets, [(p, t) for p, t in walk_strings(targets, ("targets",)) if "${" in t])
-            self.memo["targets_strings"] = cached
+            cached = (targets, list(_references(targets, ("targets",))))
+            self.memo["targets_references"] = cached
         yield from cached[1]
+
+
+def _job_items(view: TargetView) -> dict[Any, tuple[Any, Any]]:
+    """{job key: (spec, location node)} of the view's jobs that are mappings."""
+    node = view.loc.find(("resources", "jobs"))
+    kids = node.kids if node is not None and isinstance(node.kids, dict) else {}
+    return {k: (spec, kids.get(k)) for k, spec in view.resources("jobs").items() if isinstance(spec, dict)}
+
+
+def _references(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    for p, text in walk_strings(value, path):
+        if "${" in text:
+            for match in REF_RE.finditer(text):
+                yield p, match.group(1)
 
 
 def _path_exists(root: str, base: str, path: str, notebook: bool) -> bool:

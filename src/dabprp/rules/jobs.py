@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dabprp.facts import Job, Project
 from dabprp.findings import Hit, Severity, Stage
@@ -148,17 +149,21 @@ TASK_PATH_FIELDS = (("notebook_task", "notebook_path", True), ("spark_python_tas
           "(notebooks may drop the extension).", docs=(DOCS["jobs"],), subject=Subject.TARGET, cli_check=True)
 def task_path_missing(view: TargetView) -> Iterator[Hit]:
     """The CLI resolves task paths relative to the declaring YAML file; a missing file fails the deploy."""
-    for key, spec in view.jobs():
-        for i, task in tasks_of(spec):
-            for kind, field, notebook in TASK_PATH_FIELDS:
-                body = as_dict(task.get(kind))
-                path = body.get(field)
-                if body.get("source") == "GIT" or not isinstance(path, str) or "${" in path or path.startswith("/"):
-                    continue
-                where = view.at("resources", "jobs", key, "tasks", i, kind, field)
-                if not view.exists(where.path, path, notebook):
-                    yield Hit(where, f"task `{key}.{task.get('task_key')}` points at missing `{path}` "
-                              f"(relative to {where.path})")
+    yield from view.job_hits(_missing_task_paths)
+
+
+def _missing_task_paths(view: TargetView, raw_key: Any, spec: dict[str, Any]) -> Iterator[Hit]:
+    key = str(raw_key)
+    for i, task in tasks_of(spec):
+        for kind, field, notebook in TASK_PATH_FIELDS:
+            body = as_dict(task.get(kind))
+            path = body.get(field)
+            if body.get("source") == "GIT" or not isinstance(path, str) or "${" in path or path.startswith("/"):
+                continue
+            where = view.at("resources", "jobs", key, "tasks", i, kind, field)
+            if not view.exists(where.path, path, notebook):
+                yield Hit(where, f"task `{key}.{task.get('task_key')}` points at missing `{path}` "
+                          f"(relative to {where.path})")
 
 
 @rule("DAB213", "No load test or rollback rehearsal before production", severity=Severity.WARNING,
