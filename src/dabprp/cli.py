@@ -18,15 +18,42 @@ from dabprp.version import __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
 
-def write_output(text: str, output: str | None, root: str | None = None) -> None:
+def write_output(text: str, output: str | None, root: str | None = None, report: bool = False,
+                 force: bool = False) -> None:
     """Print, or write atomically to `output` (temp file + fsync + rename: never half-written). A path inside
-    `root` that a symbolic link leads out of, a link, or a non-regular file is refused."""
+    `root` that a symbolic link leads out of, a link, or a non-regular file is refused. `report`: an
+    `analyze`/`check` report, written under the project's lock when `output` is inside `root`, replacing an
+    existing file only when it is a dabprp report (or empty) unless `force`."""
     if output is None:
         click.echo(text, nl=False)
         return
-    from dabprp.confined_io import atomic_write
+    from dabprp.confined_io import atomic_write, lexically_inside, project_lock
 
-    atomic_write(output, text, root=root)
+    inside = report and root is not None and os.path.isdir(root) and lexically_inside(root, output)
+    with project_lock(root) if inside and root is not None else contextlib.nullcontext():
+        if report and not force:
+            _refuse_foreign_file(output, root)
+        atomic_write(output, text, root=root)
+
+
+def _refuse_foreign_file(output: str, root: str | None) -> None:
+    """An existing `output` that is not a dabprp report (a bundle file, a README, ...) is not replaced."""
+    from dabprp.confined_io import confine, lexically_inside, read_bytes
+    from dabprp.limits import MAX_FILE_BYTES
+    from dabprp.render.own_output import is_dabprp_report
+
+    if root is not None and lexically_inside(root, output):
+        confine(root, output)
+    try:
+        data = read_bytes(output, limit=MAX_FILE_BYTES, shown=output)
+    except FileNotFoundError:
+        return
+    except DabprpError as exc:
+        if "not a regular file" in exc.message:
+            raise
+        data = b"\0"  # larger than any report dabprp writes
+    if not is_dabprp_report(data.decode("utf-8", errors="replace")):
+        raise DabprpError(output, None, "exists and is not a report dabprp wrote; --force replaces it")
 
 
 def guarded(fn: Callable[..., int | None]) -> Callable[..., None]:
@@ -91,11 +118,13 @@ def main() -> None:
               help="Every bundle under PATH (automatic when PATH holds several bundles and none of its own).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for --recursive (default: the CPU count).")
+@click.option("--force", is_flag=True, help="Let -o replace an existing file that is not a dabprp report.")
 @guarded
-def analyze(path: str, target: str | None, fmt: str, output: str | None, recursive: bool, jobs: int | None) -> int:
+def analyze(path: str, target: str | None, fmt: str, output: str | None, recursive: bool, jobs: int | None,
+            force: bool) -> int:
     """Statically analyze the project at PATH and list its facts with `path:line`."""
     if _monorepo(path, recursive):
-        return _run_monorepo(path, "analyze", jobs, fmt, output, target=target)
+        return _run_monorepo(path, "analyze", jobs, fmt, output, force, target=target)
     from dabprp.analyze import analyze as run
     from dabprp.analyze import unreadable_bundle
 
@@ -109,7 +138,7 @@ def analyze(path: str, target: str | None, fmt: str, output: str | None, recursi
         from dabprp.render.text_facts import render_facts_text
 
         text = render_facts_text(project, terminal(output))
-    write_output(text, output, root=path)
+    write_output(text, output, root=path, report=True, force=force)
     report_problems(project.problems)
     return EXIT_INPUT if unreadable_bundle(project) else EXIT_OK
 
@@ -255,7 +284,7 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
     if target and all_targets:
         raise DabprpError(path, None, "use --target or --all-targets, not both")
     if _monorepo(path, recursive):
-        return _run_monorepo(path, "validate", jobs, fmt, None, target=target, all_targets=all_targets,
+        return _run_monorepo(path, "validate", jobs, fmt, None, False, target=target, all_targets=all_targets,
                              strict=strict)
     from dabprp.api import validate as run
 
@@ -292,10 +321,12 @@ def validate(path: str, target: str | None, all_targets: bool, fmt: str, strict:
               help="Every bundle under PATH (automatic when PATH holds several bundles and none of its own).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for --recursive (default: the CPU count).")
+@click.option("--force", is_flag=True,
+              help="Let -o (or --write-baseline) replace an existing file that is not a dabprp report.")
 @guarded
 def check(path: str, target: str | None, all_targets: bool, fmt: str, output: str | None, fail_on: str,
           select: tuple[str, ...], ignore: tuple[str, ...], baseline: str | None, write_baseline: bool,
-          recursive: bool, jobs: int | None) -> int:
+          recursive: bool, jobs: int | None, force: bool) -> int:
     """Run the rules and the validate checks together; a CI gate (exit 1 on findings at --fail-on)."""
     if target and all_targets:
         raise DabprpError(path, None, "use --target or --all-targets, not both")
@@ -322,7 +353,7 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
                                      None if write_baseline else baseline))
     if write_baseline:
         assert baseline is not None
-        write_output(baseline_text(result), baseline, root=path)
+        write_output(baseline_text(result), baseline, root=path, report=True, force=force)
         click.echo(f"wrote {len(result.findings)} finding(s) to {baseline}", err=True)
         return EXIT_OK
     from dabprp.render import check_out, sarif
@@ -330,7 +361,7 @@ def check(path: str, target: str | None, all_targets: bool, fmt: str, output: st
     renderers = {"text": lambda r: check_out.render_check_text(r, terminal(output)),
                  "json": check_out.render_check_json, "github": check_out.render_check_github,
                  "sarif": sarif.render_sarif}
-    write_output(renderers[fmt](result), output, root=path)
+    write_output(renderers[fmt](result), output, root=path, report=True, force=force)
     if result.unreadable:
         click.echo("\n".join(f"dabprp: {line}" for line in result.unreadable), err=True)
     return EXIT_INPUT if unreadable else exit_code(result, fail_on)
@@ -352,12 +383,13 @@ def _report_unreadable(outcomes: Any) -> bool:
     return any(o.error for o in outcomes)
 
 
-def _run_monorepo(path: str, command: str, jobs: int | None, fmt: str, output: str | None, **options: Any) -> int:
+def _run_monorepo(path: str, command: str, jobs: int | None, fmt: str, output: str | None, force: bool,
+                  **options: Any) -> int:
     """analyze/validate over every bundle under `path`: one report, exit 2 if a bundle could not be read."""
     from dabprp.monorepo import render, run_bundles
 
     outcomes = run_bundles(path, command, jobs, **options)
-    write_output(render(outcomes, command, fmt, path), output, root=path)
+    write_output(render(outcomes, command, fmt, path), output, root=path, report=True, force=force)
     if _report_unreadable(outcomes):
         return EXIT_INPUT
     if command == "validate" and not all(o.result.valid for o in outcomes):

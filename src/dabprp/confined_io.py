@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import time
@@ -14,6 +15,10 @@ from dabprp.errors import DabprpError
 
 TEMP_PREFIX = ".dabprp-"
 TEMP_SUFFIX = ".tmp"
+STALE_TEMP_RE = re.compile(r"\A\.dabprp-[a-z0-9_]{8}\.tmp\Z")
+"""The temp files `stage` creates (tempfile's 8-character names): under the project lock no writer is running,
+so any such file in the project was left by a run that was killed mid-write."""
+NOT_WALKED = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__"})
 LOCK_WAIT_SECONDS = 30.0
 LEAVES_ROOT = "a symbolic link leaves the project root on the way to it; not followed"
 
@@ -169,7 +174,8 @@ def atomic_write(path: str, text: str | bytes, root: str | None = None, shown: s
 @contextlib.contextmanager
 def project_lock(root: str, wait: float | None = None) -> Iterator[None]:
     """Hold the project's write lock (an advisory lock on the root folder itself, so nothing is created):
-    a second writer waits up to `wait` seconds (env DABPRP_LOCK_WAIT, default 30), then is refused."""
+    a second writer waits up to `wait` seconds (env DABPRP_LOCK_WAIT, default 30), then is refused. Temp
+    files that a killed run left in the project are removed once the lock is held."""
     try:
         import fcntl
     except ImportError:  # no advisory locks on this platform: writes stay atomic, runs are not serialized
@@ -195,9 +201,28 @@ def project_lock(root: str, wait: float | None = None) -> Iterator[None]:
                     raise DabprpError(root, None, "another dabprp run is writing to this project; "
                                                   "try again when it has finished") from None
                 time.sleep(0.05)
+        remove_stale_temps(root)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def remove_stale_temps(root: str) -> list[str]:
+    """Remove the temp files (regular files, never through a link) that writes killed mid-way left under
+    `root`; VCS, virtualenv and dependency folders are not walked. Call only while holding the project lock.
+    Returns the removed paths, relative to `root`."""
+    removed = []
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d not in NOT_WALKED]
+        for name in filenames:
+            if not STALE_TEMP_RE.match(name):
+                continue
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    os.remove(path)
+                    removed.append(os.path.relpath(path, root))
+    return sorted(removed)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from typing import Any
 
 MAX_FILE_BYTES = 5_000_000
@@ -15,6 +17,23 @@ MAX_NESTING = 100
 """Deeper YAML/JSON mappings and lists are refused: real bundles nest about 15 levels."""
 MAX_ALIAS_NODES = 100_000
 """Values that YAML aliases and `<<` merges may add by reference (blocks "billion laughs" documents)."""
+
+MAX_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+"""Python converts no longer decimal integer (a literal in code, a YAML, TOML or JSON number)."""
+LONG_INTEGER = f"an integer with more than {MAX_INT_DIGITS:,} digits (more than Python converts)"
+_LONG_DIGITS_RE = re.compile(r"\d{%d,}" % (MAX_INT_DIGITS + 1))
+
+
+def is_long_integer_error(exc: BaseException) -> bool:
+    """Whether `exc` is Python refusing to convert an integer of more than MAX_INT_DIGITS digits."""
+    return isinstance(exc, (ValueError, SyntaxError)) and "digits" in str(exc) and (
+        "integer string conversion" in str(exc) or "Exceeds the limit" in str(exc))
+
+
+def long_integer_line(text: str) -> int | None:
+    """The line of the first run of more than MAX_INT_DIGITS digits in `text`, if any."""
+    match = _LONG_DIGITS_RE.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def load_json(text: str) -> Any:

@@ -10,12 +10,16 @@ from typing import Any
 
 import yaml
 
+from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
+from dabprp.limits import LONG_INTEGER, is_long_integer_error
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_THRESHOLDS = {
     "correctness/mean": 0.8,
@@ -69,7 +73,7 @@ def parse_overrides(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
             raise DabprpError("--set", None, f"`{item}` must look like KEY=VALUE")
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, RecursionError):  # kept as text; the type check then says why
             value = raw
         key = key.strip().replace("-", "_")
         if "." in key:
@@ -157,25 +161,45 @@ def _type_problem(key: str, value: Any) -> str | None:
 
 
 def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:
-    pyproject = os.path.join(root, "pyproject.toml")
-    if os.path.isfile(pyproject):
+    """The `[tool.dabprp]` table of pyproject.toml, else .dabprp.yaml / .dabprp.yml. Each is read as a regular
+    file inside the project (a link that leaves the root is refused, not followed)."""
+    text = read_text(os.path.join(root, "pyproject.toml"), shown="pyproject.toml", root=root)
+    if text is not None:
         try:
-            with open(pyproject, "rb") as handle:
-                doc = tomllib.load(handle)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise DabprpError("pyproject.toml", None, f"cannot read settings: {exc}") from None
-        section = doc.get("tool", {}).get("dabprp")
+            doc = tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+            raise DabprpError("pyproject.toml", _toml_line(exc), f"cannot read settings: {_reason(exc)}") from None
+        tool = doc.get("tool")
+        section = tool.get("dabprp") if isinstance(tool, dict) else None
         if isinstance(section, dict):
             return {k.replace("-", "_"): v for k, v in section.items()}, "pyproject.toml"
     for name in (".dabprp.yaml", ".dabprp.yml"):
-        path = os.path.join(root, name)
-        if os.path.isfile(path):
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    doc = yaml.safe_load(handle) or {}
-            except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
-                raise DabprpError(name, None, f"cannot read settings: {exc}") from None
-            if not isinstance(doc, dict):
-                raise DabprpError(name, 1, "settings must be a mapping")
-            return {k.replace("-", "_"): v for k, v in doc.items()}, name
+        text = read_text(os.path.join(root, name), shown=name, root=root)
+        if text is None:
+            continue
+        try:
+            doc = yaml.load(text, Loader=_YAML_LOADER) or {}
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise DabprpError(name, mark.line + 1 if mark else None,
+                              f"cannot read settings: {exc.problem or exc.context or 'invalid YAML'}") from None
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            raise DabprpError(name, None, f"cannot read settings: {_reason(exc)}") from None
+        if not isinstance(doc, dict):
+            raise DabprpError(name, 1, "settings must be a mapping")
+        return {str(k).replace("-", "_"): v for k, v in doc.items()}, name
     return {}, "defaults"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc)
+    if is_long_integer_error(exc):
+        return LONG_INTEGER
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _toml_line(exc: BaseException) -> int | None:
+    line = getattr(exc, "lineno", None)
+    return line if isinstance(line, int) else None

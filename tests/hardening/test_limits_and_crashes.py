@@ -174,7 +174,7 @@ def test_non_utf8_settings_exit_2_with_the_file(tree):
     for command in ("check", "generate", "scaffold"):
         proc = cli(command, root, *(["--dry-run"] if command == "scaffold" else []))
         assert proc.returncode == 2
-        assert proc.stderr.startswith("dabprp: .dabprp.yaml: cannot read settings: 'utf-8' codec can't decode")
+        assert proc.stderr == "dabprp: .dabprp.yaml:1: file is not valid UTF-8\n"
 
 
 @pytest.mark.parametrize("manifest", ["null", "[]", "{", '{"files": null}', '{"files": {"databricks.yml": 1}}',
@@ -226,7 +226,7 @@ def test_prp_region_parser_is_linear():
 def test_non_utf8_pyproject_settings_exit_2(tree):
     root = tree({"databricks.yml": BUNDLE, "pyproject.toml": b"[tool.dabprp\nenvironments = [\n\xff"})
     proc = cli("check", root)
-    assert proc.returncode == 2 and proc.stderr.startswith("dabprp: pyproject.toml: cannot read settings:")
+    assert proc.returncode == 2 and proc.stderr == "dabprp: pyproject.toml:3: file is not valid UTF-8\n"
 
 
 @pytest.mark.parametrize("section", ["variables: [a, b]", "targets: text"])

@@ -35,6 +35,7 @@ from dabprp.facts import (
 )
 from dabprp.facts.code import legacy as code_legacy
 from dabprp.knowledge import TEMPORAL_NAME_RE
+from dabprp.limits import LONG_INTEGER, is_long_integer_error, long_integer_line
 from dabprp.parse import secrets
 from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
 from dabprp.parse.notebooks import PythonText, without_magics
@@ -137,8 +138,12 @@ def _parse(ptext: PythonText) -> tuple[list[ast.Module], tuple[str, int] | None,
         parsed = parse_module(ptext.text)
         return [parsed.tree], None, parsed.fallbacks
     except (SyntaxError, ValueError) as exc:
-        first = (f"syntax error: {getattr(exc, 'msg', str(exc))}",
-                 ptext.file_line(getattr(exc, "lineno", None) or 1))
+        if is_long_integer_error(exc):  # Python calls it a syntax error; it is a limit
+            line = getattr(exc, "lineno", None) or long_integer_line(ptext.text) or 1
+            first = (f"{LONG_INTEGER}; not analyzed", ptext.file_line(line))
+        else:
+            first = (f"syntax error: {getattr(exc, 'msg', str(exc))}",
+                     ptext.file_line(getattr(exc, "lineno", None) or 1))
     if not ptext.cells or len(ptext.cells) < 2:
         return [], first, {}
     # One broken cell must not hide the others: parse cell by cell, keeping line numbers.

@@ -112,7 +112,59 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         flow=prp_sections.pipeline_flow(plan),
         **prp_sections.rollout_texts(plan),
     )
-    return _sections(_tidy(text))
+    return _sections(_inert_html(_tidy(text)))
+
+
+HTML_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
+"""Where Markdown would start raw HTML (a tag, a comment, a declaration or a processing instruction)."""
+
+
+def _inert_html(text: str) -> str:
+    """Raw HTML from project values (a bundle named `<script>…`) is shown, never rendered: outside fenced
+    blocks and code spans every `<` that would open a tag is written `&lt;`; code keeps its bytes (a YAML
+    block must read back exactly, and Markdown prints code literally anyway)."""
+    out: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+            out.append(line)
+        else:
+            out.append(line if fenced or "<" not in line else _outside_code_spans(line))
+    return "\n".join(out)
+
+
+def _outside_code_spans(line: str) -> str:
+    """`line` with HTML starts escaped outside its code spans (a run of N backticks up to the next run of N)."""
+    parts: list[str] = []
+    i = 0
+    plain_from = 0
+    while i < len(line):
+        if line[i] != "`":
+            i += 1
+            continue
+        run = len(line[i:]) - len(line[i:].lstrip("`"))
+        ticks = line[i:i + run]
+        end = _closing_run(line, i + run, ticks)
+        if end < 0:  # no closing run: the backticks are literal text
+            i += run
+            continue
+        parts.append(HTML_START_RE.sub("&lt;", line[plain_from:i]))
+        parts.append(line[i:end + run])
+        i = plain_from = end + run
+    parts.append(HTML_START_RE.sub("&lt;", line[plain_from:]))
+    return "".join(parts)
+
+
+def _closing_run(line: str, start: int, ticks: str) -> int:
+    """Where the next run of exactly `ticks` begins at or after `start`, or -1."""
+    at = line.find(ticks, start)
+    while at >= 0:
+        end = at + len(ticks)
+        if (at == 0 or line[at - 1] != "`") and (end >= len(line) or line[end] != "`"):
+            return at
+        at = line.find(ticks, end + len(line[end:]) - len(line[end:].lstrip("`")))  # past this longer run
+    return -1
 
 
 def _tidy(text: str) -> str:

@@ -9,6 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dabprp.errors import DabprpError
+from dabprp.limits import LONG_INTEGER, is_long_integer_error, long_integer_line
 
 # Where a target's deployment state lives: never replaced, not even with --force (the state would move).
 STATE_KEYS = ("workspace",)
@@ -42,8 +43,7 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool,
     try:
         doc = yaml.load(text) if text.strip() else CommentedMap()
     except Exception as exc:
-        raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
-                          f"cannot edit: {_reason(exc)}") from None
+        raise _edit_error(path, text, exc) from None
     if doc is None:
         doc = CommentedMap()
     if not isinstance(doc, CommentedMap):
@@ -159,8 +159,7 @@ def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, ref
     try:
         doc = yaml.load(text)
     except Exception as exc:
-        raise DabprpError(path, getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None,
-                          f"cannot edit: {_reason(exc)}") from None
+        raise _edit_error(path, text, exc) from None
     resources = doc.get("resources") if isinstance(doc, dict) else None
     endpoints = resources.get("model_serving_endpoints") if isinstance(resources, dict) else None
     spec = endpoints.get(endpoint_key) if isinstance(endpoints, dict) else None
@@ -173,3 +172,11 @@ def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, ref
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+def _edit_error(path: str, text: str, exc: Exception) -> DabprpError:
+    """One line with the file and line the round-trip reader stopped at."""
+    if is_long_integer_error(exc):
+        return DabprpError(path, long_integer_line(text), f"cannot edit: {LONG_INTEGER}")
+    line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1 or None
+    return DabprpError(path, line, f"cannot edit: {_reason(exc)}")
