@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project
+from dabprp.facts import Project, literal_str
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -24,8 +24,9 @@ def not_in_uc(project: Project) -> Iterator[Hit]:
         return
     uc_registry = uses_uc_registry(project)
     for call in registers:
-        name = call.args.get("name", call.args.get("_1"))
-        if not uc_registry and not three_level(name):
+        # a name computed at run time cannot be judged statically
+        name = literal_str(call.arguments.get("name") or call.arguments.get("_1"))
+        if not uc_registry and name is not None and not three_level(name):
             yield Hit(call.location, f"`register_model` name `{name}` is not a Unity Catalog name")
 
 

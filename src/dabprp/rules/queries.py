@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task
+from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task, literal_str
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 
@@ -68,11 +68,11 @@ def first_call_or_bundle(project: Project, *apis: str) -> Location:
 
 def uses_uc_registry(project: Project) -> bool:
     for call in project.python.calls("mlflow.set_registry_uri"):
-        if "databricks-uc" in str(call.args.get("_0", "")):
+        uri = literal_str(call.arguments.get("_0") or call.arguments.get("uri"))
+        if uri is not None and "databricks-uc" in uri:
             return True
     return False
 
 
-def three_level(name: object) -> bool:
-    text = str(name)
-    return bool(re.fullmatch(r"[^.\s]+\.[^.\s]+\.[^.\s]+", text.strip("<>")))
+def three_level(name: str) -> bool:
+    return bool(re.fullmatch(r"[^.\s]+\.[^.\s]+\.[^.\s]+", name))
