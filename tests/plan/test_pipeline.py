@@ -160,3 +160,29 @@ def test_generated_calls_fit_the_installed_signatures(fixture, tmp_path):
             "serving_endpoints.export_metrics", "serving_endpoints.get", *(
                 ["agents.deploy"] if "agents.deploy" in functions else [])}
     assert expected <= checked, sorted(expected - checked)
+
+
+def test_promotion_pattern_is_deploy_code_unless_the_project_copies_versions(tmp_path):
+    built, _ = plan(str(EXAMPLE))
+    assert built.promotion is not None and (built.promotion.label, built.promotion.location) == ("deploy-code", None)
+    project = copy_project(FIXTURES / "bundle-endpoint", tmp_path / "p")
+    (project / "agent" / "promote.py").write_text(
+        "from mlflow import MlflowClient\n\n"
+        "client = MlflowClient()\n"
+        "client.copy_model_version('models:/dev.a.m/3', 'prod.a.m')\n")
+    built, _ = plan(str(project))
+    assert built.promotion is not None
+    assert (built.promotion.label, str(built.promotion.location)) == ("deploy-models", "agent/promote.py:4")
+
+
+def test_bundle_endpoint_plan_rolls_out_through_the_bundle():
+    built, _ = plan(str(FIXTURES / "bundle-endpoint"))
+    assert built.bundle_rollout is not None
+    assert (built.bundle_rollout.endpoint_key, built.bundle_rollout.entity, built.bundle_rollout.variable,
+            built.bundle_rollout.default, str(built.bundle_rollout.edit_at)) == (
+        "summary_endpoint", "current", "serving_version", "1", "databricks.yml:25")
+    deployment = built.job("deployment")
+    assert deployment is not None and [t.key for t in deployment.tasks] == ["Evaluation", "Approval_Check"]
+    assert built.rollout is not None and [a for p in built.rollout.params for a in p.argv()] == [
+        "--target", "${bundle.target}", "--endpoint-key", "summary_endpoint", "--entity", "current",
+        "--variable", "serving_version", "--soak-seconds", "600", "--max-error-rate", "0.01"]

@@ -264,3 +264,17 @@ def test_build_declares_the_projects_resources_from_its_configuration(scaffolded
     config.write_text("agent_configs: {llm: {}}\n")
     with pytest.raises(build.BuildFailed, match=r"no key `agent_configs\.llm\.endpoint_name`"):
         build.declared_resources(str(config))  # an absolute path stays absolute under the project root
+
+
+def test_most_recent_period_is_bounded_by_the_projects_data_scope(scaffolded_example):
+    from datetime import date
+
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    assert evaluate.DATA_LAST_YEAR == 2022  # the agent configuration's scope: fiscal years 2003 to 2022
+    today = date(2026, 12, 2)
+    assert evaluate.relative_years("BAC's efficiency ratio in the most recent quarter available?", today) == {"2022"}
+    assert evaluate.relative_years("Apple's operating income last fiscal year?", today) == {"2025"}
+    assert evaluate.relative_time_check({"question": "latest revenue?"}, "2025 revenue grew", today) == (
+        False, "expected one of ['2022'], found []")
+    # a scope that reaches the evaluation date: the last two years
+    assert evaluate.relative_years("the most recent quarter?", date(2023, 3, 1)) == {"2022", "2023"}

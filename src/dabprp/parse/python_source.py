@@ -73,6 +73,7 @@ MLFLOW_PREFIXES = ("mlflow.", "databricks.agents.", "databricks_agents.")
 CLIENT_METHODS = frozenset({
     "set_registered_model_alias", "delete_registered_model_alias", "get_model_version_by_alias",
     "update_registered_model", "create_registered_model", "set_model_version_tag", "get_model_version",
+    "copy_model_version",
 })
 MONITOR_APIS = ("monitoring.create_external_monitor", "monitoring.create_monitor", "agents.create_monitor",
                 "agents.create_external_monitor", "scorers.add_scorer")

@@ -103,6 +103,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         migrations=migrations(project, envs),
         fixed_app=next((Evidence(k, n, a.location) for k, n in [fixed] for a in project.bundle.resources.apps
                         if a.key == k), None) if project.bundle and fixed else None,
+        promotion=_promotion(project) if mode.serves_from_model else None,
         fixed_app_kept=tuple(t.name for t in (project.bundle.targets if project.bundle else ())
                              if fixed and f"apps.{fixed[0]}" not in t.resource_overrides),
         bundle_rollout=rollout,
@@ -345,3 +346,14 @@ def _gates(checks: tuple[EvalCheck, ...], settings: Settings) -> tuple[Gate, ...
     gates.append(Gate("stage", "error_rate", settings.error_rate_budget, "load test"))
     gates.append(Gate("deploy", "rollout_error_rate", settings.error_rate_budget, "health checks at each step"))
     return tuple(gates)
+
+
+def _promotion(project: Project) -> Evidence:
+    """Deploy code (Databricks' recommended pattern) unless the project's own code copies model versions."""
+    copies = pipeline.own_calls(project, "MlflowClient.copy_model_version", "mlflow.MlflowClient.copy_model_version")
+    if copies:
+        return Evidence("deploy-models", "the project promotes models: it copies model versions between "
+                        "environments", copies[0].location)
+    return Evidence("deploy-code", "each environment builds, checks and evaluates its own version from the same "
+                    "commit (Databricks' recommended deploy-code pattern; the project copies no model version "
+                    "between environments)")

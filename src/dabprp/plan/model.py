@@ -98,6 +98,8 @@ class Scope:
     evidence: tuple[Location, ...]
     numeric_answers: bool
     relative_time: bool
+    year_max: int | None = None
+    """The last year the project's data covers (its agent configuration): "most recent" cannot be later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +333,9 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+    promotion: Evidence | None = None
+    """How a version reaches the next environment: `deploy-code` (each builds from the same commit) or
+    `deploy-models` (the project copies versions), with why."""
     fixed_app: Evidence | None = None
     """The agent app whose name is the same in every target (`label` its key, `value` the name): new targets get
     their own name, existing ones keep it."""

@@ -124,4 +124,5 @@ def project_scope(project: Project) -> Scope:
         evidence=tuple(sorted(set(evidence))),
         numeric_answers=numeric,
         relative_time=relative,
+        year_max=max(years) if years else None,
     )

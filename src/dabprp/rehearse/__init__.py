@@ -79,8 +79,10 @@ def _rehearse(root: Path, work: Path, target: str | None, agent: str, canary_fau
         question_of = evaluate.question_of if evaluate else (lambda inputs: str(next(iter(inputs.values()), "")))
         route_of = evaluate.expected_route if evaluate else (lambda inputs, expectations: None)
         (root / STANDIN_FILE).parent.mkdir(parents=True, exist_ok=True)
-        standins.write_agent(root / STANDIN_FILE, records, question_of, route_of, agent == "good", style, today)
-        standins.write_agent(root / CHAMPION_FILE, records, question_of, route_of, True, style, today)
+        years_of = (lambda q: evaluate.relative_years(q, today)) if hasattr(evaluate, "relative_years") else None
+        standins.write_agent(root / STANDIN_FILE, records, question_of, route_of, agent == "good", style, today,
+                             years_of)
+        standins.write_agent(root / CHAMPION_FILE, records, question_of, route_of, True, style, today, years_of)
         runner = Runner(root, config, files, report, fake, progress)
         if plan.serving_mode.serves_from_model:
             _rehearse_model(runner, config, roles, root, canary_fault, plan)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -73,26 +74,29 @@ mlflow.models.set_model(StandInAgent())
 '''
 
 
-def good_answer(record: dict[str, Any], question: str, today: date) -> str:
-    """The expected response (or facts), restating the question; time-relative questions name the periods."""
+def good_answer(record: dict[str, Any], question: str, today: date,
+                years_of: Callable[[str], set[str] | None] | None = None) -> str:
+    """The expected response (or facts), restating the question; time-relative questions name the periods the
+    evaluation stage expects (`years_of`: its own reading of the question), else last year and this year."""
     expectations = record.get("expectations") or {}
     response = expectations.get("expected_response")
     facts = expectations.get("expected_facts") or []
     body = str(response) if response else "; ".join(str(f) for f in facts)
     if not body:
-        body = f"for {today.year - 1} and {today.year}"
+        years = years_of(question) if years_of else None
+        body = "for " + " and ".join(sorted(years)) if years else f"for {today.year - 1} and {today.year}"
     return f"{question} Answer: {body}."
 
 
 def write_agent(path: Path, records: list[dict[str, Any]], question_of: Any, route_of: Any, good: bool,
-                style: str, today: date) -> None:
+                style: str, today: date, years_of: Callable[[str], set[str] | None] | None = None) -> None:
     """The stand-in agent's models-from-code file: `good` answers with the expected responses, bad with a refusal
     (and always the same route)."""
     answers: dict[str, str] = {}
     routes: dict[str, str] = {}
     for record in records:
         question = question_of(record.get("inputs") or {})
-        answers[question] = good_answer(record, question, today) if good else WRONG_ANSWER
+        answers[question] = good_answer(record, question, today, years_of) if good else WRONG_ANSWER
         route = route_of(record.get("inputs") or {}, record.get("expectations") or {})
         if route and good:
             routes[question] = route

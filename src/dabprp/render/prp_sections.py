@@ -115,6 +115,8 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         deploy.append(resources_text(plan))
     if plan.fixed_app is not None:
         deploy.append(app_names_text(plan, plan.fixed_app))
+    if plan.promotion is not None and plan.job("build"):
+        deploy.append(promotion_text(plan, plan.promotion))
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
 
@@ -131,6 +133,22 @@ def app_names_text(plan: Plan, app: Evidence) -> str:
                  + (", so these targets share one app; give the non-production ones their own name once you "
                     "have checked which target deployed it" if len(kept) > 1 else "") + ".")
     return text.strip()
+
+
+def promotion_text(plan: Plan, promotion: Evidence) -> str:
+    """Which promotion pattern, why, and what the prod CI step does (it starts the build, it does not wait)."""
+    build = plan.job_key("build")
+    prod = plan.environments[-1].name
+    text = f"Promotion pattern: {promotion.label}: {promotion.value}{_loc(promotion)}"
+    if promotion.label == "deploy-models":
+        text += (f"; the scaffolded pipeline builds in each environment instead (`{build}`): keep one of the two, "
+                 "never both, or a version reaches prod without the evaluation it had in staging")
+    text += (f". In `{prod}`, CI starts `{build}` with `--no-wait`: a green CI job means the run started, not "
+             f"that `{prod}` serves the version; the deployment job's `Approval_Check` fails until an approver "
+             "tags the version, then the run is repaired and the rollout follows")
+    if plan.rollout is not None:
+        text += f" (then start the workflow's `rollout-{prod}` job by hand)"
+    return text + "; watch the job run, not the CI job, for the outcome."
 
 
 def resources_text(plan: Plan) -> str:

@@ -97,6 +97,9 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "probe": {"input": [{"role": "user", "content": question}]} if style == "responses"
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
+        "data_last_year": plan.scope.year_max,
+        "data_scope_at": f"{plan.scope.evidence[0].path}:{plan.scope.evidence[0].line}" if plan.scope.evidence
+        else "",
         "resources": tuple((r.kind, {k: {how: v} for k, how, v in r.args}) for r in plan.logged_resources),
         "resources_from": f"{plan.resources_declared_at.path}:{plan.resources_declared_at.line}"
         if plan.resources_declared_at else "",
