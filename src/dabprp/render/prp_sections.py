@@ -147,7 +147,7 @@ def promotion_text(plan: Plan, promotion: Evidence) -> str:
              f"that `{prod}` serves the version; the deployment job's `Approval_Check` fails until an approver "
              "tags the version, then the run is repaired and the rollout follows")
     if plan.rollout is not None:
-        text += f" (then start the workflow's `rollout-{prod}` job by hand)"
+        text += f" (then run the CI workflow by hand: its manual run rolls the approved version out in {prod})"
     return text + "; watch the job run, not the CI job, for the outcome."
 
 
