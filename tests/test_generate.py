@@ -196,7 +196,7 @@ def test_executive_summary_leads_with_the_worst_real_findings():
     text, _ = generate(str(EXAMPLE))
     risks = text.split("### 1.1 Top risks\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert [re.match(r"\d\. \*\*`(DAB\d+)`", r).group(1) for r in risks] == [
-        "DAB301", "DAB302", "DAB304", "DAB102", "DAB203"]  # DAB105 is a warning (DAB915) here: every job has run_as
+        "DAB301", "DAB302", "DAB304", "DAB102", "DAB210"]  # DAB105 is a warning (DAB915) here: every job has run_as
     built, _ = plan(str(EXAMPLE))
     fired = {(f.rule_id, str(f.location)) for f in built.findings if f.severity.value == "error"}
     for r in risks:  # each is a finding the rules report, at its location, of error severity

@@ -24,7 +24,6 @@ CASES = {
     "DAB915": (EX, ("databricks.yml", 58), MULTI),
     "DAB106": (EX, ("databricks.yml", 19), MULTI),
     "DAB201": (EX, ("databricks.yml", 1), None),
-    "DAB203": (EX, ("databricks.yml", 28), RAG),
     "DAB208": (EX, ("databricks.yml", 28), MULTI),
     "DAB210": (EX, ("databricks.yml", 28), None),
     "DAB301": (EX, ("databricks.yml", 41), MULTI),
@@ -76,6 +75,8 @@ INLINE = {
                 "        - task_key: deploy\n"}, ("databricks.yml", 1)),
     "DAB202": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
                 "        - task_key: train\n"}, ("databricks.yml", 1)),
+    "DAB203": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n      tasks:\n"
+                "        - task_key: approval_check\n"}, ("databricks.yml", 4)),
     "DAB204": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n      name: d\n"},
                ("databricks.yml", 4)),
     "DAB206": ({"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
@@ -112,6 +113,11 @@ INLINE = {
 
 
 SILENT = {
+    # a deployment job that logs and registers the model itself is not started for a version
+    "DAB203": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n      tasks:\n"
+               "        - task_key: deploy\n          spark_python_task: {python_file: ./deploy.py}\n",
+               "deploy.py": "import mlflow\nfrom databricks import agents\nv = mlflow.register_model('runs:/r/m', "
+                            "'c.s.m')\nagents.deploy('c.s.m', v.version)\n"},
     "DAB202": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n"
                "        - task_key: evaluate\n"},
     "DAB204": {"databricks.yml": "bundle: {name: x}\nresources:\n  jobs:\n    deploy_job:\n"

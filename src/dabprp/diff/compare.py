@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -103,8 +104,8 @@ def _target_changes(name: str, old: TargetState | None, new: TargetState | None)
         if not fields:
             continue
         forced = [f for f in fields if f in RECREATE_FIELDS.get(key[0], ())]
-        detail = "; ".join(f"{f}: `{_short(_get(old_res[key], f))}` → `{_short(_get(new_res[key], f))}`"
-                           for f in forced)
+        detail = "; ".join(f"{f}: {_shown(_get(old_res[key], f))} → {_shown(_get(new_res[key], f))}"
+                           for f in (forced or fields))
         out.append(Change(name, "recreated" if forced else "modified", f"{key[0]}.{key[1]}", fields, detail,
                           new.locations.get(key) if new else None))
     for key in created:
@@ -158,6 +159,14 @@ def _get(body: Any, field: str) -> Any:
 def _named(body: Any) -> str:
     name = _get(body, "name")
     return f"name `{name}`" if name else ""
+
+
+def _shown(value: Any) -> str:
+    """A field's value in one line: `unset`, or compact JSON in backticks (long values cut at 160 characters)."""
+    if value is None:
+        return "unset"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    return f"`{text if len(text) <= 160 else text[:157] + '...'}`"
 
 
 def _short(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dabprp.facts.code import HardcodedSecret
 from dabprp.facts.location import Location
 
 
@@ -220,6 +221,8 @@ class Bundle:
     var_refs: tuple[VarRef, ...] = ()
     top_level_keys: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    hardcoded_secrets: tuple[HardcodedSecret, ...] = ()
+    """Credentials written in the bundle files (redacted in every other fact)."""
 
     def target(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)

@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Any
 
 from dabprp.facts.bundle import Bundle
-from dabprp.facts.code import PythonFacts
+from dabprp.facts.code import HardcodedSecret, PythonFacts
 from dabprp.facts.location import Location
 
 
@@ -71,6 +71,8 @@ class AgentConfig:
     prompts: tuple[Prompt, ...] = ()
     scope: DataScope = field(default_factory=DataScope)
     endpoints: tuple[ConfigEndpoint, ...] = ()
+    hardcoded_secrets: tuple[HardcodedSecret, ...] = ()
+    """Credentials written in the file (redacted in `keys` and every other fact)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from dabprp.facts import AgentConfig, ConfigEndpoint, ConfigValue, DataScope, Location, Prompt
+from dabprp.parse.secrets import REDACTED, redact_tree
 from dabprp.parse.yaml_source import LocNode, YamlDoc
 
 PLACEHOLDER_RE = re.compile(
@@ -60,10 +61,11 @@ PROMPT_MIN_CHARS = 80
 
 
 def analyze_config(doc: YamlDoc) -> AgentConfig:
+    tree, found = redact_tree(doc.value, doc.loc)
     values: list[ConfigValue] = []
-    _flatten(doc.value, doc.loc, "", values)
+    _flatten(tree, doc.loc, "", values)
     placeholders = [v for v in values if isinstance(v.value, str) and PLACEHOLDER_RE.search(v.value)
-                    and not _is_prompt(v)]
+                    and not _is_prompt(v) and v.value != REDACTED]
     placeholders += [v for v in values if v.value is None]
     endpoints = [e for v in values if (e := _endpoint(v)) is not None]
     genie = [v for v in values if GENIE_KEY_RE.search(v.key) and not _is_prompt(v)]
@@ -76,6 +78,7 @@ def analyze_config(doc: YamlDoc) -> AgentConfig:
         llm_endpoints=tuple(v for v in values if any(e.role == "chat" and e.key == v.key for e in endpoints)),
         genie_spaces=tuple(genie), secret_names=tuple(secrets),
         prompts=tuple(prompts), scope=data_scope(texts), endpoints=tuple(endpoints),
+        hardcoded_secrets=tuple(found),
     )
 
 

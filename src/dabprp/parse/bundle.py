@@ -45,6 +45,7 @@ def build_bundle(loaded: LoadedBundle, root: str, target: str | None, with_refs:
         var_refs=tuple(refs),
         top_level_keys=tuple(str(k) for k in loaded.tree),
         files=tuple(loaded.files),
+        hardcoded_secrets=tuple(sorted(loaded.secrets, key=lambda s: s.location)),
     )
 
 

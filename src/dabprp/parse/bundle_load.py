@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dabprp.errors import DabprpError
-from dabprp.facts import Include, Location, Problem, ProblemKind
+from dabprp.facts import HardcodedSecret, Include, Location, Problem, ProblemKind
 from dabprp.parse.bundle_merge import merge
+from dabprp.parse.secrets import redact_tree
 from dabprp.parse.yaml_source import LocNode, load_yaml
 
 ROOT_FILES = ("databricks.yml", "databricks.yaml", "bundle.yml", "bundle.yaml")
@@ -32,6 +33,8 @@ class LoadedBundle:
     includes: list[Include] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    secrets: list[HardcodedSecret] = field(default_factory=list)
+    """Credentials written in the bundle files: each value in `tree` is replaced by a redaction mark."""
 
 
 def _invalid(where: Location, message: str) -> Problem:
@@ -68,7 +71,8 @@ def load_bundle(root: str) -> LoadedBundle | None:
     tree = doc.value if doc.value is not None else {}
     if not isinstance(tree, dict):
         raise DabprpError(root_file, 1, "bundle root must be a mapping")
-    loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems)
+    tree, secrets = redact_tree(tree, doc.loc)
+    loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems, secrets=secrets)
     _report_duplicates(doc.duplicate_keys, loaded.problems)
     for pattern, files, where in _expand_includes(root, tree, doc.loc, loaded.problems, root_file):
         loaded.includes.append(Include(pattern, tuple(files), where))
@@ -195,8 +199,10 @@ def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:
         loaded.problems.append(
             _invalid(doc.loc.locate(("include",)), "`include` is only allowed in the root bundle file")
         )
-    _check_duplicate_resources(loaded, doc.value, doc.loc)
-    loaded.tree, loaded.loc = merge(loaded.tree, loaded.loc, doc.value, doc.loc)
+    value, secrets = redact_tree(doc.value, doc.loc)
+    loaded.secrets += secrets
+    _check_duplicate_resources(loaded, value, doc.loc)
+    loaded.tree, loaded.loc = merge(loaded.tree, loaded.loc, value, doc.loc)
 
 
 def _check_duplicate_resources(loaded: LoadedBundle, new: dict[str, Any], new_loc: LocNode) -> None:

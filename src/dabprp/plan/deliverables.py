@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dabprp.facts import EvalTable, MetricGate, ProductionScorer, Project, TrafficSplit
 from dabprp.knowledge import is_approval_task_key
 from dabprp.plan.model import Text, prose
+from dabprp.rules.queries import hardcoded_secrets
 from dabprp.settings import Settings
 
 Evidence = list[str | Text]
@@ -44,7 +45,7 @@ def _config_variables(p: Project, settings: Settings) -> Evidence:
 
 def _secrets(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
-    if b and b.resources.secret_scopes and not p.python.hardcoded_secrets:
+    if b and b.resources.secret_scopes and not hardcoded_secrets(p):
         return [prose("secret scope `{key}` at {where}", key=s.key, where=s.location)
                 for s in b.resources.secret_scopes]
     return []

@@ -8,6 +8,7 @@ from rich.console import RenderableType
 
 from dabprp.facts import Project
 from dabprp.render.terminal import Col, Terminal, render, table, text
+from dabprp.rules.queries import hardcoded_secrets
 
 
 def render_facts_text(project: Project, term: Terminal | None = None) -> str:
@@ -63,7 +64,7 @@ def render_facts_text(project: Project, term: Terminal | None = None) -> str:
         (c.kind, c.name, c.location) for c in py.code if c.kind not in ("config_read", "file_reference")]))
     items.append(_table("Secrets", ("kind", "detail", "where"),
                         [("secret reference", f"{s.scope}/{s.key}", s.location) for s in py.secret_refs]
-                        + [("hard-coded", f"{s.kind} {s.redacted}", s.location) for s in py.hardcoded_secrets]))
+                        + [("hard-coded", f"{s.kind} {s.redacted}", s.location) for s in hardcoded_secrets(project)]))
     for cfg in project.configs:
         items.append(_table(f"Agent config {cfg.path}: placeholders", ("key", "value", "where"), [
             (p.key, repr(p.value), p.location) for p in cfg.placeholders]))

@@ -11,7 +11,7 @@ from dabprp.knowledge import DOCS
 from dabprp.parse.bundle_values import as_dict
 from dabprp.rules import Subject, rule
 from dabprp.rules.bundle_view import TargetView, tasks_of
-from dabprp.rules.queries import bundle_location, deploy_jobs, is_approval_task, jobs, task_calls
+from dabprp.rules.queries import bundle_location, deploy_jobs, is_approval_task, jobs, takes_model_version, task_calls
 
 
 def _runs_tests(project: Project, job: Job) -> bool:
@@ -50,7 +50,7 @@ def no_evaluation_job(project: Project) -> Iterator[Hit]:
       docs=(DOCS["deployment_job"],))
 def deploy_job_without_parameters(project: Project) -> Iterator[Hit]:
     """An MLflow 3 deployment job is started for each new model version with these two job parameters."""
-    for job in deploy_jobs(project):
+    for job in (j for j in deploy_jobs(project) if takes_model_version(project, j)):
         names = {p.name for p in job.parameters}
         missing = [n for n in ("model_name", "model_version") if n not in names]
         if missing:

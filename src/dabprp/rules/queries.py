@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dabprp.facts import Job, Location, MlflowCall, Project, Target, Task, literal_str
+from dabprp.facts import HardcodedSecret, Job, Location, MlflowCall, Project, Target, Task, literal_str
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 
@@ -23,6 +23,13 @@ def targets_location(project: Project) -> Location:
     if b is None:
         return bundle_location(project)
     return b.targets[0].location if b.targets else Location(b.root_file, 1)
+
+
+def hardcoded_secrets(project: Project) -> list[HardcodedSecret]:
+    """Every credential written in the project (Python, bundle files, agent configurations), by location."""
+    found = list(project.python.hardcoded_secrets) + [s for c in project.configs for s in c.hardcoded_secrets]
+    found += project.bundle.hardcoded_secrets if project.bundle else ()
+    return sorted({s.location: s for s in found}.values(), key=lambda s: s.location)
 
 
 def jobs(project: Project) -> tuple[Job, ...]:
@@ -46,6 +53,27 @@ def is_deploy_job(project: Project, job: Job) -> bool:
     if any(is_approval_task(t) for t in job.tasks):
         return True
     return names_a_deployment_job(job.key) or names_a_deployment_job(job.name or "")
+
+
+def makes_model_version(project: Project, task: Task) -> bool:
+    """The task's code logs a model or registers a version (`*.log_model`, `register_model`,
+    `MlflowClient.create_model_version`)."""
+    return task.resolved_path is not None and any(
+        c.api.endswith(".log_model") or c.api in ("mlflow.register_model", "MlflowClient.create_model_version")
+        for c in project.python.mlflow_calls if c.location.path == task.resolved_path and not c.commented_out)
+
+
+def takes_model_version(project: Project, job: Job) -> bool:
+    """A deployment job meant to be started for a given model version (what MLflow 3 links to a model): it has
+    an approval task, or a task reads `model_version`, or every task's code is known and none creates a version.
+    A job that logs or registers the model itself is not one: linking it would start it for its own versions."""
+    if any(p.name == "model_version" for p in job.parameters) or any(is_approval_task(t) for t in job.tasks):
+        return True
+    if any("model_version" in f"{k} {v}" for t in job.tasks for k, v in t.parameters.items()):
+        return True
+    if any(t.resolved_path is None or makes_model_version(project, t) for t in job.tasks):
+        return False
+    return any(task_calls(project, t, *DEPLOY_APIS) for t in job.tasks)
 
 
 def deploy_jobs(project: Project) -> list[Job]:

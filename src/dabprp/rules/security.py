@@ -8,7 +8,7 @@ from dabprp.facts import Location, Project
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
-from dabprp.rules.queries import bundle_location, jobs, production_targets
+from dabprp.rules.queries import bundle_location, hardcoded_secrets, jobs, production_targets
 
 
 @rule("DAB301", "Job runs as a user", severity=Severity.ERROR, stage=Stage.SECURITY,
@@ -79,7 +79,7 @@ def pat_to_serving(project: Project) -> Iterator[Hit]:
       docs=(DOCS["secrets"],))
 def hardcoded_secret(project: Project) -> Iterator[Hit]:
     """A credential in source control is compromised the moment the repository is shared."""
-    for s in project.python.hardcoded_secrets:
+    for s in hardcoded_secrets(project):
         yield Hit(s.location, f"hard-coded credential ({s.kind}); value redacted")
 
 

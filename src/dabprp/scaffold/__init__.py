@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Any
 
 import yaml
 
 from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
-from dabprp.facts import ProblemKind, Project
+from dabprp.facts import Job, ProblemKind, Project
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.parse.yaml_source import load_plain
 from dabprp.plan.model import Plan
-from dabprp.rules.queries import is_deploy_job
+from dabprp.rules.queries import is_deploy_job, takes_model_version
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
 from dabprp.scaffold.yaml_edit import merge_bundle, serve_version_from
 from dabprp.settings import Settings
 
-DEPLOY_JOB_KEYS = {"parameters": [{"name": "model_name", "default": ""}, {"name": "model_version", "default": ""}],
-                   "queue": {"enabled": True}, "max_concurrent_runs": 1}
+DEPLOY_JOB_KEYS = {"queue": {"enabled": True}, "max_concurrent_runs": 1}
+VERSION_PARAMETERS = ("model_name", "model_version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +54,13 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     notes: list[str] = []
     root_file = plan.bundle_files[0].file
     old_bundle = _read(path, root_file) if project.bundle else ""
-    deploy_jobs = [j.key for j in (project.bundle.resources.jobs if project.bundle else ())
-                   if j.location.path == root_file and is_deploy_job(project, j)]
-    new_bundle, merge_notes, jobs_changed = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force,
-                                                         {k: DEPLOY_JOB_KEYS for k in deploy_jobs})
+    additions = {j.key: deploy_job_keys(project, j) for j in (project.bundle.resources.jobs if project.bundle else ())
+                 if j.location.path == root_file and is_deploy_job(project, j)}
+    new_bundle, merge_notes, changed = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force,
+                                                    {k: keys for k, (keys, _) in additions.items()})
     notes += merge_notes
-    if jobs_changed:
-        notes += [f"{root_file}: deployment job `{k}` gets the missing model_name/model_version parameters, "
-                  "queue and max_concurrent_runs: 1" for k in deploy_jobs]
+    notes += [f"{root_file}: deployment job `{k}` gets {', '.join(fields)}" + (f"; {why}" if why else "")
+              for k, (_, why) in additions.items() if (fields := changed.get(k))]
     if not old_bundle:
         new_bundle = files.header() + "\n" + new_bundle
     contents[root_file] = (new_bundle, True)
@@ -79,6 +79,27 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     changes = tuple(_keep_deployed(classify(path, name, text, force, manifest, user_edit))
                     for name, (text, user_edit) in sorted(contents.items()))
     return changes, tuple(notes)
+
+
+def deploy_job_keys(project: Project, job: Job) -> tuple[dict[str, Any], str]:
+    """The keys scaffold adds to an existing deployment job where missing, and what the notes say of them.
+    `model_name`/`model_version` job parameters only for a job started for a model version: a job parameter
+    overrides the task parameter of the same name, so its default is the value the tasks pass today (a job
+    that logs or registers the model itself gets none: linked to the model, it would start for its own versions)."""
+    keys: dict[str, Any] = dict(DEPLOY_JOB_KEYS)
+    if not takes_model_version(project, job):
+        return keys, ""
+    params, kept = [], []
+    for name in VERSION_PARAMETERS:
+        passed = {repr(t.parameters[name]): t.parameters[name] for t in job.tasks if name in t.parameters}
+        if len(passed) > 1:  # one job default would override different task values
+            kept.append(name)
+            continue
+        params.append({"name": name, "default": next(iter(passed.values()), "")})
+    if params:
+        keys = {"parameters": params, **keys}
+    why = f"not {', '.join(kept)}: its tasks pass different values a job parameter would override" if kept else ""
+    return keys, why
 
 
 def write(path: str, changes: tuple[FileChange, ...]) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dabprp.confined_io import commit, discard, is_inside, open_regular, stage
 from dabprp.errors import DabprpError
 from dabprp.limits import load_json
+from dabprp.parse.secrets import redact_text
 
 MANIFEST = ".dabprp/scaffold.json"
 
@@ -98,8 +99,9 @@ def classify(root: str, path: str, new: str, force: bool, manifest: dict[str, st
 
 
 def unified_diff(change: FileChange) -> str:
-    old = (change.old or "").splitlines(keepends=True)
-    new = change.new.splitlines(keepends=True)
+    """The change as a unified diff, for display: credentials in either side are redacted."""
+    old = redact_text(change.path, change.old or "").splitlines(keepends=True)
+    new = redact_text(change.path, change.new).splitlines(keepends=True)
     return "".join(difflib.unified_diff(old, new, f"a/{change.path}" if change.old is not None else "/dev/null",
                                         f"b/{change.path}"))
 

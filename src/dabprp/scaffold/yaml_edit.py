@@ -35,10 +35,10 @@ def _to_commented(value: Any) -> Any:
 
 
 def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool,
-                 job_keys: dict[str, dict[str, Any]] | None = None) -> tuple[str, list[str], bool]:
+                 job_keys: dict[str, dict[str, Any]] | None = None) -> tuple[str, list[str], dict[str, list[str]]]:
     """Add what `planned` has and `text` lacks: include entries, variables, targets and target keys, and the
     missing top-level `job_keys` of existing jobs (one load and one dump for all edits). Existing values are
-    kept (reported as notes) unless `force`. Returns the new text, the notes, and whether a job got keys."""
+    kept (reported as notes) unless `force`. Returns the new text, the notes, and what each job got."""
     yaml = _yaml()
     try:
         doc = yaml.load(text) if text.strip() else CommentedMap()
@@ -131,19 +131,27 @@ def _merge_missing(current: Any, planned: dict[str, Any], where: str, force: boo
                 notes.append(f"{where}.{key}: kept `{current[key]}` (the plan says `{value}`; --force applies it)")
 
 
-def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> bool:
+def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """Add missing top-level keys (e.g. `parameters`, `queue`) to existing jobs, keeping everything else;
-    whether any was added."""
+    what was added to each job, as `key: value` (parameters as `name=default`)."""
     resources = doc.get("resources")
     jobs = resources.get("jobs") if isinstance(resources, dict) else None
-    changed = False
+    changed: dict[str, list[str]] = {}
     for key, additions in job_keys.items():
         if isinstance(jobs, dict) and isinstance(jobs.get(key), dict):
             for field, value in additions.items():
                 if field not in jobs[key]:
                     _append(jobs[key], field, _to_commented(value))
-                    changed = True
+                    changed.setdefault(key, []).append(_describe(field, value))
     return changed
+
+
+def _describe(field: str, value: Any) -> str:
+    if field == "parameters":
+        return "job parameters " + ", ".join(f"`{p['name']}` (default `{p['default']!s}`)" for p in value)
+    if isinstance(value, dict):
+        return ", ".join(f"`{field}.{k}: {v!s}`".replace("True", "true") for k, v in value.items())
+    return f"`{field}: {value}`"
 
 
 def _reason(exc: Exception) -> str:
