@@ -282,6 +282,8 @@ class Grant:
     securable: str
     privileges: str
     why: str
+    written_in: str = ""
+    """The planned bundle file that declares it; empty: the bundle cannot, an admin grants it by hand."""
 
 
 @dataclass(frozen=True, slots=True)

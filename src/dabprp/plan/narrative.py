@@ -5,27 +5,65 @@ from __future__ import annotations
 from typing import Any
 
 from dabprp.facts import Location, Project
-from dabprp.plan.model import Code, Evidence, Gate, Grant, Text, names, prose, text
+from dabprp.plan.model import BundleFile, Code, Evidence, Gate, Grant, PlannedJob, Text, names, prose, text
+from dabprp.plan.pipeline import STAGES_DIR
 from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
 
 
-def grants(settings: Settings, model_name: str, key: str, serving: str) -> tuple[Grant, ...]:
-    model = f"<catalog>.<schema>.{model_name}"
-    return (
-        Grant("deployer service principal", model, "MANAGE, EXECUTE, APPLY_TAG",
-              "owns versions and aliases; connects the deployment job"),
-        Grant("deployer service principal", f"job {key}_deployment", "IS_OWNER / CAN_MANAGE_RUN",
-              "the model owner needs CAN_MANAGE_RUN for automatic triggering"),
-        Grant(settings.approver_group, model, "APPLY_TAG, EXECUTE", "approve versions with the UC tag"),
-        Grant(settings.approver_group, f"job {key}_deployment", "CAN_MANAGE_RUN", "repair the run after approval"),
-        Grant(ACCOUNT_GROUP_FOR.get(settings.consumer_group, settings.consumer_group), model, "EXECUTE",
-              "load the model; see deployment status (UC grants name account-level groups)"),
-        Grant(settings.consumer_group, "serving endpoint" if serving == "model-serving" else "app",
-              "CAN_QUERY" if serving == "model-serving" else "CAN_USE", "call the agent"),
-        Grant("deployer service principal", "catalog / schema", "USE CATALOG, USE SCHEMA, CREATE MODEL",
-              "register versions in each environment's catalog"),
-    )
+def grants(settings: Settings, model_name: str, serving: str, jobs: tuple[PlannedJob, ...],
+           blocks: list[BundleFile] | tuple[BundleFile, ...], deployer: str) -> tuple[Grant, ...]:
+    """Who may do what, each with the planned file that declares it (`deployer`: the bundle expression of the
+    deployment service principal). An agent run by an App has no model version or deployment job to grant on."""
+    consumer = "${var.consumer_group}"
+    approvers = "${var.approver_group}"
+    serving_kind = "model_serving_endpoints" if serving == "model-serving" else "apps"
+    out = []
+    deploy_job = next((j.key for j in jobs if j.role == "deployment"), None)
+    if serving == "model-serving":
+        model = f"<catalog>.<schema>.{model_name}"
+        out += [
+            Grant("deployer service principal", model, "MANAGE, EXECUTE, APPLY_TAG",
+                  "owns versions and aliases; connects the deployment job",
+                  _declared(blocks, "registered_models", deployer)),
+            Grant(settings.approver_group, model, "APPLY_TAG, EXECUTE", "approve versions with the UC tag",
+                  _declared(blocks, "registered_models", approvers)),
+            Grant(ACCOUNT_GROUP_FOR.get(settings.consumer_group, settings.consumer_group), model, "EXECUTE",
+                  "load the model; see deployment status (UC grants name account-level groups)",
+                  _declared(blocks, "registered_models", ACCOUNT_GROUP_FOR.get(settings.consumer_group, consumer))),
+        ]
+        if deploy_job is not None:
+            out += [
+                Grant("deployer service principal", f"job {deploy_job}", "run_as",
+                      "the model's owner runs the job it links (it needs CAN_MANAGE_RUN for automatic triggering)",
+                      _declared(blocks, "jobs", deployer, deploy_job)),
+                Grant(settings.approver_group, f"job {deploy_job}", "CAN_MANAGE_RUN", "repair the run after approval",
+                      _declared(blocks, "jobs", approvers, deploy_job)),
+            ]
+        out.append(Grant("deployer service principal", "catalog / schema", "USE CATALOG, USE SCHEMA, CREATE MODEL",
+                         "register versions in each environment's catalog", _declared(blocks, "schemas", deployer)))
+    out.append(Grant(settings.consumer_group, "serving endpoint" if serving == "model-serving" else "app",
+                     "CAN_QUERY" if serving == "model-serving" else "CAN_USE", "call the agent",
+                     _declared(blocks, serving_kind, consumer)))
+    return tuple(out)
+
+
+def _declared(blocks: list[BundleFile] | tuple[BundleFile, ...], kind: str, principal: str,
+              key: str | None = None) -> str:
+    """The first planned file that grants `principal` something on a resource of `kind` (`key`: that one), as a
+    UC grant, a permission or the resource's `run_as`, at top level or in a target; empty when none does."""
+    for block in blocks:
+        doc = block.document
+        for tree in (doc, *(t for t in (doc.get("targets") or {}).values() if isinstance(t, dict))):
+            items = ((tree.get("resources") or {}).get(kind) or {}) if isinstance(tree, dict) else {}
+            for rkey, spec in items.items():
+                if (key is not None and rkey != key) or not isinstance(spec, dict):
+                    continue
+                entries = [*(spec.get("grants") or []), *(spec.get("permissions") or []), spec.get("run_as") or {}]
+                if any(principal in (e.get("principal"), e.get("group_name"), e.get("service_principal_name"),
+                                     e.get("user_name")) for e in entries if isinstance(e, dict)):
+                    return block.file
+    return ""
 
 
 def monitoring(serving: str, settings: Settings) -> tuple[str | Text, ...]:
@@ -69,18 +107,31 @@ def gotchas(project: Project, serving: str) -> tuple[Text, ...]:
     return tuple(items)
 
 
-def validation_commands(key: str) -> tuple[str, ...]:
-    return (
+def validation_commands(jobs: tuple[PlannedJob, ...]) -> tuple[str, ...]:
+    """The commands that check the plan's work, naming the plan's own jobs."""
+    out = [
         "dabprp validate . --all-targets --strict",
         "databricks bundle validate --strict -t dev",
         "databricks bundle validate --strict -t staging",
         "databricks bundle validate --strict -t prod",
         "pytest -q tests",
-        f"databricks bundle deploy -t staging --auto-approve && databricks bundle run -t staging {key}_tests",
-        f"databricks bundle run -t staging {key}_evaluation --params model_version=<version>",
-        f"databricks bundle run -t staging {key}_link_deployment_job",
-        "dabprp generate .   # re-run: the appendix shows which gaps remain",
-    )
+    ]
+    tests = next((j for j in jobs if j.role == "tests" and not j.reused), None)
+    if tests is not None:
+        out.append("databricks bundle deploy -t staging --auto-approve && "
+                   f"databricks bundle run -t staging {tests.key}")
+    evaluation = next((j for j in jobs if not j.reused and any(
+        t.file == f"{STAGES_DIR}/evaluate.py" for t in j.tasks)), None)
+    if evaluation is not None:
+        params = ",".join(f"{p.name}=<{p.name.replace('_', ' ')}>" for p in evaluation.parameters if not p.default)
+        tasks = " → ".join(t.key for t in evaluation.tasks)
+        out.append(f"databricks bundle run -t staging {evaluation.key}" + (f" --params {params}" if params else "")
+                   + f"   # {tasks}")
+    link = next((j for j in jobs if j.role == "link" and not j.reused), None)
+    if link is not None:
+        out.append(f"databricks bundle run -t staging {link.key}")
+    out.append("dabprp generate .   # re-run: the appendix shows which gaps remain")
+    return tuple(out)
 
 
 def context_files(project: Project) -> tuple[Evidence, ...]:

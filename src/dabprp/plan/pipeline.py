@@ -17,6 +17,11 @@ STAGE_PACKAGES = {
     "client": ("databricks-sdk==0.167.0",),
 }
 DEFAULT_SOAK_SECONDS = 600
+MODEL_STAGE_FILES = ("__init__", "build", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest",
+                     "run_tests", "validate_config")
+"""The stage modules scaffold writes under STAGES_DIR for an agent served from a registered model."""
+APP_STAGE_FILES = ("__init__", "evaluate", "deploy", "loadtest", "run_tests", "validate_config")
+"""The stage modules for an agent that runs in a Databricks App."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,8 @@ def rollout_texts(plan: Plan) -> dict[str, str]:
 def enhancements(plan: Plan) -> list[str]:
     """The seed's bundle checklist, said once with this project's job and model names (the YAML in 2.1 has it)."""
     deploy = plan.job_key("deployment", "release")
-    model = plan.grants[0].securable if plan.grants else "<catalog>.<schema>.<model>"
+    model = next((g.securable for g in plan.grants if g.securable.startswith("<catalog>")),
+                 "<catalog>.<schema>.<model>")
     return [
         f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
@@ -439,10 +440,11 @@ def rollback_text(plan: Plan) -> str:
 
 
 def grant_lines(plan: Plan) -> list[str]:
-    """The grants, one line per principal (privileges on each securable)."""
+    """The grants, one line per principal (privileges on each securable, and the file that declares each)."""
     by_principal: dict[str, list[str]] = {}
     for g in plan.grants:
-        by_principal.setdefault(g.principal, []).append(f"{g.privileges} on `{g.securable}` ({g.why})")
+        where = f"in `{g.written_in}`" if g.written_in else "**by hand**: the bundle does not declare it"
+        by_principal.setdefault(g.principal, []).append(f"{g.privileges} on `{g.securable}` ({g.why}; {where})")
     return [f"`{p}`: " + "; ".join(items) for p, items in by_principal.items()]
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from dabprp.facts import Literal, Project, StructuredOutput
 from dabprp.plan.model import Plan
-from dabprp.plan.pipeline import STAGE_PACKAGES, STAGES_DIR, own_calls
+from dabprp.plan.pipeline import APP_STAGE_FILES, MODEL_STAGE_FILES, STAGE_PACKAGES, STAGES_DIR, own_calls
 from dabprp.render.prose import md
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
@@ -21,9 +21,6 @@ from dabprp.settings import Settings
 from dabprp.version import __version__
 
 PLAN_VERSION = 2
-MODEL_STAGE_FILES = ("__init__", "build", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest",
-                     "run_tests", "validate_config")
-APP_STAGE_FILES = ("__init__", "evaluate", "deploy", "loadtest", "run_tests", "validate_config")
 
 
 def header(comment: str = "#") -> str:
