@@ -98,9 +98,9 @@ SEED_COVERAGE = {
     "Configuration validation": "configuration validation (`validate_config`)",
     # Evaluate stage
     "Agent response quality evaluation": "Agent response quality",
-    "Financial metric accuracy assessment": "Metric accuracy: a `@scorer` `numeric_accuracy`",
-    "Temporal context validation": "Temporal context validation",
-    "Routing decision analysis": "Routing decision analysis",
+    "Financial metric accuracy assessment": "metric accuracy: `numeric_accuracy`",
+    "Temporal context validation": "temporal context validation: `relative_time_resolution`",
+    "Routing decision analysis": "routing decision analysis: `routing_accuracy`",
     "MLflow metric tracking": "MLflow metric tracking",
     # Stage environment
     "Pre-production staging environment": "Pre-production staging environment",

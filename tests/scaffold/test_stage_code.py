@@ -273,8 +273,109 @@ def test_most_recent_period_is_bounded_by_the_projects_data_scope(scaffolded_exa
     assert evaluate.DATA_LAST_YEAR == 2022  # the agent configuration's scope: fiscal years 2003 to 2022
     today = date(2026, 12, 2)
     assert evaluate.relative_years("BAC's efficiency ratio in the most recent quarter available?", today) == {"2022"}
-    assert evaluate.relative_years("Apple's operating income last fiscal year?", today) == {"2025"}
+    # the project's fiscal year starts in October (`src/multiagent_genie.py`): on 2026-12-02 it is FY2026
+    assert evaluate.FISCAL_CALENDAR == (10, 0, -1)
+    assert evaluate.relative_years("Apple's operating income last fiscal year?", today) == {"2025", "2022"}
+    assert evaluate.relative_years("Apple's operating income last fiscal year?", date(2026, 5, 1)) == {"2024", "2022"}
+    assert evaluate.relative_years("Apple's operating income last year?", date(2026, 5, 1)) == {"2025", "2022"}
     assert evaluate.relative_time_check({"question": "latest revenue?"}, "2025 revenue grew", today) == (
         False, "expected one of ['2022'], found []")
     # a scope that reaches the evaluation date: the last two years
     assert evaluate.relative_years("the most recent quarter?", date(2023, 3, 1)) == {"2022", "2023"}
+
+
+# What a correct agent answers to each record of the example's dataset, in its own words (not the expected
+# facts verbatim): every blocking code gate must pass it, and fail the same answers with wrong values.
+CORRECT_ANSWERS = {
+    "What was AAPL's total revenue in fiscal year 2022?": "Apple's total revenue in FY2022 was $394.3 billion.",
+    "What was Bank of America's net income in 2021?": "Bank of America earned $31.98 billion in 2021.",
+    "What was American Express's return on equity in 2019?": "AXP's return on equity was 29.6% in 2019.",
+    "How much cash and cash equivalents did Apple hold at the end of 2020?":
+        "At the end of fiscal 2020 Apple held $38,016 million in cash and cash equivalents.",
+    "What was AXP's total revenue net of interest expense in 2015?":
+        "American Express reported total revenues net of interest expense of $32.8 billion in 2015.",
+    "What was the debt to equity ratio of BAC in 2010?": "BAC's debt to equity ratio in 2010 was 0.98.",
+    "Compare the net profit margin of AAPL and AXP in 2018.":
+        "In 2018 Apple's net profit margin was 22.4%, American Express's 16.6%.",
+    "Which company had higher revenue growth between 2019 and 2020, Apple or Bank of America?":
+        "Apple: its revenue grew 5.5% while Bank of America's fell.",
+    "How did BAC's net income change versus AXP's from 2008 to 2009?":
+        "Both declined in 2008; in 2009 BAC recovered less than AXP.",
+    "Compare total assets of all three companies in 2022.":
+        "In 2022 BAC had the largest total assets, AXP the smallest.",
+    "What was Apple's operating income last fiscal year?":
+        "The data ends with FY2022: Apple's operating income was $119.4 billion in FY2022.",
+    "How did American Express's revenue change over the past three years?":
+        "The data covers fiscal years up to 2022; from 2020 to 2022 AXP's revenue grew from $36.1 to $52.9 billion.",
+    "What was BAC's efficiency ratio in the most recent quarter available?":
+        "Only annual data up to 2022 is available; BAC's 2022 efficiency ratio was 64.8%.",
+    "Did AAPL's gross margin improve year-over-year in 2021?": "Yes: 41.8% in 2021 against 38.2% in 2020.",
+}
+WRONG_VALUES = {
+    "What was the debt to equity ratio of BAC in 2010?": "BAC's debt to equity ratio in 2010 was 1.4.",
+    "What was AAPL's total revenue in fiscal year 2022?": "Apple's total revenue in FY2022 was $365.8 billion.",
+    "What was Apple's operating income last fiscal year?": "Apple's operating income was $108.9 billion in FY2021.",
+}
+
+
+def _job_gates(project, evaluate) -> dict[str, float]:
+    """The `--gate` arguments the scaffolded deployment job passes to the evaluation task."""
+    import yaml
+
+    job = yaml.safe_load((project / "resources" / "deployment_job.yml").read_text())["resources"]["jobs"]
+    task = next(t for j in job.values() for t in j["tasks"] if t["task_key"] == "Evaluation")
+    args = task["spark_python_task"]["parameters"]
+    return evaluate.parse_gates(a.split("=", 1)[1] for a in args if a.startswith("--gate="))
+
+
+def test_a_correct_agent_in_its_own_words_passes_every_code_gate(scaffolded_example):
+    from datetime import date
+
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    records = evaluate.load_dataset(scaffolded_example / evaluate.DATASET)
+    assert sorted(evaluate.question_of(r["inputs"]) for r in records) == sorted(CORRECT_ANSWERS)
+    gates = _job_gates(scaffolded_example, evaluate)
+    code_gates = {m: t for m, t in gates.items() if m in ("numeric_accuracy/mean", "relative_time_resolution/mean")}
+    assert code_gates == {"numeric_accuracy/mean": 0.9, "relative_time_resolution/mean": 0.9}
+    for today in (date(2026, 5, 1), date(2026, 12, 2)):  # before and after the project's fiscal year turns
+        def metrics(answers: dict[str, str], today: date = today) -> dict[str, float]:
+            numeric, temporal = [], []
+            for record in records:
+                answer = answers.get(evaluate.question_of(record["inputs"]), CORRECT_ANSWERS[
+                    evaluate.question_of(record["inputs"])])
+                numeric.append(evaluate.numeric_match(answer, record.get("expectations"))[0])
+                temporal.append(evaluate.relative_time_check(record["inputs"], answer, today)[0])
+            judged = {"numeric_accuracy/mean": [v for v in numeric if v is not None],
+                      "relative_time_resolution/mean": [v for v in temporal if v is not None]}
+            assert [len(v) for v in judged.values()] == [8, 3]  # rows with nothing to check are not judged
+            return {m: sum(v) / len(v) for m, v in judged.items()}
+
+        assert metrics({}) == {"numeric_accuracy/mean": 1.0, "relative_time_resolution/mean": 1.0}
+        assert evaluate.check_gates(metrics({}), code_gates, set(code_gates)) == ([], [])
+        for question, wrong in WRONG_VALUES.items():  # one wrong answer is enough to miss a gate
+            missed, _ = evaluate.check_gates(metrics({question: wrong}), code_gates, set(code_gates))
+            assert len(missed) == 1, (question, missed)
+
+
+def test_fiscal_questions_are_not_judged_without_the_projects_fiscal_calendar(tmp_path):
+    from datetime import date
+
+    from dabprp.api import scaffold
+    from tests.conftest import FIXTURES, copy_into
+
+    root = copy_into(FIXTURES / "multi-target", tmp_path)
+    scaffold(str(root))
+    evaluate = load_stage(root, "evaluate")
+    assert evaluate.FISCAL_CALENDAR is None
+    today = date(2026, 5, 1)
+    assert evaluate.relative_time_check({evaluate.INPUT_KEY: "Revenue last fiscal year?"}, "in 2025", today) == (
+        None, "fiscal period: the project's fiscal calendar is not known, so it is not checked")
+    assert evaluate.relative_time_check({evaluate.INPUT_KEY: "Revenue last year?"}, "in 2025", today)[0] is True
+    assert evaluate.numeric_match("about 0.98", {"expected_facts": ["a ratio between 0.9 and 1.1"]})[0] is True
+    assert evaluate.numeric_match("about 1.4", {"expected_facts": ["a ratio between 0.9 and 1.1"]}) == (
+        False, "missing a value in [0.9, 1.1]")
+    assert evaluate.numeric_match("12%", {"expected_facts": ["margin 10%–15%"]})[0] is True
+    assert evaluate.numeric_match("10 then 8 million", {"expected_facts": ["fell from 10 to 8 million"]})[0] is True
+    assert evaluate.numeric_match("8 million", {"expected_facts": ["fell from 10 to 8 million"]}) == (
+        False, "missing 10")
+    assert evaluate.numeric_match("in March", {"expected_facts": ["released 2021-03"]})[0] is None

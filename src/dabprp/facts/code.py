@@ -95,6 +95,24 @@ class TemporalHelper(CodeFact):
 
 
 @dataclass(frozen=True, slots=True)
+class FiscalCalendar(CodeFact):
+    """How the project names its fiscal year (`fy = d.year if d.month >= 10 else d.year - 1`): from month
+    `start_month` on, the fiscal year is the calendar year plus `offset_from_start`, before it plus
+    `offset_before_start`. `name` is the variable assigned."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("fiscal_calendar",)
+    name: str
+    location: Location
+    start_month: int
+    offset_from_start: int
+    offset_before_start: int
+
+    def detail(self) -> dict[str, Any]:
+        return {"start_month": self.start_month, "offset_from_start": self.offset_from_start,
+                "offset_before_start": self.offset_before_start}
+
+
+@dataclass(frozen=True, slots=True)
 class ScorerFunction(CodeFact):
     """A function decorated with `@scorer` (an MLflow custom scorer)."""
 
@@ -296,9 +314,9 @@ class ModelResource(CodeFact):
         return {"args": {k: legacy(v) for k, v in self.args.items()}}
 
 
-AnyCodeFact = (TemporalHelper | ScorerFunction | IterationLimit | Parallelism | GenieAgent | EndpointUse | Tool
-               | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference | ProductionScorer
-               | EvalTable | ModelResource)
+AnyCodeFact = (TemporalHelper | FiscalCalendar | ScorerFunction | IterationLimit | Parallelism | GenieAgent
+               | EndpointUse | Tool | TrafficSplit | StructuredOutput | ConfigRead | MetricGate | FileReference
+               | ProductionScorer | EvalTable | ModelResource)
 C = TypeVar("C", bound=CodeFact)
 
 

@@ -13,6 +13,7 @@ from dabprp.facts import (
     EndpointUse,
     EvalTable,
     FileReference,
+    FiscalCalendar,
     GenieAgent,
     HardcodedSecret,
     IterationLimit,
@@ -267,6 +268,9 @@ class _Visitor(ast.NodeVisitor):
         for target in node.targets:
             self._secret_assignment(target, node.value)
             self._iteration_limit(target, node.value, node)
+            calendar = fiscal_calendar(target, node.value)
+            if calendar is not None:
+                self.facts.code.append(FiscalCalendar(ast.unparse(target), self.loc(node), *calendar))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -479,3 +483,42 @@ def _token_scan(path: str, ptext: PythonText, facts: FileFacts, trees: list[ast.
                 if file_line not in seen:
                     seen.add(file_line)
                     facts.hardcoded_secrets.append(HardcodedSecret(kind, Location(path, file_line)))
+
+
+def fiscal_calendar(target: ast.AST, value: ast.AST) -> tuple[int, int, int] | None:
+    """(start month, offset from it, offset before it) of `fy = d.year [+ k] if d.month >= M else d.year [+ j]`
+    assigned to a name that says fiscal (`>` M starts at M + 1; `<`/`<=` swap the branches)."""
+    if "fiscal" not in ast.unparse(target).lower() or not isinstance(value, ast.IfExp):
+        return None
+    test = value.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Attribute)
+            and test.left.attr == "month" and isinstance(test.comparators[0], ast.Constant)
+            and isinstance(test.comparators[0].value, int) and not isinstance(test.comparators[0].value, bool)):
+        return None
+    month, op = test.comparators[0].value, test.ops[0]
+    then, other = _year_offset(value.body), _year_offset(value.orelse)
+    if then is None or other is None:
+        return None
+    if isinstance(op, ast.GtE):
+        start, after, before = month, then, other
+    elif isinstance(op, ast.Gt):
+        start, after, before = month + 1, then, other
+    elif isinstance(op, ast.Lt):
+        start, after, before = month, other, then
+    elif isinstance(op, ast.LtE):
+        start, after, before = month + 1, other, then
+    else:
+        return None
+    return (start, after, before) if 2 <= start <= 12 else None
+
+
+def _year_offset(node: ast.AST) -> int | None:
+    """k of `d.year + k` / `d.year - k` / `d.year`; None for anything else."""
+    if isinstance(node, ast.Attribute) and node.attr == "year":
+        return 0
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
+            and isinstance(node.left, ast.Attribute) and node.left.attr == "year" \
+            and isinstance(node.right, ast.Constant) and isinstance(node.right.value, int) \
+            and not isinstance(node.right.value, bool) and abs(node.right.value) <= 2:
+        return node.right.value if isinstance(node.op, ast.Add) else -node.right.value
+    return None

@@ -12,6 +12,7 @@ from dabprp.plan import dataflow, narrative, pipeline
 from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
 from dabprp.plan.logged_resources import declaring_call, logged_resources
 from dabprp.plan.model import (
+    AgentProfile,
     BundleFile,
     Code,
     Environment,
@@ -20,8 +21,10 @@ from dabprp.plan.model import (
     Gate,
     Plan,
     PlannedJob,
+    Scope,
     ServingMode,
     TaskParam,
+    Text,
     names,
     prose,
     text,
@@ -313,15 +316,15 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
     if scope.numeric_answers:
         checks.append(EvalCheck(
             "numeric_accuracy", "code",
-            prose("every number in `expected_facts` (or `expected_response`) appears in the answer within 1% "
-                  "relative tolerance (units normalised: millions/billions, %)"),
+            prose("every value `expected_facts` (or `expected_response`) states is matched by a number of the "
+                  "answer within 1% (units normalised: millions/billions, %; a range `between a and b` by any number "
+                  "in it; years and dates are periods, not values); rows that state no value are not judged"),
             "the agent's prompts ask for metric values", scope.evidence, "code",
             needs=("expected_facts", "expected_response")))
     if scope.relative_time:
         checks.append(EvalCheck(
             "relative_time_resolution", "code",
-            "time-relative questions ('last year', 'most recent quarter') are answered for the concrete "
-            "period the temporal helper computes on the evaluation date",
+            _relative_time_text(agent, scope),
             "the agent resolves relative time terms",
             tuple(e.location for e in agent.temporal_helpers if e.location), "code"))
     parallel_route = next((r for r in agent.routes if "parallel" in r.lower() and r in agent.nodes), None) \
@@ -358,3 +361,22 @@ def _promotion(project: Project) -> Evidence:
     return Evidence("deploy-code", "each environment builds, checks and evaluates its own version from the same "
                     "commit (Databricks' recommended deploy-code pattern; the project copies no model version "
                     "between environments)")
+
+
+def _relative_time_text(agent: AgentProfile, scope: Scope) -> Text:
+    """What `relative_time_resolution` checks, with the project's fiscal calendar and data scope."""
+    fiscal = agent.fiscal_calendar
+    parts: list[str | Code] = ["time-relative questions ('last year', 'most recent quarter') name the concrete "
+                               "period on the evaluation date (calendar terms in calendar years"]
+    if fiscal is not None and agent.fiscal_calendar_at is not None:
+        month = ("January February March April May June July August September October November December"
+                 .split()[fiscal[0] - 1])
+        parts += [f", fiscal terms in the project's fiscal years, which start in {month} (",
+                  Code(str(agent.fiscal_calendar_at)), ")"]
+    else:
+        parts.append("; fiscal terms are not judged: no fiscal calendar in the code")
+    if scope.year_max:
+        parts.append(f"), or {scope.year_max}, the last year the data covers, when the period lies beyond it")
+    else:
+        parts.append(")")
+    return text(*parts)

@@ -88,6 +88,9 @@ class AgentProfile:
     not_static: tuple[Evidence, ...] = ()
     """Values the code computes at run time (endpoints, Genie spaces, evaluation tables): `label` what,
     `value` where it comes from."""
+    fiscal_calendar: tuple[int, int, int] | None = None
+    """The project's fiscal year rule (start month, years added from it, before it); None: not in its code."""
+    fiscal_calendar_at: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

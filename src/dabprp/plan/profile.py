@@ -8,6 +8,7 @@ from dabprp.facts import (
     EndpointUse,
     EvalTable,
     Expr,
+    FiscalCalendar,
     GenieAgent,
     IterationLimit,
     Literal,
@@ -37,8 +38,11 @@ def agent_profile(project: Project) -> AgentProfile:
         routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional and e.target is not None))
     traced = {s.function for s in py.trace_spans}
     nodes = graph.nodes if graph else ()
-    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper))
+    generated = {f.path for f in py.files if f.generated}  # dabprp's own stage code says nothing of the agent
+    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper)
+                     if c.location.path not in generated)
     limit = next(iter(py.of(IterationLimit)), None)
+    fiscal = next((c for c in py.of(FiscalCalendar) if c.location.path not in generated), None)
     autolog = "off"
     for c in py.mlflow_calls:
         if c.api.endswith("autolog"):
@@ -64,6 +68,8 @@ def agent_profile(project: Project) -> AgentProfile:
         untraced_nodes=tuple(n.name for n in nodes if (n.function or "").split(".")[-1] not in traced),
         autolog=autolog,
         not_static=not_static(project),
+        fiscal_calendar=(fiscal.start_month, fiscal.offset_from_start, fiscal.offset_before_start) if fiscal else None,
+        fiscal_calendar_at=fiscal.location if fiscal else None,
     )
 
 
@@ -115,8 +121,8 @@ def project_scope(project: Project) -> Scope:
     metric_re = re.compile(METRIC_WORD_RE, re.I)
     prompts_text = " ".join(str(v.value) for cfg in project.configs for v in cfg.keys if isinstance(v.value, str))
     numeric = bool(metric_re.search(prompts_text)) and bool(re.search(r"\d", prompts_text))
-    relative = any(e.categories.get("time_relative") for e in project.evalsets) or bool(
-        re.search(TEMPORAL_NAME_RE, " ".join(fn for f in project.python.files for fn in f.functions), re.I))
+    relative = any(e.categories.get("time_relative") for e in project.evalsets) or bool(re.search(
+        TEMPORAL_NAME_RE, " ".join(fn for f in project.python.files if not f.generated for fn in f.functions), re.I))
     return Scope(
         entities=tuple(entities),
         years=f"{min(years)}–{max(years)}" if years else None,

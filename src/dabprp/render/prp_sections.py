@@ -42,20 +42,17 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     if a.iteration_limit:
         test.append(f"Loop bound: the graph stops after `{a.iteration_limit.value}`{_loc(a.iteration_limit)} "
                     "iterations.")
+    covered = [f"{label}: `{name}`" for label, name, on in (
+        ("metric accuracy", "numeric_accuracy", plan.scope.numeric_answers),
+        ("temporal context validation", "relative_time_resolution", plan.scope.relative_time),
+        ("routing decision analysis", "routing_accuracy", bool(a.router)))
+        if on and any(c.name == name for c in plan.eval_checks)]
     evaluate = [
-        "Agent response quality: the judges and code scorers above on the versioned dataset; MLflow metric "
-        "tracking: `result.metrics['<scorer>/mean']` is logged with the version's `model_id` and compared with the "
-        "gate column; a missed blocking gate fails the job.",
+        "Agent response quality: the judges and code scorers above on the versioned dataset"
+        + (f" ({', '.join(covered)})" if covered else "") + "; MLflow metric tracking: "
+        "`result.metrics['<scorer>/mean']` is logged with the version's `model_id` and compared with the gate "
+        "column; a missed blocking gate fails the job.",
     ]
-    if plan.scope.numeric_answers:
-        evaluate.append("Metric accuracy: a `@scorer` `numeric_accuracy` parses numbers with units from the "
-                        "answer and compares them with `expected_facts` within 1% relative tolerance.")
-    if plan.scope.relative_time:
-        evaluate.append("Temporal context validation: `relative_time_resolution` checks that relative terms "
-                        "resolve to the period the temporal helper computes on the evaluation date.")
-    if a.router:
-        evaluate.append("Routing decision analysis: `routing_accuracy` reads the span names of each trace and "
-                        "compares the route taken with the one the question kind calls for.")
     pre = plan.environments[1].name if len(plan.environments) > 2 else "staging"
     target = "endpoint" if plan.serving == "model-serving" else "app"
     gates = {g.metric: g.threshold for g in plan.gates}

@@ -95,6 +95,8 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         else {"messages": [{"role": "user", "content": question}]},
         "config": project.configs[0].path if project.configs else None,
         "data_last_year": plan.scope.year_max,
+        "fiscal_calendar": agent.fiscal_calendar,
+        "fiscal_calendar_at": str(agent.fiscal_calendar_at) if agent.fiscal_calendar_at else "",
         "data_scope_at": f"{plan.scope.evidence[0].path}:{plan.scope.evidence[0].line}" if plan.scope.evidence
         else "",
         "resources": tuple((r.kind, {k: {how: v} for k, how, v in r.args}) for r in plan.logged_resources),
