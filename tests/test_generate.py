@@ -273,3 +273,14 @@ def test_unreadable_bundle_is_an_input_error_not_a_missing_bundle(tree):
     with pytest.raises(DabprpError) as raised:
         generate(str(root))
     assert str(raised.value).startswith("databricks.yml:3: fix the bundle first: invalid YAML")
+
+
+def test_a_bundle_without_python_gets_no_invented_agent(tmp_path):
+    (tmp_path / "databricks.yml").write_text("bundle:\n  name: nopy\ntargets:\n  dev:\n    mode: development\n"
+                                             "    default: true\n")
+    text, _ = generate(str(tmp_path))
+    assert "custom Python" not in text and "enable it in the agent module" not in text
+    assert ("**No agent code was found**: the project has no Python files, so nothing below describes an agent; "
+            "the build needs the agent's file in the bundle variable `agent_file`.") in text
+    assert "- No agent code to review: the project has no Python files." in text
+    assert "- Agent architecture: no agent code in the project." in text

@@ -27,7 +27,9 @@ def agent_profile(project: Project) -> AgentProfile:
     py = project.python
     graph = py.graphs[0] if py.graphs else None
     interface = py.agent_classes[0] if py.agent_classes else None
-    framework = "LangGraph" if graph else (interface.base if interface else "custom Python")
+    own_code = any(not f.generated for f in py.files)
+    # "": no agent code at all (a bundle without Python files): nothing to name
+    framework = "LangGraph" if graph else (interface.base if interface else "custom Python" if own_code else "")
     routes: tuple[str, ...] = ()
     router = None
     if py.routing_models:

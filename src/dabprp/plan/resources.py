@@ -199,7 +199,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     if not existing.model and mode.serves_from_model:
         resources["registered_models"] = {mkey: {
             "catalog_name": cat, "schema_name": sch, "name": names.ref("model_name"),
-            "comment": f"{agent.framework} agent of {name}",
+            "comment": f"{agent.framework or 'the'} agent of {name}",
             "grants": [{"principal": consumers, "privileges": ["EXECUTE"]},
                        {"principal": "${var.approver_group}", "privileges": ["EXECUTE", "APPLY_TAG"]}]}}
     if not existing.experiment:

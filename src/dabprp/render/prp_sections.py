@@ -225,13 +225,14 @@ def focus_areas(plan: Plan) -> list[dict[str, object]]:
         arch.append(f"Tool `{t.value}`{_loc(t)}: declare it in `log_model(resources=...)`.")
     if a.untraced_nodes:
         arch.append("Tracing: add `@mlflow.trace` to " + ", ".join(f"`{n}`" for n in a.untraced_nodes) + ".")
-    if a.autolog != "on":
+    if a.autolog != "on" and a.framework:
         arch.append(f"Autolog is {a.autolog}: enable it in the agent module.")
     for u in a.not_static:
         arch.append(f"Not known statically: the {md(u.label)}{_loc(u)} is {md(u.value)}; pass it per environment as a "
                     "bundle variable so each stage's value is reviewed.")
     if not arch:
-        arch.append("No agent-architecture gaps were found in the analyzed code.")
+        arch.append("No agent-architecture gaps were found in the analyzed code." if a.framework else
+                    "No agent code to review: the project has no Python files.")
     placeholders = [f for f in plan.findings if f.rule_id == "DAB701"]
     if placeholders:
         where = ", ".join(f"`{f.location}`" for f in placeholders[:6])
@@ -270,7 +271,8 @@ def context_items(plan: Plan) -> list[str]:
             + ". Evaluation questions must cover every entity and the edges of the period.")
     else:
         out.append("Domain scope: not stated in the agent config; add it to the prompts so evaluation can cover it.")
-    out.append(f"Agent architecture: {a.framework}" + (f" with nodes {', '.join(a.nodes)}" if a.nodes else "")
+    out.append(f"Agent architecture: {a.framework or 'no agent code in the project'}"
+               + (f" with nodes {', '.join(a.nodes)}" if a.nodes else "")
                + (f"; interface {a.interface}" if a.interface else "") + ".")
     if a.temporal_helpers:
         out.append("Temporal handling: " + ", ".join(f"`{h.value}`{_loc(h)}" for h in a.temporal_helpers)
