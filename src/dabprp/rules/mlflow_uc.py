@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project, literal_str
+from dabprp.facts import Literal, Project, literal_str
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -74,7 +74,7 @@ def deploy_job_not_linked(project: Project) -> Iterator[Hit]:
     """Only a linked deployment job runs automatically for each new model version."""
     if not project.python.calls("mlflow.register_model", "mlflow.pyfunc.log_model"):
         return
-    linked = any("deployment_job_id" in c.args for c in project.python.mlflow_calls
+    linked = any("deployment_job_id" in c.arguments for c in project.python.mlflow_calls
                  if c.api.endswith(("update_registered_model", "create_registered_model")))
     if not linked:
         yield Hit(first_call_or_bundle(project, "mlflow.register_model"),
@@ -98,7 +98,7 @@ def no_predeploy_check(project: Project) -> Iterator[Hit]:
 def log_model_without_resources(project: Project) -> Iterator[Hit]:
     """Without declared resources the endpoint has no automatic credentials for the LLMs and tools it calls."""
     for call in project.python.calls("mlflow.pyfunc.log_model"):
-        if "resources" not in call.args and "auth_policy" not in call.args:
+        if "resources" not in call.arguments and "auth_policy" not in call.arguments:
             yield Hit(call.location, "`log_model` declares no `resources`")
 
 
@@ -122,7 +122,9 @@ def conflicting_dependencies(project: Project) -> Iterator[Hit]:
         if req.pinning == "exact":
             pins.setdefault(req.name, {}).setdefault(req.spec[2:], []).append(req.location)
     for call in project.python.calls("mlflow.pyfunc.log_model"):
-        for item in call.args.get("pip_requirements") or []:
+        pinned = call.arguments.get("pip_requirements")
+        items = pinned.value if isinstance(pinned, Literal) and isinstance(pinned.value, tuple) else ()
+        for item in items:  # a list computed at run time is not judged
             if isinstance(item, str) and "==" in item:
                 name, version = item.split("==", 1)
                 pins.setdefault(name.strip().lower().replace("_", "-"), {}).setdefault(
