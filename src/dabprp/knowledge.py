@@ -43,6 +43,10 @@ UNCONFIRMED = {
                            "monitoring (from docs and package source, not a live workspace).",
     "environment_version": "Which serverless `environment_version` values the workspace offers "
                            "(`\"4\"` is an example).",
+    "served_model_metrics": "Whether requests sent to one served entity "
+                            "(`/serving-endpoints/<name>/served-models/<entity>/invocations`) appear in the "
+                            "endpoint's metrics export; the canary counts its own probes as well and judges on the "
+                            "larger count, so either way a step needs `--min-requests` requests.",
 }
 
 TEMPORAL_NAME_RE = r"(temporal|fiscal|quarter|date_context|time_context|relative_date|today)"

@@ -35,9 +35,14 @@ def test_model_serving_plan_builds_publishes_and_consumes_the_version():
         ("link", "multiagent_genie_link_deployment_job")]
     build = built.job("build")
     assert build is not None and build.tasks[0].produces == ("model_version", "model_uri")
-    handoff = build.tasks[1]
-    assert handoff.run_job == "multiagent_genie_deployment" and handoff.depends_on == ("build",)
-    assert [dataflow.refs(p.value) for p in handoff.params][1] == [Ref("task_value", "build.model_version")]
+    # MLflow starts the deployment job for the new version (the link job connects them): the build job waits for
+    # that run and never starts one
+    waiter = build.tasks[1]
+    assert (waiter.key, waiter.waits_for, waiter.run_job, waiter.depends_on) == (
+        "await_deployment", "multiagent_genie_deployment", None, ("build",))
+    assert [t.run_job for j in built.jobs for t in j.tasks] == [None] * sum(len(j.tasks) for j in built.jobs)
+    assert [dataflow.refs(p.value) for p in waiter.params][1:3] == [
+        [Ref("task_value", "build.model_version")], [Ref("resource", "jobs.multiagent_genie_deployment.id")]]
     deployment = built.job("deployment")
     assert deployment is not None and [t.max_retries for t in deployment.tasks] == [0, 0, 0]
     deploy = deployment.tasks[2]
@@ -97,7 +102,9 @@ def test_a_wired_job_passes_the_check():
 # dotted names, e.g. `registry.set_registered_model_alias`, `self.client.serving_endpoints.get`).
 def api_targets() -> tuple[dict[str, object], dict[str, object]]:
     mlflow = pytest.importorskip("mlflow")
+    from databricks.sdk.config import Config
     from databricks.sdk.service.apps import AppsAPI
+    from databricks.sdk.service.jobs import JobsAPI
     from databricks.sdk.service.serving import ServingEndpointsAPI
 
     client = mlflow.MlflowClient
@@ -121,6 +128,7 @@ def api_targets() -> tuple[dict[str, object], dict[str, object]]:
         "serving_endpoints.export_metrics": ServingEndpointsAPI.export_metrics,
         "serving_endpoints.get": ServingEndpointsAPI.get,
         "apps.deploy_and_wait": AppsAPI.deploy_and_wait, "apps.get": AppsAPI.get,
+        "list_runs": JobsAPI.list_runs, "get_run": JobsAPI.get_run, "config.authenticate": Config.authenticate,
     }
     return functions, methods
 
@@ -152,13 +160,13 @@ def test_generated_calls_fit_the_installed_signatures(fixture, tmp_path):
             assert not unknown, f"{path.name}:{call.lineno} {name}: no parameter {sorted(unknown)}"
             assert len(call.args) <= len(positional), f"{path.name}:{call.lineno} {name}: too many arguments"
             checked.add(key)
-    expected = {"mlflow.genai.evaluate", "mlflow.set_experiment", "apps.get", "apps.deploy_and_wait"} \
-        if fixture == "app-agent" else {
+    expected = {"mlflow.genai.evaluate", "mlflow.set_experiment", "apps.get", "apps.deploy_and_wait",
+                "config.authenticate"} if fixture == "app-agent" else {
             "mlflow.pyfunc.log_model", "mlflow.models.predict", "mlflow.register_model", "mlflow.genai.evaluate",
             "mlflow.pyfunc.load_model", "set_registered_model_alias", "set_model_version_tag", "get_model_version",
             "update_registered_model", "serving_endpoints.update_config_and_wait",
-            "serving_endpoints.export_metrics", "serving_endpoints.get", *(
-                ["agents.deploy"] if "agents.deploy" in functions else [])}
+            "serving_endpoints.export_metrics", "serving_endpoints.get", "list_runs", "get_run",
+            "config.authenticate", *(["agents.deploy"] if "agents.deploy" in functions else [])}
     assert expected <= checked, sorted(expected - checked)
 
 
@@ -185,4 +193,62 @@ def test_bundle_endpoint_plan_rolls_out_through_the_bundle():
     assert deployment is not None and [t.key for t in deployment.tasks] == ["Evaluation", "Approval_Check"]
     assert built.rollout is not None and [a for p in built.rollout.params for a in p.argv()] == [
         "--target", "${bundle.target}", "--endpoint-key", "summary_endpoint", "--entity", "current",
-        "--variable", "serving_version", "--soak-seconds", "600", "--max-error-rate", "0.01"]
+        "--variable", "serving_version", "--soak-seconds", "600", "--max-error-rate", "0.01",
+        "--min-requests", "20", "--probe-requests", "20"]
+
+
+def test_the_sdk_has_no_call_for_one_served_entity():
+    """The canary probes `served-models/<entity>/invocations` over HTTP with the SDK's credentials because the
+    installed SDK has no call for that path (`query` goes through the traffic split)."""
+    pytest.importorskip("databricks.sdk")
+    from databricks.sdk.service import serving
+
+    source = inspect.getsource(serving)
+    assert "/served-models/{served_model_name}/build-logs" in source and "/served-models/{served_model_name}/logs" \
+        in source
+    assert "served-models/{served_model_name}/invocations" not in source and "invocations" in source
+
+
+@pytest.mark.parametrize("name,waits", [
+    ("example", [("multiagent_genie_build", "await_deployment", "multiagent_genie_deployment")]),
+    ("bundle-endpoint", [("ticket_summary_build", "await_deployment", "ticket_summary_deployment")]),
+    ("app-agent", []),
+])
+def test_a_job_that_waits_on_another_outlasts_it(name, waits, tmp_path):
+    """Timeouts come from the plan's own bounds: a job that waits on another job's run lasts at least the waited
+    job's timeout (plus the approval wait) plus its own tasks, in the plan and in the scaffolded YAML."""
+    import yaml
+
+    from dabprp.plan.pipeline import APPROVAL_WAIT_SECONDS, DEPLOYMENT_START_SECONDS
+
+    project = copy_project(EXAMPLE if name == "example" else FIXTURES / name, tmp_path / "p")
+    built, _ = plan(str(project))
+    jobs = {j.key: j for j in built.jobs}
+    found = [(j.key, t.key, t.waits_for or t.run_job) for j in built.jobs for t in j.tasks if t.waits_for or t.run_job]
+    assert found == waits
+    for key, task_key, waited_key in found:
+        job, waited = jobs[key], jobs[str(waited_key)]
+        task = next(t for t in job.tasks if t.key == task_key)
+        own = sum(t.timeout for t in job.tasks if t is not task and t.run_job is None)
+        assert task.timeout == DEPLOYMENT_START_SECONDS + waited.timeout + APPROVAL_WAIT_SECONDS
+        assert job.timeout >= waited.timeout + APPROVAL_WAIT_SECONDS + own
+    scaffold(str(project))
+    for job in built.jobs:
+        written = yaml.safe_load((project / job.file).read_text())["resources"]["jobs"][job.key]
+        assert written["timeout_seconds"] == job.timeout
+        assert [t["timeout_seconds"] for t in written["tasks"]] == [t.timeout for t in job.tasks]
+
+
+def test_timeouts_follow_the_rollout_steps_and_soak():
+    from dabprp.plan.pipeline import SERVING_UPDATE_SECONDS, rollout_timeout
+
+    assert rollout_timeout((10, 50, 100), 600) == 3 * 600 + 5 * SERVING_UPDATE_SECONDS
+    built, _ = plan(str(EXAMPLE))
+    deployment = built.job("deployment")
+    assert deployment is not None and deployment.tasks[2].timeout == 7800 and deployment.timeout == 13800
+    build = built.job("build")
+    assert build is not None and (build.tasks[1].timeout, build.timeout) == (43500, 47100)
+    five, _ = plan(str(EXAMPLE), overrides={"rollout_steps": [1, 5, 25, 50, 100]})
+    longer = five.job("deployment")
+    assert longer is not None and longer.tasks[2].timeout == rollout_timeout((1, 5, 25, 50, 100), 600) == 11400
+    assert five.job("build").tasks[1].timeout == 43500 + 11400 - 7800  # type: ignore[union-attr]

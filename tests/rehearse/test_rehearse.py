@@ -16,6 +16,7 @@ from tests.conftest import EXAMPLE, FIXTURES, copy_project
 pytest.importorskip("mlflow")
 
 STAGING_ENDPOINT = "agents_main_staging-sec_agents-multiagent_genie"
+DEPLOYMENT_JOB_ID = "1004"  # the rehearsal's id of `multiagent_genie_deployment` (ids by sorted resource key)
 V1, V2 = "main_staging-sec_agents-multiagent_genie_1", "main_staging-sec_agents-multiagent_genie_2"
 
 
@@ -68,9 +69,10 @@ def test_example_good_agent_is_promoted_through_every_stage(example):
     code, report = cli(example)
     assert code == 0 and report["ok"] and report["promoted"] and report["blocked_at"] is None
     assert report["serving"] == "agents-deploy" and report["target"] == "staging"
+    # MLflow starts the deployment run when `build` registers the version; `await_deployment` only waits for it
     assert outcomes(report) == [("unit_tests", "skipped"), ("validate_config", "failed"), ("link", "ok"),
                                 ("build", "ok"), ("Evaluation", "ok"), ("Approval_Check", "ok"),
-                                ("Deployment", "ok"), ("deploy_version", "ok"), ("load_test", "ok")]
+                                ("Deployment", "ok"), ("await_deployment", "ok"), ("load_test", "ok")]
     # the configuration placeholders of the example would stop CI: reported, not hidden
     assert report["warnings"] == ["multiagent_genie_tests/validate_config would stop CI: src/configs.yaml: "
                                   "placeholder databricks_configs.databricks_pat.secret_scope_name='TODO'"]
@@ -83,10 +85,13 @@ def test_example_good_agent_is_promoted_through_every_stage(example):
         "main_staging.sec_agents.multiagent_genie"
     assert steps["build"]["values"] == {"model_uri": "models:/main_staging.sec_agents.multiagent_genie/2",
                                         "model_version": "2"}
-    assert steps["deploy_version"]["params"] == ["model_name=main_staging.sec_agents.multiagent_genie",
-                                                 "model_version=2"]
+    assert steps["await_deployment"]["params"][:6] == ["--model-name", "main_staging.sec_agents.multiagent_genie",
+                                                       "--model-version", "2", "--job-id", DEPLOYMENT_JOB_ID]
+    assert json.loads(steps["await_deployment"]["detail"]) == {
+        "dabprp.deployment": f"deployed:{STAGING_ENDPOINT}", "result": "SUCCESS", "run_id": 3, "version": "2"}
     assert steps["Deployment"]["params"][:6] == ["--model-name", "main_staging.sec_agents.multiagent_genie",
                                                  "--model-version", "2", "--endpoint", STAGING_ENDPOINT]
+    assert steps["Deployment"]["params"][-4:] == ["--min-requests", "20", "--probe-requests", "20"]
     assert steps["Evaluation"]["params"][4:6] == ["--experiment", "/Users/jane.doe@example.com/multiagent-genie"]
     assert steps["build"]["overrides"] == {"--agent-file": "src/multiagent_genie.py → "
                                            ".dabprp-rehearsal/standin_agent.py", "--env-manager": "uv → local"}
@@ -110,6 +115,52 @@ def test_example_canary_fault_rolls_back_to_the_exact_previous_config(example):
     assert [t["routes"] for t in report["traffic"]] == [{V1: 100}, {V1: 90, V2: 10}, {V1: 100}]
     assert report["champion_after"] == "1"
     assert all(sum(t["routes"].values()) == 100 for t in report["traffic"])
+    record = deployment_record(report)
+    # the candidate's probes: every second one answered 500 by the faulty entity, counted by the endpoint
+    assert record["reason"] == "at 10%: error rate 0.500 over 20 requests > 0.01 (--max-error-rate)"
+    assert [(s["percent"], s["requests"], s["errors"], s["probes"], s["probe_errors"]) for s in record["steps"]] \
+        == [(10, 20.0, 10.0, 20, 10)]
+
+
+def deployment_record(report: dict) -> dict:
+    """The deploy stage's JSON record of a rolled-back canary (`DeploymentFailed: {...}`)."""
+    deployment = next(s for s in report["steps"] if s["task"] == "Deployment")
+    assert deployment["detail"].startswith("DeploymentFailed: ")
+    return json.loads(deployment["detail"].split(": ", 1)[1])
+
+
+def test_canary_step_with_too_few_requests_fails_and_rolls_back(example, tmp_path):
+    """No user traffic in staging and no probes: the candidate served nothing at 10%, so the step fails (it never
+    passes for lack of errors) and the endpoint gets back its exact previous configuration."""
+    dest = sabotaged(example, tmp_path, lambda d: replace(
+        d / "resources" / "deployment_job.yml", "- --probe-requests\n          - '20'",
+        "- --probe-requests\n          - '0'"))
+    code, report = rehearse(dest)
+    assert code == 1 and report["ok"] and report["rolled_back"] and not report["promoted"]
+    assert report["blocked_at"] == "multiagent_genie_deployment/Deployment"
+    assert [t["routes"] for t in report["traffic"]] == [{V1: 100}, {V1: 90, V2: 10}, {V1: 100}]
+    assert report["champion_after"] == "1"
+    record = deployment_record(report)
+    assert record["reason"] == ("at 10%: too few requests to judge the candidate: it served 0 (0 of them probes), "
+                                "at least 20 are needed (--min-requests)")
+    assert record["restored"] == {V1: 100}
+    assert [r["result"] for r in report["job_runs"] if r["job"] == "multiagent_genie_deployment"] == ["FAILED"]
+
+
+def test_exactly_one_deployment_run_per_version(example):
+    """MLflow starts the deployment job for the new version (the link job connected it); the build job only waits
+    for that run: one run per version, started by the model, none by a run_job_task."""
+    code, report = rehearse(example)
+    assert code == 0 and report["promoted"]
+    assert report["job_runs"] == [
+        {"job": "multiagent_genie_tests", "trigger": "ONE_TIME", "parameters": {}, "result": "FAILED"},
+        {"job": "multiagent_genie_link_deployment_job", "trigger": "ONE_TIME", "parameters": {}, "result": "SUCCESS"},
+        {"job": "multiagent_genie_deployment", "trigger": "MODEL", "result": "SUCCESS",
+         "parameters": {"model_name": "main_staging.sec_agents.multiagent_genie", "model_version": "2"}},
+        {"job": "multiagent_genie_build", "trigger": "ONE_TIME", "parameters": {}, "result": "SUCCESS"},
+        {"job": "multiagent_genie_load_test", "trigger": "ONE_TIME", "parameters": {}, "result": "SUCCESS"}]
+    build = (example / "resources" / "build_job.yml").read_text()
+    assert "run_job_task" not in build and "${resources.jobs.multiagent_genie_deployment.id}" in build
 
 
 def sabotaged(example: Path, tmp_path: Path, edit) -> Path:
@@ -134,6 +185,22 @@ def test_sabotage_gate_on_a_metric_no_scorer_produces(example, tmp_path):
                                   "['cites_fiscal_year/mean', 'correctness/mean', 'numeric_accuracy/mean', "
                                   "'relative_time_resolution/mean', 'relevance_to_query/mean', "
                                   "'routing_accuracy/mean', 'safety/mean'])"]
+
+
+@pytest.mark.slow
+def test_sabotage_build_job_that_also_starts_the_deployment_job(example, tmp_path):
+    """A second owner (a run_job_task next to the MLflow link) runs the deployment job twice for one version."""
+    task = ("      - task_key: deploy_version\n        depends_on:\n        - task_key: build\n        run_job_task:\n"
+            "          job_id: ${resources.jobs.multiagent_genie_deployment.id}\n          job_parameters:\n"
+            "            model_name: main_staging.sec_agents.multiagent_genie\n"
+            "            model_version: '{{tasks.build.values.model_version}}'\n      permissions:")
+    dest = sabotaged(example, tmp_path, lambda d: replace(d / "resources" / "build_job.yml", "      permissions:",
+                                                          task))
+    code, report = rehearse(dest)
+    assert code == 0 and report["promoted"] and not report["ok"]
+    assert report["problems"][-1] == ("job `multiagent_genie_deployment` ran 2 times for "
+                                      "main_staging.sec_agents.multiagent_genie version 2 (started by MODEL, "
+                                      "RUN_JOB_TASK): one owner must start it")
 
 
 @pytest.mark.slow
@@ -166,6 +233,8 @@ def test_app_agent_mode_deploys_the_app_and_rolls_back(tmp_path):
     assert outcomes(report)[2:] == [("Evaluation", "ok"), ("Deployment", "ok"), ("load_test", "ok")]
     assert report["traffic"] == [{"endpoint": "docs-helper-staging", "routes": {"d1": 100}},
                                  {"endpoint": "docs-helper-staging", "routes": {"d2": 100}}]
+    deployment = next(s for s in report["steps"] if s["task"] == "Deployment")
+    assert json.loads(deployment["detail"])["probes"] == 20  # the stage's own requests to the new deployment
     code, report = rehearse(project, "--canary-fault")
     assert code == 1 and report["rolled_back"] and report["champion_after"] == "d3"
     assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}, {"d2": 100}, {"d3": 100}]
@@ -173,6 +242,21 @@ def test_app_agent_mode_deploys_the_app_and_rolls_back(tmp_path):
     record = json.loads(deployment["detail"].split(": ", 1)[1])
     # the earlier deployment's own snapshot: the synced folder already holds the new (crashing) code
     assert (record["restored"], record["restored_from"]) == ("d1", "/Workspace/apps-snapshots/docs-helper-staging/d1")
+
+
+def test_app_deployment_that_served_too_few_requests_is_rolled_back(tmp_path):
+    """The same rule for an App: a running app that answered no request proves nothing, so the soak fails and the
+    earlier deployment's snapshot is deployed again."""
+    project = scaffolded("app-agent", tmp_path)
+    replace(project / "resources" / "release_job.yml", "- --probe-requests\n          - '20'",
+            "- --probe-requests\n          - '0'")
+    code, report = rehearse(project)
+    assert code == 1 and report["ok"] and report["rolled_back"] and not report["promoted"]
+    assert [t["routes"] for t in report["traffic"]] == [{"d1": 100}, {"d2": 100}, {"d3": 100}]
+    record = deployment_record(report)
+    assert (record["reason"], record["probes"], record["restored"]) == (
+        "too few requests to judge the candidate: it served 0 (0 of them probes), at least 20 are needed "
+        "(--min-requests)", 0, "d1")
 
 
 def test_app_with_one_name_for_every_target_keeps_it_where_deployed_and_new_targets_get_their_own(tmp_path):

@@ -233,6 +233,52 @@ def test_deploy_rollback_restores_the_exact_previous_config(scaffolded_example, 
     assert client.get_model_version(name, v3).tags["dabprp.deployment"] == "rolled_back:ep"
 
 
+def two_versions_on_ep(deploy, mlflow_local, fake_workspace) -> tuple[object, str, str, str, str, str]:
+    client = mlflow_local.MlflowClient()
+    name = "cat.sch.agent"
+    v1, v2 = (registered_version(mlflow_local, name) for _ in range(2))
+    e1, e2 = deploy.entity_name(name, v1), deploy.entity_name(name, v2)
+    fake_workspace.state.set_endpoint("ep", [{"name": e1, "entity_name": name, "entity_version": v1}], {e1: 100})
+    return client, name, v2, e1, e2, v1
+
+
+def test_deploy_step_with_too_few_requests_fails_and_restores_the_exact_config(scaffolded_example, mlflow_local,
+                                                                                 fake_workspace):
+    """No probes and no users: the candidate served nothing, so the first step fails; it is never passed."""
+    deploy = load_stage(scaffolded_example, "deploy")
+    client, name, v2, e1, e2, _ = two_versions_on_ep(deploy, mlflow_local, fake_workspace)
+    with pytest.raises(deploy.DeploymentFailed) as failure:
+        deploy.deploy(deploy.Endpoint(), client, name, v2, "ep", (10, 50, 100), soak_seconds=0,
+                      sleep=lambda s: None, min_requests=20, probes=0)
+    record = json.loads(str(failure.value))
+    assert record["reason"] == ("at 10%: too few requests to judge the candidate: it served 0 (0 of them probes), "
+                                "at least 20 are needed (--min-requests)")
+    assert [t["routes"] for t in fake_workspace.state.traffic] == [{e1: 100}, {e1: 90, e2: 10}, {e1: 100}]
+    assert client.get_model_version(name, v2).tags["dabprp.deployment"] == "rolled_back:ep"
+
+
+def test_deploy_counts_users_traffic_from_the_endpoint_metrics(scaffolded_example, mlflow_local, fake_workspace):
+    """Without probes, the users' requests the endpoint routed to the candidate are the evidence (metrics export)."""
+    deploy = load_stage(scaffolded_example, "deploy")
+    client, name, v2, _, _, _ = two_versions_on_ep(deploy, mlflow_local, fake_workspace)
+
+    def users(seconds: float) -> None:  # 40 requests to the endpoint during each soak, split by its traffic
+        for _ in range(40):
+            fake_workspace.state.invoke("ep")
+
+    record = deploy.deploy(deploy.Endpoint(), client, name, v2, "ep", (10, 50, 100), soak_seconds=0,
+                           sleep=users, min_requests=4, probes=0)
+    assert record["action"] == "deployed"
+    assert [(s["percent"], s["requests"], s["probes"], s["ok"]) for s in record["steps"]] == [
+        (10, 4.0, 0, True), (50, 20.0, 0, True), (100, 40.0, 0, True)]
+
+
+def test_deploy_options_refuse_a_canary_judged_on_nothing(scaffolded_example):
+    deploy = load_stage(scaffolded_example, "deploy")
+    with pytest.raises(SystemExit):
+        deploy.main(["--model-name", "c.s.m", "--model-version", "2", "--endpoint", "ep", "--min-requests", "0"])
+
+
 def test_deploy_requires_the_endpoint_parameter(scaffolded_example):
     deploy = load_stage(scaffolded_example, "deploy")
     with pytest.raises(SystemExit):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dabprp.facts import Project
 from dabprp.plan.model import BundleRollout, PlannedTask, ServingMode, TaskParam, prose
-from dabprp.plan.pipeline import DEFAULT_SOAK_SECONDS, STAGES_DIR
+from dabprp.plan.pipeline import DEFAULT_SOAK_SECONDS, MIN_CANARY_REQUESTS, SERVING_UPDATE_SECONDS, STAGES_DIR
 
 VARIABLE = "serving_version"
 PLAN_ENTITY = "champion"
@@ -35,9 +35,12 @@ def bundle_rollout(project: Project, mode: ServingMode, plan_endpoint_key: str) 
 def rollout_step(rollout: BundleRollout, soak_param: TaskParam) -> PlannedTask:
     """The CI step (it needs the bundle's folder and the Databricks CLI, which a job task has not)."""
     return PlannedTask("rollout", f"{STAGES_DIR}/deploy.py", (), 0,
-                       prose("switch the served version with `bundle deploy --var`, soak, redeploy the previous on "
-                             "failure"), (
+                       prose("switch the served version with `bundle deploy --var`, probe and soak, redeploy the "
+                             "previous on failure"), (
                            TaskParam("--target", "${bundle.target}"),
                            TaskParam("--endpoint-key", rollout.endpoint_key),
                            TaskParam("--entity", rollout.entity), TaskParam("--variable", rollout.variable),
-                           TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), soak_param), timeout=3600)
+                           TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), soak_param,
+                           TaskParam("--min-requests", str(MIN_CANARY_REQUESTS)),
+                           TaskParam("--probe-requests", str(MIN_CANARY_REQUESTS))),
+                       timeout=DEFAULT_SOAK_SECONDS + 3 * SERVING_UPDATE_SECONDS)

@@ -73,6 +73,8 @@ def missing_producers(jobs: Iterable[PlannedJob], variables: Iterable[str],
                     for p in task.params:
                         if p.flag not in wanted:
                             yield f"{where} passes `{p.flag}` to job `{task.run_job}`, which has no such parameter"
+            if task.waits_for is not None and (f"jobs.{task.waits_for}" not in known or task.waits_for not in by_key):
+                yield f"{where} waits for job `{task.waits_for}`, which the bundle does not define"
             before = upstream(task, tasks)
             for param in task.params:
                 for ref in refs(param.value):

@@ -31,7 +31,7 @@ def job_doc(job: PlannedJob, bundle_name: str, stages: str, email: str, environm
             **extra: Any) -> dict[str, Any]:
     """One job resource; `stages` is the stage directory relative to the job's YAML file; `environment_var` names
     the complex variable holding the job's environment (else it is written inline)."""
-    timeout = sum(t.timeout for t in job.tasks if t.run_job is None) or 3600
+    timeout = job.timeout
     short = job.role.replace("_", "-") if job.role else job.key.replace("_", "-")
     doc: dict[str, Any] = {"name": f"{bundle_name}-{short}-${{bundle.target}}"}
     if job.parameters:

@@ -239,6 +239,8 @@ class PlannedTask:
     run_job: str | None = None
     """Key of the job a `run_job_task` starts; `params` are then its job parameters."""
     timeout: int = 3600
+    waits_for: str | None = None
+    """Key of a job whose run this task waits for without starting it (its timeout covers that job's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,11 @@ class PlannedJob:
     """The job environment's pinned requirements (everything its tasks import)."""
     reused: bool = False
     """The project's own job (its tasks are not the plan's)."""
+
+    @property
+    def timeout(self) -> int:
+        """The job's bound: its tasks run one after another (a run_job_task's time is the started job's)."""
+        return sum(t.timeout for t in self.tasks if t.run_job is None) or 3600
 
 
 @dataclass(frozen=True, slots=True)

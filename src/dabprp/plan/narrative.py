@@ -78,9 +78,11 @@ def monitoring(serving: str, settings: Settings) -> tuple[str | Text, ...]:
     if serving == "model-serving":
         items.insert(1, prose("AI Gateway inference table on the endpoint (payload logging to `<catalog>.<schema>`)"))
         items.append("endpoint health: 5xx rate and p95 latency from the serving metrics, checked at each "
-                     "canary step")
+                     "canary step with the stage's own probe requests to the candidate (a step with too few "
+                     "requests fails)")
     else:
-        items.append("app health: HTTP error rate and latency from the app logs, checked at each rollout step")
+        items.append("app health: the app's status and the error rate of the stage's own probe requests, checked "
+                     "during the soak (too few requests fails it); HTTP errors and latency from the app logs")
     return tuple(items)
 
 

@@ -17,11 +17,27 @@ STAGE_PACKAGES = {
     "client": ("databricks-sdk==0.167.0",),
 }
 DEFAULT_SOAK_SECONDS = 600
-MODEL_STAGE_FILES = ("__init__", "build", "evaluate", "approve", "deploy", "link_deployment_job", "loadtest",
-                     "run_tests", "validate_config")
+MODEL_STAGE_FILES = ("__init__", "build", "evaluate", "approve", "deploy", "await_deployment", "link_deployment_job",
+                     "loadtest", "run_tests", "validate_config")
 """The stage modules scaffold writes under STAGES_DIR for an agent served from a registered model."""
 APP_STAGE_FILES = ("__init__", "evaluate", "deploy", "loadtest", "run_tests", "validate_config")
 """The stage modules for an agent that runs in a Databricks App."""
+MIN_CANARY_REQUESTS = 20
+"""Requests a canary step (or an app's soak) must see before it is judged; the deploy stage sends that many probe
+requests of its own per step, so staging, where no user sends traffic, still has the evidence."""
+SERVING_UPDATE_SECONDS = 1200
+"""Bound on one serving change: an endpoint configuration update (a new served entity is built and provisioned)
+or an app deployment."""
+DEPLOYMENT_START_SECONDS = 900
+"""How long the build job waits for MLflow to start the deployment run of the version it registered."""
+APPROVAL_WAIT_SECONDS = 28800
+"""How long the build job waits for an approver when the deployment run stops at its approval task (the run
+itself continues whenever it is approved)."""
+
+
+def rollout_timeout(steps: tuple[int, ...], soak_seconds: int) -> int:
+    """A canary's bound: each step's soak, plus a configuration update per step, the final one and a rollback."""
+    return len(steps) * soak_seconds + (len(steps) + 2) * SERVING_UPDATE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +76,8 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                         *config, TaskParam("--catalog", wiring.catalog)), timeout=600),
     ), "CI on every pull request", "tests", (), merge(deps, STAGE_PACKAGES["tests"]))
     health = (TaskParam("--p95-ms", str(p95_ms)), TaskParam("--max-error-rate", f"{max_error_rate:g}"))
+    evidence = (TaskParam("--min-requests", str(MIN_CANARY_REQUESTS)),
+                TaskParam("--probe-requests", str(MIN_CANARY_REQUESTS)))
     load = PlannedJob(f"{k}_load_test", "stage", "load test of the staging deployment against the budgets",
                       f"{wiring.folder}/load_test_job.yml", (
                           PlannedTask("load_test", f"{s}/loadtest.py", (), 0, "latency and error budgets under load", (
@@ -78,36 +96,25 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                                  TaskParam("--experiment", wiring.experiment), *eval_gates),
                                              timeout=5400),
                                  PlannedTask("Deployment", f"{s}/deploy.py", ("Evaluation",), 0,
-                                             "deploy the app from the bundle's source, health-checked, with rollback", (
+                                             "deploy the app from the bundle's source, probed and health-checked, "
+                                             "with rollback", (
                                                  TaskParam("--app", wiring.endpoint),
                                                  TaskParam("--source-code-path", wiring.app_source or ""),
-                                                 TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS))),
-                                             timeout=3600),
+                                                 TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1],
+                                                 *evidence),
+                                             timeout=DEFAULT_SOAK_SECONDS + 2 * SERVING_UPDATE_SECONDS),
                              ), prose("CI after `bundle deploy` of each target"), "release", (), model_deps)
         return tests, release, load
     model = TaskParam("--model-name", "{{job.parameters.model_name}}")
     version = TaskParam("--model-version", "{{job.parameters.model_version}}")
-    build = PlannedJob(f"{k}_build", "build", "log the agent from this commit, check it, register the version",
-                       f"{wiring.folder}/build_job.yml", (
-                           PlannedTask("build", f"{s}/build.py", (), 0, "log, mlflow.models.predict, register", (
-                               TaskParam("--agent-file", wiring.agent_file or ""), *config,
-                               TaskParam("--model-name", wiring.model_name),
-                               TaskParam("--experiment", wiring.experiment), TaskParam("--env-manager", "uv")),
-                               ("model_version", "model_uri"), timeout=3600),
-                           PlannedTask("deploy_version", None, ("build",), 0, "run the deployment job on it", (
-                               TaskParam("model_name", wiring.model_name),
-                               TaskParam("model_version", "{{tasks.build.values.model_version}}")),
-                               run_job=wiring.deploy_job, timeout=14400),
-                       ), prose("CI after `bundle deploy` of each target (every environment builds from the same "
-                                "commit)"),
-                       "build", (), model_deps)
     # a bundle-owned endpoint changes only through `bundle deploy` (a CI step, plan.rollout): no SDK rollout task
     rollout = () if mode.kind == "bundle-endpoint" else (
         PlannedTask("Deployment", f"{s}/deploy.py", ("Approval_Check",), 0,
-                    "canary rollout on the endpoint, soaked and judged by its metrics, exact rollback", (
+                    "canary rollout on the endpoint, probed, soaked and judged by its metrics, exact rollback", (
                         model, version, TaskParam("--endpoint", wiring.endpoint),
                         TaskParam("--steps", ",".join(str(x) for x in steps)),
-                        TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1]), timeout=7200),)
+                        TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1], *evidence),
+                    timeout=rollout_timeout(steps, DEFAULT_SOAK_SECONDS)),)
     deployment = PlannedJob(
         wiring.deploy_job, "deploy", "MLflow 3 deployment job: evaluate, approve and roll out one model version"
         if rollout else prose("MLflow 3 deployment job: evaluate and approve one model version (alias `challenger`)"),
@@ -119,9 +126,31 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                             model, version, TaskParam("--tag", "{{task.name}}"),
                             TaskParam("--required", "${var.approval_required}")), timeout=600),
             *rollout,
-        ), "run by the build job; also for every new version of the UC model", "deployment",
+        ), prose("started by MLflow for every new version of the UC model (the link job connects it); nothing "
+                 "else starts it"), "deployment",
         (JobParam("model_name", wiring.model_name), JobParam("model_version", "")), model_deps,
         reused=wiring.deploy_job_reused)
+    waited = deployed_timeout(project, deployment)
+    build = PlannedJob(f"{k}_build", "build", "log the agent from this commit, check it, register the version; "
+                       "wait for the deployment run MLflow starts for it", f"{wiring.folder}/build_job.yml", (
+                           PlannedTask("build", f"{s}/build.py", (), 0, "log, mlflow.models.predict, register", (
+                               TaskParam("--agent-file", wiring.agent_file or ""), *config,
+                               TaskParam("--model-name", wiring.model_name),
+                               TaskParam("--experiment", wiring.experiment), TaskParam("--env-manager", "uv")),
+                               ("model_version", "model_uri"), timeout=3600),
+                           PlannedTask("await_deployment", f"{s}/await_deployment.py", ("build",), 0,
+                                       prose("wait for the deployment run MLflow starts for this version (never "
+                                             "start one) and fail unless it succeeds"), (
+                                           TaskParam("--model-name", wiring.model_name),
+                                           TaskParam("--model-version", "{{tasks.build.values.model_version}}"),
+                                           TaskParam("--job-id", "${resources.jobs.%s.id}" % wiring.deploy_job),
+                                           TaskParam("--start-timeout-seconds", str(DEPLOYMENT_START_SECONDS)),
+                                           TaskParam("--approval-wait-seconds", str(APPROVAL_WAIT_SECONDS))),
+                                       timeout=DEPLOYMENT_START_SECONDS + waited + APPROVAL_WAIT_SECONDS,
+                                       waits_for=wiring.deploy_job),
+                       ), prose("CI after `bundle deploy` of each target (every environment builds from the same "
+                                "commit)"),
+                       "build", (), model_deps)
     link = PlannedJob(f"{k}_link_deployment_job", "deploy", "post-deploy: link the deployment job to the model",
                       f"{wiring.folder}/link_job.yml", (
                           PlannedTask("link", f"{s}/link_deployment_job.py", (), 2,
@@ -132,6 +161,15 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                       ), prose("once after each `bundle deploy` of staging and prod"), "link", (),
                       merge((), STAGE_PACKAGES["model"]))
     return tests, build, load, deployment, link
+
+
+def deployed_timeout(project: Project, deployment: PlannedJob) -> int:
+    """The deployment job's bound: the project's own `timeout_seconds` when it keeps its job, else the plan's."""
+    b = project.bundle
+    own = next((j for j in (b.resources.jobs if b else ()) if j.key == deployment.key), None)
+    if deployment.reused and own is not None and own.timeout_seconds:
+        return own.timeout_seconds
+    return deployment.timeout
 
 
 def own_calls(project: Project, *apis: str) -> list[MlflowCall]:

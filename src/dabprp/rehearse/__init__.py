@@ -90,6 +90,10 @@ def _rehearse(root: Path, work: Path, target: str | None, agent: str, canary_fau
             _rehearse_app(runner, config, roles, canary_fault)
         report.traffic = list(fake.state.traffic)
         report.endpoint_writes = list(fake.state.writes)
+        keys = {value: name.split(".", 1)[1] for name, value in config.ids.items() if name.startswith("jobs.")}
+        report.job_runs = [{"job": keys.get(str(r["job_id"]), str(r["job_id"])), "trigger": r["trigger"],
+                            "parameters": {str(p["name"]): str(p["value"]) for p in r["job_parameters"]},
+                            "result": r["state"]["result_state"]} for r in fake.state.runs]
     _judge(report)
     return report
 
@@ -228,6 +232,14 @@ def _judge(report: Report) -> None:
                         for s in failed if not s.expected]
     report.problems += [f"traffic of `{t['endpoint']}` sums to {sum(t['routes'].values())}: {t['routes']}"
                         for t in report.traffic if sum(t["routes"].values()) != 100]
+    per_version: dict[tuple[str, str, str], list[str]] = {}
+    for run in report.job_runs:
+        if run["parameters"].get("model_version"):
+            key = (run["job"], run["parameters"].get("model_name", ""), run["parameters"]["model_version"])
+            per_version.setdefault(key, []).append(run["trigger"])
+    report.problems += [f"job `{job}` ran {len(triggers)} times for {model} version {version} "
+                        f"(started by {', '.join(triggers)}): one owner must start it"
+                        for (job, model, version), triggers in sorted(per_version.items()) if len(triggers) > 1]
 
 
 def _evaluate_module(root: Path) -> Any:

@@ -1,7 +1,10 @@
-"""A local stand-in for the workspace's Serving and Apps REST APIs on 127.0.0.1, recording every traffic config.
+"""A local stand-in for the workspace's Serving, Apps and Jobs-runs REST APIs on 127.0.0.1, recording every
+traffic config and every job run.
 
-Endpoint metrics are synthetic: each scrape adds requests to every served entity in proportion to its traffic,
-and 5xx errors to the entities marked faulty (the `--canary-fault` candidate)."""
+Endpoint metrics count the invocations the server really received, per served entity: an invocation of the
+endpoint goes to one entity by its traffic split (smooth weighted round robin, deterministic), an invocation of
+`served-models/<entity>` to that entity. An entity marked faulty (the `--canary-fault` candidate) answers every
+second request with a 500. Nothing adds requests by itself: an entity nobody calls counts none."""
 
 from __future__ import annotations
 
@@ -11,9 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
-REQUESTS_PER_SCRAPE = 100
 FAULT_ERROR_SHARE = 0.5
 
 
@@ -35,6 +37,14 @@ class Workspace:
     """Every endpoint configuration, in order: `{endpoint, by, versions}`, `by` being `bundle` (a `bundle deploy`)
     or `sdk` (the REST API the stage code reaches through the Databricks SDK)."""
     counters: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    """(endpoint, served entity) → [requests, 5xx errors] the server answered."""
+    routed: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Endpoint → entity → invocations routed to it under the current traffic config."""
+    app_requests: dict[str, list[int]] = field(default_factory=dict)
+    """App name → [requests, errors] its `/invocations` answered."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """Job runs in start order, as the Jobs API returns them (`run_id`, `job_id`, `job_parameters`, `trigger`,
+    `state`, `tasks`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, endpoint: str, routes: dict[str, int]) -> None:
@@ -55,6 +65,7 @@ class Workspace:
                                            "traffic_config": {"routes": [
                                                {"served_entity_name": n, "traffic_percentage": p}
                                                for n, p in sorted(routes.items())]}}}
+        self.routed[name] = {}
         self.record(name, routes)
 
     def set_app(self, name: str, source: str, url: str) -> dict[str, Any]:
@@ -74,18 +85,58 @@ class Workspace:
         self.record(name, {deployment["deployment_id"]: 100})
         return deployment
 
+    def invoke(self, endpoint: str, entity: str | None = None) -> tuple[int, str]:
+        """One invocation of `endpoint` (of its served entity `entity` when given): (HTTP status, entity)."""
+        config = self.endpoints[endpoint]["config"]
+        served = [str(e.get("name")) for e in config["served_entities"]]
+        if entity is None:
+            routes = {r["served_entity_name"]: int(r["traffic_percentage"]) for r in config["traffic_config"]["routes"]}
+            entity = self._route(endpoint, routes)
+        if entity not in served:
+            return 404, entity
+        slot = self.counters.setdefault((endpoint, entity), [0.0, 0.0])
+        slot[0] += 1
+        failed = self.faulty(endpoint, entity) and slot[1] < slot[0] * FAULT_ERROR_SHARE
+        slot[1] += 1 if failed else 0
+        return (500 if failed else 200), entity
+
+    def _route(self, endpoint: str, routes: dict[str, int]) -> str:
+        """The entity with the largest shortfall against its share of the requests routed under this traffic
+        config (ties by name)."""
+        routed = self.routed.setdefault(endpoint, {})
+        total = sum(routed.values()) + 1
+        entity = max(sorted(routes), key=lambda e: routes[e] / 100 * total - routed.get(e, 0))
+        routed[entity] = routed.get(entity, 0) + 1
+        return entity
+
     def metrics(self, name: str) -> str:
-        routes = {r["served_entity_name"]: r["traffic_percentage"]
-                  for r in self.endpoints[name]["config"]["traffic_config"]["routes"]}
+        entities = sorted(str(e.get("name")) for e in self.endpoints[name]["config"]["served_entities"])
         lines = []
-        for entity, percent in sorted(routes.items()):
-            slot = self.counters.setdefault((name, entity), [0.0, 0.0])
-            added = REQUESTS_PER_SCRAPE * percent / 100
-            slot[0] += added
-            slot[1] += added * FAULT_ERROR_SHARE if self.faulty(name, entity) else 0.0
-            lines.append(f'request_count_total{{served_entity_name="{entity}"}} {slot[0]}')
-            lines.append(f'request_5xx_count_total{{served_entity_name="{entity}"}} {slot[1]}')
+        for entity in entities:
+            requests, errors = self.counters.get((name, entity), [0.0, 0.0])
+            lines.append(f'request_count_total{{served_entity_name="{entity}"}} {requests}')
+            lines.append(f'request_5xx_count_total{{served_entity_name="{entity}"}} {errors}')
         return "\n".join(lines) + "\n"
+
+    def invoke_app(self, name: str) -> int:
+        app = self.apps.get(name)
+        slot = self.app_requests.setdefault(name, [0, 0])
+        slot[0] += 1
+        if app is None or app["app_status"]["state"] != "RUNNING":
+            slot[1] += 1
+            return 503
+        return 200
+
+    def record_run(self, job_id: str, parameters: dict[str, str], trigger: str, result: str,
+                   tasks: list[tuple[str, str]]) -> dict[str, Any]:
+        """A finished job run, as `GET /api/2.2/jobs/runs/get` returns it."""
+        run = {"run_id": len(self.runs) + 1, "job_id": int(job_id), "trigger": trigger,
+               "job_parameters": [{"name": k, "value": v} for k, v in parameters.items()],
+               "state": {"life_cycle_state": "TERMINATED", "result_state": result, "state_message": ""},
+               "tasks": [{"task_key": k, "state": {"life_cycle_state": "TERMINATED", "result_state": r}}
+                         for k, r in tasks]}
+        self.runs.append(run)
+        return run
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -112,7 +163,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         ws = self.server.workspace
         parts = urlparse(self.path).path.strip("/").split("/")
+        query = parse_qs(urlparse(self.path).query)
         with ws.lock:
+            if parts[:4] == ["api", "2.2", "jobs", "runs"] and len(parts) == 5:
+                return self._runs(parts[4], query)
             if parts[:3] == ["api", "2.0", "serving-endpoints"] and len(parts) >= 4:
                 endpoint = ws.endpoints.get(parts[3])
                 if endpoint is None:
@@ -129,6 +183,17 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._send(200, found) if found else self._missing(f"deployment {parts[5]}")
                 return self._send(200, {k: v for k, v in app.items() if k != "deployments"})
         return self._missing(self.path)
+
+    def _runs(self, verb: str, query: dict[str, list[str]]) -> None:
+        ws = self.server.workspace
+        if verb == "list":
+            job = query.get("job_id", [None])[0]
+            runs = [r for r in reversed(ws.runs) if job is None or str(r["job_id"]) == job]
+            return self._send(200, {"runs": runs, "has_more": False})
+        if verb == "get":
+            found = next((r for r in ws.runs if str(r["run_id"]) == query.get("run_id", [""])[0]), None)
+            return self._send(200, found) if found else self._missing(f"run {query.get('run_id')}")
+        return self._missing(f"jobs/runs/{verb}")
 
     def do_PUT(self) -> None:
         ws = self.server.workspace
@@ -157,13 +222,18 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._missing(f"app {parts[3]}")
                 return self._send(200, ws.set_app(parts[3], str(body.get("source_code_path") or ""),
                                                   ws.apps[parts[3]]["url"]))
-            if parts[0] == "serving-endpoints" and len(parts) == 3 and parts[2] == "invocations":
+            if parts[0] == "serving-endpoints" and parts[-1] == "invocations" and (
+                    len(parts) == 3 or (len(parts) == 5 and parts[2] == "served-models")):
                 if parts[1] not in ws.endpoints:
                     return self._missing(f"serving endpoint {parts[1]}")
+                status, entity = ws.invoke(parts[1], parts[3] if len(parts) == 5 else None)
+                if status == 404:
+                    return self._missing(f"served model {entity}")
+                if status != 200:
+                    return self._send(status, {"error_code": "INTERNAL_ERROR", "message": f"{entity} failed"})
                 return self._send(200, {"messages": [{"role": "assistant", "content": "ok"}]})
             if parts[0] == "app" and len(parts) == 3 and parts[2] == "invocations":
-                app = ws.apps.get(parts[1])
-                if app is None or app["app_status"]["state"] != "RUNNING":
+                if ws.invoke_app(parts[1]) != 200:
                     return self._send(503, {"message": "app not running"})
                 return self._send(200, {"output": [{"type": "message", "content": [{"text": "ok"}]}]})
         return self._missing(self.path)

@@ -35,6 +35,9 @@ class Report:
     traffic: list[dict[str, Any]] = field(default_factory=list)
     endpoint_writes: list[dict[str, Any]] = field(default_factory=list)
     """Every endpoint configuration in order, with who wrote it (`bundle` or `sdk`) and the versions it serves."""
+    job_runs: list[dict[str, Any]] = field(default_factory=list)
+    """Every job run in the order the runs ended: `{job, trigger, parameters, result}` (`MODEL`: started by MLflow
+    for a new version of a linked model; `RUN_JOB_TASK`: by another job; `ONE_TIME`: by CI)."""
     champion_before: str | None = None
     champion_after: str | None = None
     promoted: bool = False
@@ -55,7 +58,8 @@ class Report:
                "canary_fault": self.canary_fault, "serving": self.serving,
                "champion_before": self.champion_before, "champion_after": self.champion_after,
                "problems": self.problems, "warnings": self.warnings, "steps": [asdict(s) for s in self.steps],
-               "traffic": self.traffic, "endpoint_writes": self.endpoint_writes}
+               "traffic": self.traffic, "endpoint_writes": self.endpoint_writes,
+               "job_runs": self.job_runs}
         return out
 
 
@@ -76,6 +80,10 @@ def render_text(report: Report) -> str:
     lines.append("traffic:")
     lines += [f"  {t['endpoint']}: " + ", ".join(f"{k} {v}%" for k, v in t["routes"].items())
               for t in report.traffic]
+    lines.append("job runs:")
+    lines += [f"  {r['job']} ({r['trigger']}" + "".join(f", {k}={v}" for k, v in r["parameters"].items()
+                                                       if k == "model_version") + f"): {r['result']}"
+              for r in report.job_runs]
     lines.append(f"champion: {report.champion_before} → {report.champion_after}")
     verdict = "promoted" if report.promoted else f"not promoted (blocked at {report.blocked_at})"
     lines.append(verdict + ("; rolled back to the previous traffic config" if report.rolled_back else ""))

@@ -20,10 +20,12 @@ from dabprp.rehearse.report import Report, Step
 from dabprp.rehearse.resolve import TargetConfig, Unresolved, resolve_run
 
 STANDIN_FILE = ".dabprp-rehearsal/standin_agent.py"
-# Parameters replaced in a rehearsal, and why: the project's agent is never run; nothing waits for real time.
-OVERRIDES = {"--env-manager": "local", "--soak-seconds": "0"}
+# Parameters replaced in a rehearsal, and why: the project's agent is never run; nothing waits for real time (the
+# deployment run a build waits for has ended when the wait starts: jobs run one after another here).
+OVERRIDES = {"--env-manager": "local", "--soak-seconds": "0", "--start-timeout-seconds": "0",
+             "--approval-wait-seconds": "0"}
 SKIPPED_FILES = {"run_tests.py": "runs the project's own tests: a rehearsal never executes project code"}
-EXPECTED_FAILURES = ("GateFailed", "ApprovalPending", "DeploymentFailed")
+EXPECTED_FAILURES = ("GateFailed", "ApprovalPending", "DeploymentFailed", "DeploymentNotSucceeded")
 
 
 class TaskFailed(Exception):
@@ -74,6 +76,9 @@ class Runner:
         self.counter = 0
         self.bundle: Callable[..., str] | None = None
         """Stand-in for the Databricks CLI's `bundle` commands (a bundle-owned endpoint's rollout)."""
+        self.links: dict[str, tuple[str, int]] = {}
+        """Model → (deployment job key, its last version started): `deployment_job_id` as Unity Catalog keeps it
+        (the local MLflow store does not)."""
 
     def record(self, step: Step) -> Step:
         self.report.steps.append(step)
@@ -81,8 +86,9 @@ class Runner:
             self.progress(step)
         return step
 
-    def run_job(self, key: str, params: dict[str, str] | None = None) -> bool:
-        """Run every task of job `key` in dependency order; False when a task failed."""
+    def run_job(self, key: str, params: dict[str, str] | None = None, trigger: str = "ONE_TIME") -> bool:
+        """Run every task of job `key` in dependency order, recorded as a job run in the fake workspace (`trigger`
+        as the Jobs API names it); False when a task failed."""
         try:
             spec = self.config.resource("jobs", key)
         except Unresolved as exc:
@@ -96,18 +102,39 @@ class Runner:
         job_params.update(params or {})
         values: dict[str, dict[str, str]] = {}
         failed: set[str] = set()
+        results: dict[str, str] = {}
         ok = True
         for task in ordered(spec.get("tasks") or []):
             tkey = str(task.get("task_key"))
             upstream = [str(d.get("task_key")) for d in task.get("depends_on") or []]
             if any(u in failed for u in upstream):
                 failed.add(tkey)
+                results[tkey] = "UPSTREAM_FAILED"
                 self.record(Step(key, tkey, self.config.target, [], "skipped", "an upstream task failed"))
                 continue
-            if not self.run_task(key, task, job_params, values):
+            done = self.run_task(key, task, job_params, values)
+            results[tkey] = "SUCCESS" if done else "FAILED"
+            if not done:
                 failed.add(tkey)
                 ok = False
+            self.start_linked_deployments()
+        with self.fake.state.lock:
+            self.fake.state.record_run(self.config.ids.get(f"jobs.{key}", "0"), job_params, trigger,
+                                       "SUCCESS" if ok else "FAILED", sorted(results.items()))
         return ok
+
+    def start_linked_deployments(self) -> None:
+        """What MLflow 3 does for a model linked to a deployment job: one run of the job for every new version,
+        with the version as its job parameters."""
+        if not self.links:
+            return
+        from mlflow import MlflowClient
+
+        for model, (job, started) in sorted(self.links.items()):
+            versions = sorted(int(v.version) for v in MlflowClient().search_model_versions(f"name='{model}'"))
+            for version in [v for v in versions if v > started]:
+                self.links[model] = (job, version)
+                self.run_job(job, {"model_name": model, "model_version": str(version)}, trigger="MODEL")
 
     def run_task(self, job: str, task: dict[str, Any], job_params: dict[str, str],
                  values: dict[str, dict[str, str]]) -> bool:
@@ -119,7 +146,7 @@ class Runner:
                 params = {str(k): resolve_run(str(v), tkey, job_params, values)
                           for k, v in (run.get("job_parameters") or {}).items()}
                 started = self._job_by_id(str(run.get("job_id")))
-                ok = self.run_job(started, params)
+                ok = self.run_job(started, params, trigger="RUN_JOB_TASK")
                 self.record(Step(job, tkey, target, [f"{k}={v}" for k, v in params.items()],
                                  "ok" if ok else "failed", f"job `{started}` " + ("succeeded" if ok else "failed")))
                 return ok
@@ -209,12 +236,41 @@ class Runner:
         stand_ins: dict[str, Any] = {
             "set_task_value": lambda key, value: published.__setitem__(key, str(value)),
             "build_judge": standins.build_judge, "build_project_scorer": standins.build_project_scorer,
-            "AGENT_ENTRY": "invoke"}
+            "AGENT_ENTRY": "invoke", "registry_client": lambda: LinkingRegistry(self)}
         if self.bundle is not None:
             stand_ins["bundle"] = self.bundle
         for name, value in stand_ins.items():
             if hasattr(module, name):
                 setattr(module, name, value)
+
+
+class LinkingRegistry:
+    """The link stage's registry: the local MLflow store, keeping `deployment_job_id` as Unity Catalog does (a link
+    made now starts the job for versions registered from now on)."""
+
+    def __init__(self, runner: Runner) -> None:
+        from mlflow import MlflowClient
+
+        self.runner = runner
+        self.client = MlflowClient()
+
+    def get_registered_model(self, name: str) -> Any:
+        model = self.client.get_registered_model(name)
+        link = self.runner.links.get(name)
+        job_id = self.runner.config.ids.get(f"jobs.{link[0]}") if link else None
+        return type("LinkedModel", (), {"name": model.name, "deployment_job_id": job_id})()
+
+    def update_registered_model(self, name: str, deployment_job_id: str | None = None, **kwargs: Any) -> None:
+        if kwargs:
+            self.client.update_registered_model(name, **kwargs)
+        if deployment_job_id is None:
+            return
+        if not deployment_job_id:  # "" disconnects the job
+            self.runner.links.pop(name, None)
+            return
+        job = self.runner._job_by_id(str(deployment_job_id))
+        versions = [int(v.version) for v in self.client.search_model_versions(f"name='{name}'")]
+        self.runner.links[name] = (job, max(versions, default=0))
 
 
 def ordered(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -63,28 +63,32 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         f"and stress testing: `loadtest.py` sends a fixed number of requests at a fixed concurrency to the staging "
         f"{target} (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ {gates.get('error_rate', 0):g}); "
         "rollback mechanism testing: `dabprp rehearse --canary-fault` runs the scaffolded stages locally and checks "
-        "that a failing canary restores the previous traffic configuration exactly.",
+        "that a failing canary restores the previous traffic configuration exactly. The load test runs after the "
+        "rollout; during the rollout the deployment stage sends its own probe requests, since no user sends "
+        "traffic in staging.",
         f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions as "
         f"a script; security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t "
         f"{pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
     ]
     owned = plan.bundle_rollout
     strategy = (("Version switch through the bundle: the CI step `rollout` runs `databricks bundle deploy --var "
-                 f"{owned.variable}=N` with the version the deployment job approved (alias `challenger`), soaks, "
-                 "and on failure deploys the bundle again with the previous version (the exact previous "
-                 "configuration); a traffic split would need a second served entity in the bundle")
+                 f"{owned.variable}=N` with the version the deployment job approved (alias `challenger`), probes "
+                 "and soaks it, and on failure deploys the bundle again with the previous version (the exact "
+                 "previous configuration); a traffic split would need a second served entity in the bundle")
                 if owned else
                 ("Canary strategy: " + " → ".join(f"{s}%" for s in plan.rollout_steps)
                  + " of traffic to the candidate next to the champion, which keeps serving until promotion; "
                  "on a failed step the previous traffic configuration is restored exactly")
                 if plan.serving == "model-serving" else
                 ("Deployment strategy: a new app deployment from the bundle's source; if the app stops running "
-                 "during the soak, the previous deployment's source is deployed again"))
+                 "or fails its probes during the soak, the previous deployment's source is deployed again"))
     deployment, release = plan.job("deployment"), plan.job("release")
     mode = plan.serving_mode
     deploy = [
-        (f"Production deployment automation: the MLflow 3 deployment job `{deployment.key}` runs for every new "
-         "version of the UC model (linked by `link_deployment_job.py`); " if deployment else
+        (f"Production deployment automation: MLflow 3 starts the deployment job `{deployment.key}` for every new "
+         "version of the UC model (linked by `link_deployment_job.py`), and nothing else starts it: the build "
+         "job's `await_deployment` task waits for that run and fails unless it succeeds, so CI learns the outcome "
+         "and each version has exactly one deployment run; " if deployment else
          f"Production deployment automation: `{release.key if release else 'the release job'}` evaluates the "
          "app's agent and deploys the app from the bundle's source, after the `prod` CI environment's approval; ")
         + {"bundle-endpoint": "model serving endpoint configuration: the bundle is the endpoint's one owner (its "
@@ -104,9 +108,14 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
                             "app-agent": "a Databricks App runs the agent"}[mode.kind]
         + " (" + ", ".join(f"{md(e.value)}{_loc(e)}" for e in mode.evidence) + ")"
         + (f"; {md(mode.ui_app.value)}{_loc(mode.ui_app)}" if mode.ui_app else "") + ".",
-        f"Health check implementation: after each rollout step the {target}'s own signals are watched for a "
-        "configurable soak time (" + ("the candidate's 5xx rate from the endpoint's metrics export"
-                                      if plan.serving == "model-serving" else "the app's status") + f"). {strategy}.",
+        "Health check implementation: at each rollout step the deployment stage sends its own probe requests "
+        "(`--probe-requests`, built from the evaluation questions) to the candidate over a configurable soak "
+        "time, so the candidate is exercised where no user sends traffic (staging), and judges it only with "
+        "enough evidence: at least `--min-requests` requests, else the step fails and rolls back (" + (
+            "the candidate's requests and 5xx rate from the endpoint's per-entity metrics export and the probes' "
+            "answers; probes go to `/serving-endpoints/<name>/served-models/<entity>/invocations`"
+            if plan.serving == "model-serving" else "the app's status and its probes' error rate")
+        + f"). {strategy}.",
     ]
     if plan.job("build"):
         deploy.append(resources_text(plan))
@@ -140,9 +149,14 @@ def promotion_text(plan: Plan, promotion: Evidence) -> str:
     if promotion.label == "deploy-models":
         text += (f"; the scaffolded pipeline builds in each environment instead (`{build}`): keep one of the two, "
                  "never both, or a version reaches prod without the evaluation it had in staging")
+    waiter = next((t for t in (plan.job("build") or plan.jobs[0]).tasks if t.waits_for), None)
+    wait = next((p.value for p in waiter.params if p.flag == "--approval-wait-seconds"), None) if waiter else None
     text += (f". In `{prod}`, CI starts `{build}` with `--no-wait`: a green CI job means the run started, not "
              f"that `{prod}` serves the version; the deployment job's `Approval_Check` fails until an approver "
-             "tags the version, then the run is repaired and the rollout follows")
+             "tags the version, then the run is repaired and the rollout follows" + (
+                 f" (`{build}`'s `{waiter.key}` waits up to {wait} s for that approval, holding its serverless "
+                 "compute; past that the build run fails and the deployment run still resumes when approved)"
+                 if waiter and wait else ""))
     if plan.rollout is not None:
         text += f" (then run the CI workflow by hand: its manual run rolls the approved version out in {prod})"
     return text + "; watch the job run, not the CI job, for the outcome."
@@ -177,18 +191,21 @@ def environment_rows(plan: Plan) -> list[list[str]]:
 
 def rollout_texts(plan: Plan) -> dict[str, str]:
     if plan.bundle_rollout is not None:
-        return {"rollout_label": "version switch by `bundle deploy`, soaked, with redeploy of the previous version "
-                                "on failure",
-                "bad_version_line": "A bad version serves until the soak catches it (at most `--soak-seconds`), "
-                                    "then the bundle is deployed again with the previous version."}
+        return {"rollout_label": "version switch by `bundle deploy`, probed and soaked, with redeploy of the "
+                                "previous version on failure",
+                "bad_version_line": "A bad version serves until the soak catches it (at most `--soak-seconds`; a "
+                                    "soak with fewer than `--min-requests` requests fails too), then the bundle "
+                                    "is deployed again with the previous version."}
     if plan.serving == "model-serving":
         steps = " → ".join(f"{s}%" for s in plan.rollout_steps)
         return {"rollout_label": f"canary {steps}",
                 "bad_version_line": f"A bad version reaches at most {plan.rollout_steps[0]}% of traffic and is "
-                                    "rolled back automatically."}
+                                    "rolled back automatically; a step with fewer than `--min-requests` requests "
+                                    "is rolled back too, never passed."}
     return {"rollout_label": "new app deployment, soaked, with redeploy of the previous one on failure",
-            "bad_version_line": "A bad deployment is caught by the app's status during the soak and the previous "
-                                "deployment's source is deployed again."}
+            "bad_version_line": "A bad deployment is caught by the app's status or its probes during the soak "
+                                "(fewer than `--min-requests` probes fails it too) and the previous deployment's "
+                                "source is deployed again."}
 
 
 def enhancements(plan: Plan) -> list[str]:
@@ -202,7 +219,8 @@ def enhancements(plan: Plan) -> list[str]:
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
         f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs "
         + ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
-        + (", Unity Catalog triggers the deployment job." if plan.job("deployment") else "."),
+        + (", and MLflow starts the deployment job once per new version of the Unity Catalog model (the build "
+           "job only waits for that run)." if plan.job("deployment") else "."),
         f"Unity Catalog integration: versions of `{model}` per environment, aliases "
         "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
         "management: one experiment and secret scope per environment, one job per stage, one shared serverless "
@@ -430,12 +448,18 @@ def phases(plan: Plan) -> list[PhaseView]:
 
 
 def rollback_text(plan: Plan) -> str:
+    if plan.bundle_rollout is not None:
+        return ("the CI `rollout` step probes and soaks the version it switched to (at least `--min-requests` "
+                "requests); on failure, too few requests included, it deploys the bundle again with the previous "
+                "version (the exact previous configuration) and tags the version as rolled back.")
     if plan.serving == "model-serving":
         return ("the Deployment task keeps the champion serving next to the candidate until the candidate passes "
-                "every rollout step's soak; on failure it restores the previous traffic configuration exactly and "
-                "tags the version as rolled back.")
-    return ("a new app deployment is watched for the soak time; if the app stops running, the previous "
-            "deployment's source is deployed again.")
+                "every rollout step's soak (with at least `--min-requests` requests: the stage probes the candidate "
+                "itself); on failure, too few requests included, it restores the previous traffic configuration "
+                "exactly and tags the version as rolled back.")
+    return ("a new app deployment is probed and watched for the soak time; if the app stops running, fails its "
+            "probes or serves fewer than `--min-requests` requests, the previous deployment's source is deployed "
+            "again.")
 
 
 def grant_lines(plan: Plan) -> list[str]:
@@ -456,9 +480,12 @@ def pipeline_flow(plan: Plan) -> list[str]:
         if job is None:
             continue
         for task in job.tasks:
-            if task.run_job is None:
+            if task.run_job is None and task.waits_for is None:
                 extra = f" ({rollout_texts(plan)['rollout_label']})" if task.key == "Deployment" else ""
                 nodes.append((f"{role}_{task.key}".replace("-", "_"), f"{job.key}: {task.key}{extra}"))
+        waiting = [(j, t) for j in plan.jobs for t in j.tasks if t.waits_for == job.key]
+        for waiter, task in waiting:  # it ends after the run it waits for
+            nodes.append((f"{waiter.role}_{task.key}".replace("-", "_"), f"{waiter.key}: {task.key}"))
         if role == "deployment" and plan.rollout is not None:  # a CI step: the bundle's endpoint changes by deploy
             nodes.append(("ci_Deployment", f"CI: {plan.rollout.key} ({rollout_texts(plan)['rollout_label']})"))
     labelled: set[str] = set()

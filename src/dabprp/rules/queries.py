@@ -9,6 +9,7 @@ from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 
 DEPLOY_APIS = ("databricks.agents.deploy", "mlflow.register_model", "mlflow.deployments.create_endpoint")
+JOB_ID_REF = re.compile(r"\$\{resources\.jobs\.([\w-]+)\.id\}")
 
 
 def bundle_location(project: Project) -> Location:
@@ -44,10 +45,20 @@ def task_calls(project: Project, task: Task, *apis: str) -> list[MlflowCall]:
     return calls_in(project, task.resolved_path, *apis) if task.resolved_path else []
 
 
+def hands_over(project: Project, job: Job) -> bool:
+    """The job hands the versions it registers to a deployment job: it starts that job (run_job_task), or a task
+    waits for the run MLflow starts for the version (it passes the id of a job that takes model versions)."""
+    if any(t.type == "run_job" for t in job.tasks):
+        return True
+    others = {j.key: j for j in jobs(project) if j.key != job.key}
+    return any(key in others and takes_model_version(project, others[key])
+               for t in job.tasks for key in JOB_ID_REF.findall(" ".join(str(v) for v in t.parameters.values())))
+
+
 def is_deploy_job(project: Project, job: Job) -> bool:
-    # a build job registers a version and hands it to the deployment job (run_job_task): it does not deploy
-    hands_over = any(t.type == "run_job" for t in job.tasks)
-    apis = tuple(a for a in DEPLOY_APIS if not (hands_over and a == "mlflow.register_model"))
+    # a build job registers a version and hands it to the deployment job: it does not deploy
+    handed = hands_over(project, job)
+    apis = tuple(a for a in DEPLOY_APIS if not (handed and a == "mlflow.register_model"))
     if any(task_calls(project, t, *apis) for t in job.tasks):
         return True
     if any(is_approval_task(t) for t in job.tasks):

@@ -13,7 +13,16 @@ import yaml
 
 from dabprp.facts import Literal, Project, StructuredOutput
 from dabprp.plan.model import Plan
-from dabprp.plan.pipeline import APP_STAGE_FILES, MODEL_STAGE_FILES, STAGE_PACKAGES, STAGES_DIR, own_calls
+from dabprp.plan.pipeline import (
+    APP_STAGE_FILES,
+    APPROVAL_WAIT_SECONDS,
+    DEPLOYMENT_START_SECONDS,
+    MIN_CANARY_REQUESTS,
+    MODEL_STAGE_FILES,
+    STAGE_PACKAGES,
+    STAGES_DIR,
+    own_calls,
+)
 from dabprp.render.prose import md
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
@@ -89,6 +98,9 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
         "steps": tuple(python_number(s, "rollout_steps") for s in plan.rollout_steps),
         "p95_ms": python_number(settings.latency_p95_ms, "latency_p95_ms"),
         "max_error_rate": python_number(settings.error_rate_budget, "error_rate_budget"),
+        "min_requests": MIN_CANARY_REQUESTS,
+        "start_timeout": DEPLOYMENT_START_SECONDS,
+        "approval_wait": APPROVAL_WAIT_SECONDS,
         "pip_requirements": pip.value if isinstance(pip, Literal) and isinstance(pip.value, tuple)
         and all(isinstance(p, str) for p in pip.value) else None,
         "probe": {"input": [{"role": "user", "content": question}]} if style == "responses"
