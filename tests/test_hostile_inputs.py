@@ -123,15 +123,24 @@ def test_verify_refs_with_huge_line_numbers_and_crafted_text(world):
 def test_integers_past_the_digit_limit_do_not_crash(world):
     project, _, _ = world
     digits = "9" * 5000
-    bundle = project / "databricks.yml"
-    bundle.write_text(bundle.read_text() + f"\nvariables:\n  huge:\n    default: {digits}\n")
+    commands = (("analyze", str(project)), ("analyze", str(project), "--format", "json"),
+                ("validate", str(project)), ("check", str(project)), ("generate", str(project), "--stdout"))
     (project / "agent" / "huge.py").write_text(f"LIMIT = {digits}\n")
     (project / "data").mkdir(exist_ok=True)
     (project / "data" / "evals.json").write_text(f'[{{"inputs": {{"question": "q"}}, "n": {digits}}}]')
-    for args in (("analyze", str(project)), ("analyze", str(project), "--format", "json"),
-                 ("validate", str(project)), ("check", str(project)), ("generate", str(project), "--stdout")):
+    for args in commands:  # in code and data: a problem at its place, the analysis goes on
         result = dabprp(*args)
         assert result.returncode in (0, 1) and "Traceback" not in result.stderr, (args, result.stderr[-500:])
+    bundle = project / "databricks.yml"
+    text = bundle.read_text() + f"\nvariables:\n  huge:\n    default: {digits}\n"
+    bundle.write_text(text)
+    line = text.count("\n")
+    for args in commands:  # in the bundle: input no tool can hold, one line at its place and exit 2
+        result = dabprp(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr[-500:])
+        last = result.stderr.splitlines()[-1]
+        assert last.endswith("an integer with more than 4,300 digits (more than Python converts)"), last
+        assert f"databricks.yml:{line}: " in last, (args, last)
 
 
 def test_markup_in_names_is_printed_as_text(tmp_path):

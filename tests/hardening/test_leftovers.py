@@ -182,15 +182,17 @@ def test_a_huge_integer_in_settings_is_one_line(tree, name, text, line):
 def test_a_huge_integer_in_the_bundle_is_reported_and_never_edited(tree):
     root = tree({"databricks.yml": BUNDLE + f"resources:\n  jobs:\n    j:\n      max_concurrent_runs: {HUGE}\n"})
     before = (root / "databricks.yml").read_text()
+    limit = "databricks.yml:10: an integer with more than 4,300 digits (more than Python converts)"
     proc = cli("scaffold", root)
     assert proc.returncode == 2
-    assert proc.stderr == "dabprp: databricks.yml:10: cannot edit: an integer with more than 4,300 digits " \
-                          "(more than Python converts)\n"
+    assert proc.stderr == "dabprp: databricks.yml:10: the bundle could not be read (an integer with more than " \
+                          "4,300 digits (more than Python converts)); scaffold never replaces it\n"
     assert (root / "databricks.yml").read_text() == before
-    proc = cli("validate", root)
-    assert proc.returncode == 1  # the CLI rejects it as well: not an integer it can hold
-    assert "databricks.yml:10" not in proc.stderr
-    assert "DAB900" in proc.stdout
+    for command in ("validate", "check"):  # input no tool can hold: exit 2 at its line, not a schema finding
+        proc = cli(command, root)
+        assert (proc.returncode, proc.stderr) == (2, f"dabprp: {limit}\n"), command
+    proc = cli("analyze", root)
+    assert proc.returncode == 2 and proc.stderr == f"{limit}\n"
     proc = cli("generate", root, "--stdout", "--set", f"latency_p95_ms={HUGE}")
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -9,7 +9,7 @@ import yaml
 
 from dabprp.errors import DabprpError
 from dabprp.facts import Location
-from dabprp.limits import MAX_ALIAS_NODES, MAX_FILE_BYTES, MAX_NESTING
+from dabprp.limits import LONG_INTEGER, MAX_ALIAS_NODES, MAX_FILE_BYTES, MAX_NESTING, is_long_integer_error
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -294,6 +294,8 @@ class _Builder:
             node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
             try:
                 return self.constructor.construct_object(node, deep=True)
-            except (ValueError, yaml.YAMLError):
+            except (ValueError, yaml.YAMLError) as exc:
+                if is_long_integer_error(exc):
+                    raise DabprpError(self.path, event.start_mark.line + 1, LONG_INTEGER) from None
                 return event.value
         return event.value  # timestamps, custom tags: keep the text

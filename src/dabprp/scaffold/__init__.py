@@ -44,8 +44,10 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     Nothing is written. `bundle_only`: only the bundle YAML (root file and resource files)."""
     present = next((name for name in ROOT_FILES if os.path.lexists(os.path.join(path, name))), None)
     if project.bundle is None and present is not None:
-        why = next((p.message for p in project.problems if p.location.path == present), "it does not load")
-        raise DabprpError(present, None, f"the bundle could not be read ({why}); scaffold never replaces it")
+        problem = next((p for p in project.problems if p.location.path == present), None)
+        why = problem.message if problem else "it does not load"
+        raise DabprpError(present, problem.location.line if problem else None,
+                          f"the bundle could not be read ({why}); scaffold never replaces it")
     bad = next((p for p in project.problems if p.bundle and p.kind is ProblemKind.UNREADABLE), None)
     if bad is not None:
         raise DabprpError(bad.location.path, bad.location.line, f"fix the bundle first: {bad.message}")
