@@ -30,6 +30,32 @@ DOCS = {
 TOP_LEVEL_PERMISSION_LEVELS = ("CAN_MANAGE", "CAN_RUN", "CAN_VIEW")
 TARGET_MODES = ("development", "production")
 
+# Resources whose deployed name is unique in a workspace (Unity Catalog objects: in the metastore behind it), so two
+# targets deploying the same name to one workspace collide (the second deploy fails). Per type: the fields whose
+# values, joined with ".", make the unique name, and how `presets.name_prefix` (development mode: "[dev <short
+# name>] ") changes it, as the CLI's ApplyPresets does (reference 2.11): "plain" (prefixed), "last_part" (the last
+# path part is prefixed), "normalized" (`dev_<short_name>_`), "none" (no presets), "unknown" (not known: any prefix
+# makes the name unknown). Jobs, pipelines and clusters may share names; Genie spaces and dashboards are found by ID.
+WORKSPACE_UNIQUE_NAMES: dict[str, tuple[tuple[str, ...], str]] = {
+    "experiments": (("name",), "last_part"),
+    "apps": (("name",), "none"),
+    "model_serving_endpoints": (("name",), "normalized"),
+    "registered_models": (("catalog_name", "schema_name", "name"), "normalized"),
+    "models": (("name",), "plain"),
+    "secret_scopes": (("name",), "none"),
+    "schemas": (("catalog_name", "name"), "normalized"),
+    "volumes": (("catalog_name", "schema_name", "name"), "unknown"),
+    "quality_monitors": (("table_name",), "none"),
+    "vector_search_endpoints": (("name",), "unknown"),
+}
+CASE_INSENSITIVE_NAMES = ("registered_models", "schemas", "volumes", "quality_monitors")
+"""Unity Catalog names compare without case."""
+RESOURCE_LABELS = {"experiments": "experiment", "apps": "app", "model_serving_endpoints": "serving endpoint",
+                   "registered_models": "registered model", "models": "workspace model",
+                   "secret_scopes": "secret scope",
+                   "schemas": "schema", "volumes": "volume", "quality_monitors": "quality monitor",
+                   "vector_search_endpoints": "vector search endpoint"}
+
 # Facts flagged UNCONFIRMED in the reference: the PRP must say so when it relies on them.
 UNCONFIRMED = {
     "judge_default": "Which judge model the built-in scorers use outside Databricks, and the exact "

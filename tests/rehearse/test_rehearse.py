@@ -92,7 +92,9 @@ def test_example_good_agent_is_promoted_through_every_stage(example):
     assert steps["Deployment"]["params"][:6] == ["--model-name", "main_staging.sec_agents.multiagent_genie",
                                                  "--model-version", "2", "--endpoint", STAGING_ENDPOINT]
     assert steps["Deployment"]["params"][-4:] == ["--min-requests", "20", "--probe-requests", "20"]
-    assert steps["Evaluation"]["params"][4:6] == ["--experiment", "/Users/jane.doe@example.com/multiagent-genie"]
+    # staging evaluates into its own experiment (dev keeps jane.doe's), under the target's root path
+    assert steps["Evaluation"]["params"][4:6] == [
+        "--experiment", "/Workspace/Shared/.bundle/multiagent-genie/staging/multiagent-genie"]
     assert steps["build"]["overrides"] == {"--agent-file": "src/multiagent_genie.py → "
                                            ".dabprp-rehearsal/standin_agent.py", "--env-manager": "uv → local"}
 
@@ -264,8 +266,10 @@ def test_app_with_one_name_for_every_target_keeps_it_where_deployed_and_new_targ
     text = (project / "databricks.yml").read_text().replace("name: docs-helper-${bundle.target}", "name: docs-helper")
     (project / "databricks.yml").write_text(text[:text.index("  staging:")] + text[text.index("  prod:"):])
     prp, _ = generate(str(project))
-    assert "New targets get their own app: `staging` → `docs-helper-staging`. `dev`, `prod` keep `docs-helper`: " \
-           "an app that may be deployed is never renamed" in prp
+    assert "App names: `helper_app` deploys as `docs-helper` in `dev`, `prod` (`databricks.yml:15`). Targets the " \
+           "plan adds get their own (`targets.<target>.resources.apps.helper_app.name: docs-helper-${bundle.target}`" \
+           "): `staging` → `docs-helper-staging`. `dev`, `prod` deploy it under one name: on one workspace they " \
+           "share one app. They keep it: a deployed app is never renamed" in prp
     scaffold(str(project))
     from dabprp.parse.bundle_load import load_bundle
     from dabprp.rehearse.resolve import load_target

@@ -74,6 +74,14 @@ CASES = {
     "DAB916": ({"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: a\n      source_code_path: ./app\n"},
                ("databricks.yml", 7),
                {"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: a\n      source_code_path: .\n"}),
+    "DAB917": ({"databricks.yml": BASE + "workspace:\n  host: https://h.example.com\nresources:\n  experiments:\n"
+                "    e:\n      name: /Shared/e\ntargets:\n  a:\n    mode: production\n"
+                "    workspace: {root_path: /Workspace/Shared/a}\n  b:\n    mode: production\n"
+                "    workspace: {root_path: /Workspace/Shared/b}\n"}, ("databricks.yml", 8),
+               {"databricks.yml": BASE + "workspace:\n  host: https://h.example.com\nresources:\n  experiments:\n"
+                "    e:\n      name: /Shared/e-${bundle.target}\ntargets:\n  a:\n    mode: production\n"
+                "    workspace: {root_path: /Workspace/Shared/a}\n  b:\n    mode: production\n"
+                "    workspace: {root_path: /Workspace/Shared/b}\n"}),
     "DAB914": ({"databricks.yml": BASE + "permissions:\n  - level: CAN_MANAGE_RUN\n    group_name: users\n"},
                ("databricks.yml", 4),
                {"databricks.yml": BASE + "permissions:\n  - level: CAN_RUN\n    group_name: u\n"}),

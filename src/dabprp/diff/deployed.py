@@ -94,14 +94,15 @@ def _target_state(loaded: LoadedBundle, name: str, tree: dict[str, Any], loc: Lo
     bundle = _mapping(tree.get("bundle"))
     context = {"bundle.name": bundle.get("name"), "bundle.target": name}
     context.update({f"var.{k}": v for k, v in _variables(loaded.tree, spec).items()})
+    workspace = _mapping(tree.get("workspace"))
+    root_path = resolve(workspace.get("root_path") or DEFAULT_ROOT_PATH, context)
+    context["workspace.root_path"] = root_path
     resources: dict[tuple[str, str], Any] = {}
     locations: dict[tuple[str, str], Location] = {}
     for rtype, items in _mapping(tree.get("resources")).items():
         for key, body in _mapping(items).items():
             resources[(str(rtype), str(key))] = resolve(body, context)
             locations[(str(rtype), str(key))] = loc.locate(("resources", rtype, key))
-    workspace = _mapping(tree.get("workspace"))
-    root_path = resolve(workspace.get("root_path") or DEFAULT_ROOT_PATH, context)
     # state_path defaults to <root_path>/state; kept None when implicit, so a root move is reported once
     state = {"host": resolve(workspace.get("host"), context), "root_path": root_path,
              "state_path": resolve(workspace.get("state_path"), context)}
@@ -130,7 +131,8 @@ def _variables(tree: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve(value: Any, context: dict[str, Any]) -> Any:
-    """`value` with `${var.*}` and `${bundle.name|target}` substituted; other references stay as written."""
+    """`value` with `${var.*}`, `${bundle.name|target}` and `${workspace.root_path}` substituted; other references
+    stay as written."""
     if isinstance(value, dict):
         return {k: resolve(v, context) for k, v in value.items()}
     if isinstance(value, list):

@@ -4,6 +4,7 @@ of `dabprp analyze`)."""
 from dabprp.facts.bundle import (
     App,
     Bundle,
+    DeployedName,
     Experiment,
     Grant,
     Include,
@@ -90,6 +91,7 @@ __all__ = [
     "ConfigRead",
     "ConfigValue",
     "DataScope",
+    "DeployedName",
     "EndpointUse",
     "EvalSet",
     "EvalTable",

@@ -194,6 +194,25 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class DeployedName:
+    """The name a workspace-unique resource deploys under in one target, resolved as the Databricks CLI does."""
+
+    target: str
+    kind: str
+    """Resource type (`experiments`, `apps`, ...)."""
+    key: str
+    name: str | None
+    """None: not known statically (it depends on the deploying identity, a lookup or a value given at deploy)."""
+    workspace: str | None
+    """The target's `workspace.host` (lower case, without scheme), else `profile <name>`; None: neither is set
+    (the workspace the CLI's environment points at)."""
+    location: Location
+    """Where the name is written for this target."""
+    overridden: bool = False
+    """The target's own section sets the name."""
+
+
+@dataclass(frozen=True, slots=True)
 class VarRef:
     expression: str
     location: Location
@@ -223,6 +242,8 @@ class Bundle:
     files: tuple[str, ...] = ()
     hardcoded_secrets: tuple[HardcodedSecret, ...] = ()
     """Credentials written in the bundle files (redacted in every other fact)."""
+    deployed_names: tuple[DeployedName, ...] = ()
+    """The deployed name of each workspace-unique resource in each target."""
 
     def target(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)

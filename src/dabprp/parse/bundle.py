@@ -12,6 +12,7 @@ from dabprp.facts import (
     VarRef,
 )
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree
+from dabprp.parse.bundle_names import deployed_names
 from dabprp.parse.bundle_resources import resources as build_resources
 from dabprp.parse.bundle_values import as_dict, as_str, child, get, permissions, run_as, workspace
 from dabprp.parse.yaml_source import LocNode
@@ -46,6 +47,7 @@ def build_bundle(loaded: LoadedBundle, root: str, target: str | None, with_refs:
         top_level_keys=tuple(str(k) for k in loaded.tree),
         files=tuple(loaded.files),
         hardcoded_secrets=tuple(sorted(loaded.secrets, key=lambda s: s.location)),
+        deployed_names=tuple(deployed_names(loaded)),
     )
 
 

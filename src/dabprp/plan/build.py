@@ -34,7 +34,6 @@ from dabprp.plan.resources import (
     ExistingKeys,
     bundle_files,
     existing_keys,
-    fixed_app_name,
     full_model_name,
     own_keys,
     slug,
@@ -69,10 +68,9 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     wiring = _wiring(project, key, existing, mode, folder,
                      "${var.%s}" % (reuse["catalog"].variable if "catalog" in reuse else "catalog"))
     jobs = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
-    blocks = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
-                          folder, covered)
+    blocks, names = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
+                                 folder, covered)
     _check_data_flow(project, jobs, blocks)
-    fixed = fixed_app_name(project, mode)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")
     return Plan(
@@ -105,11 +103,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         migrations=migrations(project, envs),
-        fixed_app=next((Evidence(k, n, a.location) for k, n in [fixed] for a in project.bundle.resources.apps
-                        if a.key == k), None) if project.bundle and fixed else None,
+        resource_names=names.resources,
         promotion=_promotion(project) if mode.serves_from_model else None,
-        fixed_app_kept=tuple(t.name for t in (project.bundle.targets if project.bundle else ())
-                             if fixed and f"apps.{fixed[0]}" not in t.resource_overrides),
         bundle_rollout=rollout,
         rollout=rollout_step(rollout, TaskParam("--max-error-rate", f"{settings.error_rate_budget:g}"))
         if rollout else None,

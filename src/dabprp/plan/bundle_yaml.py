@@ -10,11 +10,11 @@ from dabprp.plan.model import Environment, Gate
 def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[str, dict[str, Any]],
                     env_values: dict[str, dict[str, Any]], includes: list[str],
                     deployer_refs: dict[str, Any], deployer: str = "${var.deployer_sp}",
-                    fixed_app: tuple[str, str] | None = None) -> dict[str, Any]:
+                    own_names: dict[str, dict[str, dict[str, dict[str, str]]]] | None = None) -> dict[str, Any]:
     """What the plan adds to the root bundle file. An existing target gets no new `mode`, `default` or `run_as`
-    (each renames or re-owns its deployed resources) and keeps its deployment state (workspace). `fixed_app`: the
-    agent app `(key, name)` whose name is the same in every target: a new target gets its own `name-target` (it has
-    no deployed app), an existing one keeps the name (its app may be deployed; renaming would replace it)."""
+    (each renames or re-owns its deployed resources) and keeps its deployment state (workspace). `own_names`: per
+    target the plan adds, the resource names it sets so it deploys no name another target on its workspace has
+    (an existing target keeps its names: renaming a deployed resource replaces it)."""
     targets: dict[str, Any] = {}
     has_default = any(e.exists and e.default and not e.implicit for e in envs)
     for env in envs:
@@ -37,8 +37,10 @@ def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[st
             target["variables"] = overrides
         if production and deployer_refs:
             target["resources"] = dict(deployer_refs)
-        if fixed_app and not env.exists:
-            target.setdefault("resources", {})["apps"] = {fixed_app[0]: {"name": f"{fixed_app[1]}-{env.name}"}}
+        for kind, items in (own_names or {}).get(env.name, {}).items() if not env.exists else ():
+            kinds = target.setdefault("resources", {})
+            kinds[kind] = {**kinds.get(kind, {}), **{k: {**kinds.get(kind, {}).get(k, {}), **v}
+                                                     for k, v in items.items()}}
         if production:  # added only where the target has none (an existing list is kept)
             target["permissions"] = [{"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]
         targets[env.name] = target

@@ -276,6 +276,34 @@ class BundleFile:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetName:
+    target: str
+    name: str | None
+    """As the CLI resolves it; None: not known statically (the deploying identity, a lookup, a deploy-time value)."""
+    location: Location | None
+    """Where the name is written; None: the plan writes it into the target it adds."""
+    added: bool = False
+    """The plan gives this target (one it adds) its own name."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceNames:
+    """A workspace-unique resource of the project and its name in each environment."""
+
+    kind: str
+    key: str
+    location: Location
+    names: tuple[TargetName, ...]
+    shared: tuple[str, ...] = ()
+    """Existing targets that deploy it under one name to one workspace (kept: a deployed object is never
+    renamed; a new name replaces it)."""
+    renamed: bool = False
+    """Some target the plan adds gets its own name."""
+    own_name: str = ""
+    """`field: value` the plan writes into each target it adds (when `renamed`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     """A change to a deployed target that the plan does not edit in: explicit, ordered steps with their cost."""
 
@@ -348,11 +376,8 @@ class Plan:
     promotion: Evidence | None = None
     """How a version reaches the next environment: `deploy-code` (each builds from the same commit) or
     `deploy-models` (the project copies versions), with why."""
-    fixed_app: Evidence | None = None
-    """The agent app whose name is the same in every target (`label` its key, `value` the name): new targets get
-    their own name, existing ones keep it."""
-    fixed_app_kept: tuple[str, ...] = ()
-    """Existing targets that deploy the app under that name (they do not override the app)."""
+    resource_names: tuple[ResourceNames, ...] = ()
+    """The project's workspace-unique resources and the name each deploys under per environment."""
     bundle_rollout: BundleRollout | None = None
     """Set when the bundle owns the endpoint: versions change through its variable, never through the SDK."""
     rollout: PlannedTask | None = None

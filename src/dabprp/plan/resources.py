@@ -15,6 +15,7 @@ from dabprp.plan.bundle_rollout import bundle_rollout
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
 from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text, prose
+from dabprp.plan.names import NamePlan, name_plan
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
@@ -166,7 +167,8 @@ def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existin
 def bundle_files(project: Project, settings: Settings, name: str, key: str, model_name: str,
                 envs: tuple[Environment, ...], jobs: tuple[PlannedJob, ...], mode: ServingMode, agent: Any,
                 existing: ExistingKeys, reuse: dict[str, Reused], folder: str,
-                include_covered: bool) -> tuple[BundleFile, ...]:
+                include_covered: bool) -> tuple[tuple[BundleFile, ...], NamePlan]:
+    """The plan's bundle documents, and the names of the project's workspace-unique resources per environment."""
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")
@@ -204,7 +206,9 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
                        {"principal": "${var.approver_group}", "privileges": ["EXECUTE", "APPLY_TAG"]}]}}
     if not existing.experiment:
         resources["experiments"] = {experiment_key: {
-            "name": f"/Workspace/Shared/{name}/${{bundle.target}}/{key}",
+            # under the target's root path: a folder that exists when the deploy creates the experiment (MLflow
+            # creates no parent folder) and that the deploying principal owns
+            "name": f"${{workspace.root_path}}/{key}",
             "permissions": [{"level": "CAN_READ", "group_name": "${var.consumer_group}"},
                             {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]}}
     if not existing.scope:
@@ -225,9 +229,10 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
     root_file = project.bundle.root_file if project.bundle else DEFAULT_ROOT_FILE
+    per_target = name_plan(project, envs, env_values, variables)
     blocks = [BundleFile("Targets, variables and top-level permissions", root_file,
                          by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer,
-                                            fixed_app_name(project, mode)))]
+                                            per_target.overrides))]
     blocks += [BundleFile(titles[f], f, {"resources": {"jobs": docs}}) for f, docs in jobs_by_file.items()]
     if resources:
         blocks.append(BundleFile(", ".join(filter(None, [
@@ -239,15 +244,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
         blocks.append(BundleFile(*_serving_block(name, key, full_model_name(key, existing), serving_kind,
                                                 experiment_key, cat, sch,
                                                 files["serving"], folder)))
-    return tuple(blocks)
-
-
-def fixed_app_name(project: Project, mode: ServingMode) -> tuple[str, str] | None:
-    """(key, name) of the project's agent app when its name is the same in every target (no reference in it)."""
-    app = next((a for a in (project.bundle.resources.apps if project.bundle else ()) if a.key == mode.app_key), None)
-    if mode.kind != "app-agent" or app is None or not isinstance(app.name, str) or "${" in app.name:
-        return None
-    return app.key, app.name
+    return tuple(blocks), per_target
 
 
 def _uc_principal(group: str) -> str:

@@ -1,126 +1,26 @@
-"""Bundle references resolved per target as the Databricks CLI does: variables, `${bundle.*}`, `${workspace.*}`,
-`${resources.*}` (deploy time) and `{{job.parameters.*}}`, `{{tasks.*.values.*}}`, `{{task.name}}` (run time)."""
+"""Bundle references resolved per target as the Databricks CLI does: the deploy-time `${...}` references (see
+`dabprp.parse.bundle_resolve`, with the rehearsal's stand-in deployer) and `{{job.parameters.*}}`,
+`{{tasks.*.values.*}}`, `{{task.name}}` (run time)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from dabprp.parse.bundle_load import LoadedBundle, effective_tree
+from dabprp.parse.bundle_load import LoadedBundle
+from dabprp.parse.bundle_resolve import Deployer, TargetConfig, Unresolved, resolve_deploy
+from dabprp.parse.bundle_resolve import load_target as load_for
 
 USER = "rehearsal@example.com"
 SHORT_NAME = "rehearsal"
-DEPLOY_REF_RE = re.compile(r"\$\{([A-Za-z0-9_.\-\[\]]+)\}")
+REHEARSAL_DEPLOYER = Deployer(USER, SHORT_NAME, "rehearsal-")
 RUN_REF_RE = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-# dev mode prefixes these resources' names (reference 2.11); jobs get "[dev <user>] "
-DEV_PREFIXED = ("registered_models", "model_serving_endpoints")
 
-
-class Unresolved(ValueError):
-    """A reference the CLI could not resolve for this target (deploy would fail)."""
-
-
-@dataclass
-class TargetConfig:
-    """One target's configuration with every deploy-time reference resolved."""
-
-    target: str
-    mode: str
-    variables: dict[str, Any]
-    raw: dict[str, dict[str, Any]]
-    bundle_name: str
-    root_path: str
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def keys(self, kind: str) -> list[str]:
-        return sorted(self.raw.get(kind) or {})
-
-    def resource(self, kind: str, key: str) -> dict[str, Any]:
-        """One resource with its deploy-time references resolved (raises Unresolved)."""
-        spec = resolve_deploy((self.raw.get(kind) or {}).get(key) or {}, self, self.raw)
-        if self.mode == "development" and kind in DEV_PREFIXED and isinstance(spec.get("name"), str):
-            spec["name"] = f"dev_{SHORT_NAME}_{spec['name']}"
-        return spec
+__all__ = ["REHEARSAL_DEPLOYER", "TargetConfig", "Unresolved", "load_target", "resolve_deploy", "resolve_run"]
 
 
 def load_target(loaded: LoadedBundle, target: str) -> TargetConfig:
-    tree, _ = effective_tree(loaded, target)
-    targets = loaded.tree.get("targets") or {}
-    tconf = targets.get(target) or {}
-    mode = str(tconf.get("mode") or "development")
-    name = str((tree.get("bundle") or {}).get("name") or "bundle")
-    variables: dict[str, Any] = {}
-    for vname, spec in (tree.get("variables") or {}).items():
-        spec = spec if isinstance(spec, dict) else {"default": spec}
-        if "lookup" in spec:
-            variables[vname] = f"rehearsal-{vname}"  # a lookup resolves to an ID in the workspace
-        elif "default" in spec:
-            variables[vname] = spec["default"]
-    for vname, value in (tconf.get("variables") or {}).items():
-        if isinstance(value, dict) and "lookup" in value:
-            variables[vname] = f"rehearsal-{vname}"
-        else:
-            variables[vname] = value.get("default") if isinstance(value, dict) and "default" in value else value
-    ws = tree.get("workspace") or {}
-    root = ws.get("root_path") or f"/Workspace/Users/{USER}/.bundle/${{bundle.name}}/${{bundle.target}}"
-    raw = {k: v for k, v in (tree.get("resources") or {}).items() if isinstance(v, dict)}
-    config = TargetConfig(target, mode, variables, raw, name, str(root))
-    for i, (kind, key) in enumerate(sorted((k, r) for k, items in raw.items() for r in items)):
-        config.ids[f"{kind}.{key}"] = str(1000 + i)
-    config.root_path = str(resolve_deploy(config.root_path, config, raw))
-    return config
-
-
-def resolve_deploy(value: Any, config: TargetConfig, raw: dict[str, Any], depth: int = 0) -> Any:
-    """`${...}` references resolved at deploy time; run-time `{{...}}` references are left for the run."""
-    if isinstance(value, dict):
-        return {k: resolve_deploy(v, config, raw, depth) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_deploy(v, config, raw, depth) for v in value]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-    if depth > 10:
-        raise Unresolved(f"reference cycle in `{value}`")
-    whole = DEPLOY_REF_RE.fullmatch(value)
-    if whole:
-        return _lookup(whole.group(1), config, raw, depth)
-    return DEPLOY_REF_RE.sub(lambda m: str(_lookup(m.group(1), config, raw, depth)), value)
-
-
-def _lookup(ref: str, config: TargetConfig, raw: dict[str, Any], depth: int) -> Any:
-    parts = ref.split(".")
-    if parts[0] == "var" and len(parts) >= 2:
-        if parts[1] not in config.variables:
-            raise Unresolved(f"no value for variable `{parts[1]}` in target `{config.target}`")
-        value: Any = resolve_deploy(config.variables[parts[1]], config, raw, depth + 1)
-        for p in parts[2:]:
-            value = value[p] if isinstance(value, dict) and p in value else _fail(ref)
-        return value
-    if parts[0] == "bundle" and parts[1:] in (["target"], ["name"]):
-        return config.target if parts[1] == "target" else config.bundle_name
-    if parts[0] == "workspace":
-        rest = ".".join(parts[1:])
-        values = {"current_user.userName": USER, "current_user.short_name": SHORT_NAME,
-                  "root_path": config.root_path, "file_path": f"{config.root_path}/files",
-                  "artifact_path": f"{config.root_path}/artifacts", "state_path": f"{config.root_path}/state"}
-        return values[rest] if rest in values else _fail(ref)
-    if parts[0] == "resources" and len(parts) == 4:
-        kind, key, attr = parts[1:]
-        spec = (raw.get(kind) or {}).get(key)
-        if attr == "id" and spec is not None:
-            return config.ids[f"{kind}.{key}"]
-        if not isinstance(spec, dict) or attr not in spec:
-            return _fail(ref)
-        value = resolve_deploy(spec[attr], config, raw, depth + 1)
-        if attr == "name" and config.mode == "development" and kind in DEV_PREFIXED:
-            value = f"dev_{SHORT_NAME}_{value}"
-        return value
-    return _fail(ref)
-
-
-def _fail(ref: str) -> Any:
-    raise Unresolved(f"cannot resolve `${{{ref}}}`")
+    """`target` as the rehearsal deploys it (a target without `mode` is rehearsed as development)."""
+    return load_for(loaded, target, REHEARSAL_DEPLOYER, default_mode="development")
 
 
 def resolve_run(value: str, task: str, job_params: dict[str, str], task_values: dict[str, dict[str, str]]) -> str:

@@ -8,9 +8,13 @@ from dataclasses import dataclass
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
-from dabprp.plan.model import Evidence, Plan, RoadmapTask
+from dabprp.knowledge import RESOURCE_LABELS
+from dabprp.plan.model import Evidence, Plan, ResourceNames, RoadmapTask
 from dabprp.plan.roadmap import PHASES
-from dabprp.render.prose import md
+from dabprp.render.prose import code_span, md
+
+SHOWN_NAMES = ("experiments", "apps")
+"""Resources whose names per environment the PRP always lists (others: when renamed or shared)."""
 
 
 def _loc(e: object) -> str:
@@ -119,26 +123,36 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     ]
     if plan.job("build"):
         deploy.append(resources_text(plan))
-    if plan.fixed_app is not None:
-        deploy.append(app_names_text(plan, plan.fixed_app))
+    deploy += [names_text(r) for r in plan.resource_names if _shown(r)]
     if plan.promotion is not None and plan.job("build"):
         deploy.append(promotion_text(plan, plan.promotion))
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
 
 
-def app_names_text(plan: Plan, app: Evidence) -> str:
-    """Which targets get their own app name and which keep the project's (a deployed app is never renamed)."""
-    new = [e.name for e in plan.environments if not e.exists]
-    kept = list(plan.fixed_app_kept)
-    text = f"App names: `{app.label}` is named `{app.value}`{_loc(app)} wherever a target does not override it. "
-    if new:
-        text += ("New targets get their own app: " + ", ".join(f"`{t}` → `{app.value}-{t}`" for t in new) + ". ")
-    if kept:
-        text += (", ".join(f"`{t}`" for t in kept) + " keep" + ("s" if len(kept) == 1 else "")
-                 + f" `{app.value}`: an app that may be deployed is never renamed (a new name replaces the app)"
-                 + (", so these targets share one app; give the non-production ones their own name once you "
-                    "have checked which target deployed it" if len(kept) > 1 else "") + ".")
-    return text.strip()
+def names_text(r: ResourceNames) -> str:
+    """The name a workspace-unique resource deploys under in each environment, where each is written, which
+    targets the plan gives their own name and which existing targets share one (they keep it)."""
+    label = RESOURCE_LABELS.get(r.kind, r.kind)
+    by_name: dict[tuple[str | None, Location | None], list[str]] = {}
+    for n in r.names:
+        if not n.added:
+            by_name.setdefault((n.name, n.location), []).append(n.target)
+    unknown = "a name known only at deploy (per deploying user, or from a lookup)"
+    parts = [(code_span(name) if name is not None else unknown) + " in " + ", ".join(code_span(t) for t in targets)
+             + (f" (`{where}`)" if where else "") for (name, where), targets in by_name.items()]
+    text = f"{label.capitalize()} names: {code_span(r.key)} deploys as " + "; ".join(parts) + "."
+    added = [n for n in r.names if n.added]
+    if added:
+        field, _, value = r.own_name.partition(": ")
+        text += (" Targets the plan adds get their own (" + code_span(f"targets.<target>.resources.{r.kind}."
+                 f"{r.key}.{field}: {value}") + "): "
+                 + ", ".join(f"{code_span(n.target)} → {code_span(n.name) if n.name else unknown}"
+                             for n in added) + ".")
+    if len(r.shared) > 1:
+        text += (" " + ", ".join(code_span(t) for t in r.shared) + f" deploy it under one name: on one workspace "
+                 f"they share one {label}. They keep it: a deployed {label} is never renamed (a new name replaces "
+                 "it); give the non-production ones their own name once you have checked which target deployed it.")
+    return text
 
 
 def promotion_text(plan: Plan, promotion: Evidence) -> str:
@@ -223,9 +237,25 @@ def enhancements(plan: Plan) -> list[str]:
            "job only waits for that run)." if plan.job("deployment") else "."),
         f"Unity Catalog integration: versions of `{model}` per environment, aliases "
         "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
-        "management: one experiment and secret scope per environment, one job per stage, one shared serverless "
+        f"management: {per_environment_text(plan)}, one job per stage, one shared serverless "
         "environment with pinned dependencies.",
     ]
+
+
+def per_environment_text(plan: Plan) -> str:
+    """One experiment and secret scope per environment, unless targets share one (named, with the targets)."""
+    kinds = ("experiments", "secret_scopes")
+    shared = [r for r in plan.resource_names if r.kind in kinds and len(r.shared) > 1]
+    named = any(r.kind in kinds and _shown(r) for r in plan.resource_names)
+    if not shared:
+        return "one experiment and secret scope per environment" + (" (names in 3.4)" if named else "")
+    return "; ".join(f"{RESOURCE_LABELS[r.kind]} {code_span(r.key)} shared by "
+                     + ", ".join(code_span(t) for t in r.shared) for r in shared) + " (see 3.4)"
+
+
+def _shown(r: ResourceNames) -> bool:
+    """The PRP lists this resource's names per environment (3.4)."""
+    return r.renamed or len(r.shared) > 1 or r.kind in SHOWN_NAMES
 
 
 def focus_areas(plan: Plan) -> list[dict[str, object]]:

@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dabprp.facts import Project
+from dabprp.facts import DeployedName, Project
 from dabprp.findings import Hit, Severity, Stage
-from dabprp.knowledge import TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS, is_approval_task_key
+from dabprp.knowledge import RESOURCE_LABELS, TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS, is_approval_task_key
+from dabprp.parse.bundle_names import same_name_key
 from dabprp.parse.bundle_values import as_dict, as_list
 from dabprp.rules import Subject, rule
 from dabprp.rules.bundle_view import TargetView, tasks_of
@@ -241,6 +242,38 @@ def app_source_missing(view: TargetView) -> Iterator[Hit]:
             where = view.at("resources", "apps", key, "source_code_path")
             if not view.exists(where.path, path, False):
                 yield Hit(where, f"app `{key}` source_code_path `{path}` does not exist")
+
+
+@rule("DAB917", "Targets deploy one name twice to a workspace", severity=Severity.ERROR, stage=Stage.DEPLOY,
+      fix="Give the resource its own name in each target on that workspace (e.g. with `${bundle.target}` or "
+          "`${workspace.root_path}`), in the targets that have not deployed it yet.", cli_check=True)
+def shared_workspace_name(project: Project) -> Iterator[Hit]:
+    """Experiments, apps, serving endpoints, secret scopes, workspace models, vector search endpoints and quality
+    monitors have names unique in a workspace (registered models, schemas and volumes: in its metastore). Two
+    targets on one workspace host (or profile) that resolve a resource to the same name make the second deploy
+    fail: the object exists. Names are resolved per target as the CLI
+    does (variables, target overrides, `${bundle.target}`, name prefixes); a name that depends on the deploying
+    identity (`${workspace.current_user.*}`, development-mode prefixes) or a lookup, and targets without a host
+    or profile, are not judged."""
+    if project.bundle is None:
+        return
+    groups: dict[tuple[str, str, str], list[DeployedName]] = {}
+    for n in project.bundle.deployed_names:
+        if n.name is not None:  # same target, same workspace; else a known, shared host
+            scope = n.workspace if n.workspace is not None else f"target {n.target}"
+            groups.setdefault((n.kind, scope, same_name_key(n.kind, n.name)), []).append(n)
+    for (kind, scope, _), found in sorted(groups.items()):
+        name = found[0].name
+        if len({(n.target, n.key) for n in found}) < 2:
+            continue
+        where = sorted(found, key=lambda n: (n.overridden, n.location))[-1].location
+        keys = sorted({n.key for n in found})
+        who = ", ".join(f"`{t}`" for t in sorted({n.target for n in found}))
+        where_to = f"workspace `{scope}`" if not scope.startswith("target ") else "one workspace"
+        label = RESOURCE_LABELS.get(kind, kind)
+        yield Hit(where, f"{label} {', '.join(f'`{k}`' for k in keys)} deploys as `{name}` on {where_to} in "
+                         f"targets {who}: the name is unique there, so the second deploy fails",
+                  evidence=tuple(sorted({n.location for n in found} - {where})))
 
 
 @rule("DAB920", "Unreadable or invalid bundle input", severity=Severity.ERROR, stage=Stage.DEPLOY,
