@@ -284,3 +284,12 @@ def test_a_bundle_without_python_gets_no_invented_agent(tmp_path):
             "the build needs the agent's file in the bundle variable `agent_file`.") in text
     assert "- No agent code to review: the project has no Python files." in text
     assert "- Agent architecture: no agent code in the project." in text
+
+
+def test_an_app_agent_prp_promises_no_model_version_or_uc_approval():
+    text, _ = generate(str(FIXTURES / "app-agent"))
+    for claim in ("`challenger`/`champion`", "approval with the UC tag", "`model_name` and `model_version`"):
+        assert claim not in text, claim
+    assert ("- Approval: the CI workflow's deployment to `prod` runs in the GitHub environment `prod`; its required "
+            "reviewers are the approval (set them in the repository's environment settings: scaffold cannot).") in text
+    assert "approved before it reaches users (the required reviewers of the GitHub environment `prod`)" in text

@@ -77,8 +77,8 @@ def test_second_scaffold_changes_no_byte_and_plan_is_a_fixpoint(name, tmp_path):
     scaffold(str(project))
     second, _ = build_plan(str(project))
     # the same environments; only whether each target was there before the first scaffold differs
-    assert [replace(e, exists=False, root_path_exists=False) for e in second.environments] == [
-        replace(e, exists=False, root_path_exists=False) for e in first.environments]
+    assert [replace(e, exists=False, root_path_exists=False, current_mode=None) for e in second.environments] == [
+        replace(e, exists=False, root_path_exists=False, current_mode=None) for e in first.environments]
     assert second.jobs == first.jobs
     assert second.gates == first.gates and second.eval_checks == first.eval_checks
     assert [(b.file, b.document) for b in second.bundle_files[1:]] == [

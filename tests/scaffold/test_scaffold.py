@@ -219,3 +219,25 @@ def test_refuses_a_bundle_that_does_not_load(tmp_path):
     result = CliRunner().invoke(main, ["scaffold", str(project)])
     assert result.exit_code == 2 and "resources/bad.yml:5: fix the bundle first: invalid YAML" in result.stderr
     assert snapshot(project) == before
+
+
+def test_a_project_without_a_graph_gets_a_source_test_that_can_fail(tmp_path):
+    project = copy(FIXTURES / "multi-target", tmp_path)
+    scaffold(str(project))
+    assert sorted(p.name for p in (project / "tests").glob("test_*.py")) == ["test_agent_source.py"]
+    ok = _pytest(project)
+    assert ok.returncode == 0 and "2 passed" in ok.stdout, ok.stdout  # pytest exits 5 on an empty suite
+    notebook = project / "src" / "smoke.py"
+    notebook.write_text("# Databricks notebook source\n%pip install mlflow\n!ls\nx = 1\n" + notebook.read_text())
+    assert _pytest(project).returncode == 0  # magics are notebook lines, not Python
+    notebook.write_text(notebook.read_text() + "\ndef broken(:\n")
+    bad = _pytest(project)
+    assert bad.returncode == 1 and "1 failed, 1 passed" in bad.stdout, bad.stdout
+
+
+def test_a_project_without_python_gets_a_skipped_source_test(tmp_path):
+    (tmp_path / "databricks.yml").write_text("bundle:\n  name: nopy\ntargets:\n  dev:\n    mode: development\n"
+                                             "    default: true\n")
+    scaffold(str(tmp_path))
+    result = _pytest(tmp_path)
+    assert result.returncode == 0 and "1 skipped" in result.stdout, result.stdout

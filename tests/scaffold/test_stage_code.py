@@ -82,6 +82,19 @@ def test_evaluate_failing_gate_raises(scaffolded_example, mlflow_local, tmp_path
                       predict_fn=stub_agent(mlflow_local, right=False))
 
 
+def test_a_gate_that_measured_nothing_fails_the_stage(scaffolded_example, mlflow_local, tmp_path):
+    """Every row lacks what `numeric_accuracy` needs: MLflow reports no metric for it, and the gate fails."""
+    evaluate = load_stage(scaffolded_example, "evaluate")
+    data = tmp_path / "no_values.json"
+    data.write_text(json.dumps([{"inputs": {"question": "Which company is larger, AAPL or AXP?"},
+                                 "expectations": {"expected_facts": ["AAPL"]}}]))
+    scorers = [evaluate.build_code_scorer({"name": "numeric_accuracy"})]
+    with pytest.raises(evaluate.GateFailed, match=r"^gate measured nothing \(add rows with what its scorer needs\): "
+                                                  r"numeric_accuracy/mean: no row had what the scorer needs$"):
+        evaluate.main(["--dataset", str(data), "--gate=numeric_accuracy/mean>=0.9"], scorers=scorers,
+                      predict_fn=stub_agent(mlflow_local, right=True))
+
+
 def test_evaluate_refuses_a_gate_no_scorer_produces(scaffolded_example, mlflow_local, tmp_path):
     evaluate = load_stage(scaffolded_example, "evaluate")
     with pytest.raises(evaluate.GateFailed, match=r"no scorer of this stage produces: \['made_up/mean'\]"):

@@ -84,6 +84,9 @@ class EvalSet:
     categories: dict[str, int] = field(default_factory=dict)
     referenced_from: tuple[Location, ...] = ()
     error: str | None = None
+    period_questions: int = 0
+    """Questions about a year or quarter relative to today ('last fiscal year', 'most recent quarter'): the ones
+    an evaluation can check for a concrete period (a month or a week it cannot)."""
 
 
 @dataclass(frozen=True, slots=True)

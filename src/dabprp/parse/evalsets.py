@@ -30,6 +30,12 @@ TIME_WORDS_RE = re.compile(
     r"year[- ]to[- ]date|most recent)\b",
     re.I,
 )
+# A year or quarter relative to today: what the evaluation stage's relative_time_resolution judges.
+PERIOD_RE = re.compile(
+    r"\b(last|previous|prior|past|current|this)\b(?:\s+\w+){0,2}?\s+(?:years?|quarters?|fiscal)\b|"
+    r"\b(most recent|latest|recent)\b",
+    re.I,
+)
 QUESTION_KEYS = ("question", "query", "request", "input", "prompt", "content")
 
 
@@ -47,6 +53,7 @@ def analyze_evalset(path: str, text: str, referenced_from: tuple[Location, ...] 
         return EvalSet(path, Location(path, 1), 0, (), {}, referenced_from, str(exc))
     fields: set[str] = set()
     categories = {"single_fact": 0, "comparative": 0, "time_relative": 0}
+    periods = 0
     for rec in records:
         if isinstance(rec, dict):
             for k, v in rec.items():
@@ -56,8 +63,9 @@ def analyze_evalset(path: str, text: str, referenced_from: tuple[Location, ...] 
         question = question_text(rec)
         for kind in classify(question):
             categories[kind] += 1
+        periods += bool(PERIOD_RE.search(question))
     return EvalSet(path, Location(path, 1), len(records), tuple(sorted(fields)), categories,
-                   referenced_from)
+                   referenced_from, period_questions=periods)
 
 
 def classify(question: str) -> list[str]:

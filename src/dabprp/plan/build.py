@@ -235,6 +235,7 @@ def _environments(project: Project, settings: Settings, name: str,
             purpose=purposes.get(env, "additional environment"),
             service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
             exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
+            current_mode=existing.mode if existing else None,
         ))
     return tuple(out)
 
@@ -316,7 +317,9 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
                   "in it; years and dates are periods, not values); rows that state no value are not judged"),
             "the agent's prompts ask for metric values", scope.evidence, "code",
             needs=("expected_facts", "expected_response")))
-    if scope.relative_time:
+    # gated only where the dataset asks time-relative questions: a gate that measures nothing fails the stage
+    # (a temporal helper with no such question is DAB505's coverage gap)
+    if scope.relative_time and any(e.period_questions for e in project.evalsets):
         checks.append(EvalCheck(
             "relative_time_resolution", "code",
             _relative_time_text(agent, scope),

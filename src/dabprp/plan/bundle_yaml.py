@@ -48,10 +48,8 @@ def environment_doc(name: str, envs: tuple[Environment, ...], variables: dict[st
         "bundle": {"name": name, "databricks_cli_version": ">= 1.3.0"},
         "include": includes,
         "variables": variables,
-        "permissions": [
-            {"level": "CAN_VIEW", "group_name": "${var.consumer_group}"},
-            {"level": "CAN_RUN", "group_name": "${var.approver_group}"},
-        ],
+        # no top-level permissions: they apply to every resource, and on a secret scope CAN_VIEW is READ (a
+        # broad consumer group would read every environment's secrets); each planned resource has its own
         "targets": targets,
     }
 

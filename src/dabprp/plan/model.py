@@ -120,6 +120,8 @@ class Environment:
     service_principal_is_id: bool = False
     exists: bool = False
     """The bundle already has this target: its mode, run_as, permissions and deployment state are kept."""
+    current_mode: str | None = None
+    """An existing target's mode as written (None: unset); `mode` is what the plan wants it to be."""
     root_path_exists: bool = False
     """`root_path` is the target's own (or the top-level) value, not one the plan adds."""
     implicit: bool = False

@@ -194,7 +194,8 @@ def environment_rows(plan: Plan) -> list[list[str]]:
     envs = plan.environments
     return [
         ["parameter", *[e.name for e in envs]],
-        ["mode", *[e.mode for e in envs]],
+        ["mode", *[e.mode if not e.exists or (e.current_mode or None) == e.mode
+                   else f"{e.current_mode or 'unset'} ({e.mode} after the migration)" for e in envs]],
         ["catalog", *[f"`{e.catalog}`" for e in envs]],
         ["schema", *[f"`{e.schema}`" for e in envs]],
         ["secret scope", *[f"`{e.secret_scope}`" for e in envs]],
@@ -227,18 +228,29 @@ def enhancements(plan: Plan) -> list[str]:
     deploy = plan.job_key("deployment", "release")
     model = next((g.securable for g in plan.grants if g.securable.startswith("<catalog>")),
                  "<catalog>.<schema>.<model>")
+    runs = ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
+    resources = (f"resource management: {per_environment_text(plan)}, one job per stage, one shared serverless "
+                 "environment with pinned dependencies.")
+    if plan.job("deployment") is None:  # an App agent: no model version, no UC approval
+        prod = plan.environments[-1].name
+        return [
+            f"Job configuration: service principal authentication (`run_as` on staging and prod); concurrent run "
+            "limits (`max_concurrent_runs: 1`, `queue.enabled: true`), 1–2 retries, timeouts and health rules on "
+            f"every job; workflow triggers: CI runs {runs}.",
+            f"Approval: the CI workflow's deployment to `{prod}` runs in the GitHub environment `{prod}`; its "
+            "required reviewers are the approval (set them in the repository's environment settings: scaffold "
+            "cannot). "
+            "No Unity Catalog model: the app serves the agent's code; permissions as in 2.4; " + resources,
+        ]
     return [
         f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
-        f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs "
-        + ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
-        + (", and MLflow starts the deployment job once per new version of the Unity Catalog model (the build "
-           "job only waits for that run)." if plan.job("deployment") else "."),
+        f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs {runs}, and "
+        "MLflow starts the deployment job once per new version of the Unity Catalog model (the build job only "
+        "waits for that run).",
         f"Unity Catalog integration: versions of `{model}` per environment, aliases "
-        "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; resource "
-        f"management: {per_environment_text(plan)}, one job per stage, one shared serverless "
-        "environment with pinned dependencies.",
+        "`challenger`/`champion`, approval with the UC tag `Approval_Check`, permissions as in 2.4; " + resources,
     ]
 
 

@@ -43,7 +43,8 @@ def production_without_sp(project: Project) -> Iterator[Hit]:
 
 
 @rule("DAB303", "No permissions", severity=Severity.WARNING, stage=Stage.SECURITY,
-      fix="Add top-level `permissions` (CAN_VIEW/CAN_RUN/CAN_MANAGE for groups) and resource-level ones.",
+      fix="Add resource-level `permissions` (CAN_VIEW/CAN_MANAGE_RUN on jobs, CAN_QUERY on endpoints); top-level "
+          "ones apply to every resource, secret scopes too (CAN_VIEW there is READ).",
       docs=(DOCS["permissions"],))
 def no_permissions(project: Project) -> Iterator[Hit]:
     """Without permissions only the deployer can see, run or approve the pipeline."""
