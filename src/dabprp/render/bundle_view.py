@@ -12,6 +12,7 @@ import yaml
 
 from dabprp.errors import DabprpError
 from dabprp.parse.yaml_source import parse_yaml
+from dabprp.render.yaml_text import SAFE_DUMPER
 
 WIDTH = 100
 """A collection goes on one line (flow style) when that line fits in this many columns."""
@@ -267,17 +268,18 @@ def compact_yaml(data: Any) -> str:
 
 def _scalar(value: Any) -> str:
     """A plain value as block YAML writes it (quoted only when it must be)."""
-    text = yaml.safe_dump({0: value}, default_flow_style=False, width=_NO_WRAP, allow_unicode=True)
+    text = yaml.dump({0: value}, Dumper=SAFE_DUMPER, default_flow_style=False, width=_NO_WRAP, allow_unicode=True)
     return text[3:].rstrip("\n")
 
 
 def _key(value: Any) -> str:
-    return yaml.safe_dump({value: 0}, default_flow_style=False, width=_NO_WRAP, allow_unicode=True)[:-4]
+    return yaml.dump({value: 0}, Dumper=SAFE_DUMPER, default_flow_style=False, width=_NO_WRAP,
+                     allow_unicode=True)[:-4]
 
 
 def _flow(value: Any) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=_NO_WRAP, allow_unicode=True,
-                          sort_keys=False).strip()
+    return yaml.dump(value, Dumper=SAFE_DUMPER, default_flow_style=True, width=_NO_WRAP, allow_unicode=True,
+                     sort_keys=False).strip()
 
 
 def _is_collection(value: Any) -> bool:
