@@ -99,6 +99,7 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
     """Write (or with `dry_run` only list) the bundle files, stage code, tests and CI the plan describes.
     Files you wrote or edited are kept unless `force`; nothing deployed is renamed, dropped or moved."""
     from dabprp.confined_io import project_lock
+    from dabprp.plan.existing_objects import bind_command
     from dabprp.scaffold import ScaffoldResult, planned_changes, write
 
     if not os.path.isdir(path):
@@ -109,7 +110,10 @@ def scaffold(path: str, dry_run: bool = False, force: bool = False, serving: str
         changes, notes = planned_changes(path, built, project, settings, force)
         if not dry_run:
             write(path, changes)
-    return ScaffoldResult(changes, notes, not dry_run)
+    notes += tuple(f"{b.target}: {b.kind}.{b.key} resolves to `{b.name}`, which already exists outside the bundle "
+                   f"({b.created_at}): `{bind_command(b)}` before the first deploy (see the PRP's migrations)"
+                   for b in built.binds)
+    return ScaffoldResult(changes, notes, not dry_run, built.binds)
 
 
 def catalogue() -> tuple[RuleDoc, ...]:

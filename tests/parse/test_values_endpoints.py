@@ -117,7 +117,7 @@ def test_json_keeps_the_schema_1_shape_first():
     data = to_data(facts.code[0])
     assert list(data)[:4] == ["kind", "name", "location", "detail"]
     assert data["kind"] == "llm_endpoint" and data["detail"] == {"endpoint": "<E>", "function": None}
-    assert json.loads(json.dumps(data))["endpoint"] == {"source": "E", "config_key": None}
+    assert json.loads(json.dumps(data))["endpoint"] == {"source": "E", "config_key": None, "template": []}
 
 
 def test_the_agents_own_endpoint_is_not_an_llm_it_calls(tree):

@@ -17,15 +17,17 @@ def diff(path: str, base: str | None = None, target: str | None = None) -> DiffR
         raise DabprpError(path, None, "no such directory")
     tree = WorkingTree(path)
     head: BundleFiles
+    binds: dict[tuple[str, str], str] = {}
     if base is None:
         old: BundleFiles = tree
-        head = Overlay(tree, _scaffolded(path))
+        files, binds = _scaffolded(path)
+        head = Overlay(tree, files)
     else:
         old, head = GitRef(path, base), tree
     before, after = deployed(old), deployed(head)
     if after.root_file is None and before.root_file is None:
         raise DabprpError(path, None, "no bundle here (databricks.yml)" + (f" nor at {base}" if base else ""))
-    return compare(before, after, _targets(target, before, after))
+    return compare(before, after, _targets(target, before, after), binds)
 
 
 def _targets(target: str | None, before: Deployed, after: Deployed) -> tuple[str, ...] | None:
@@ -38,11 +40,15 @@ def _targets(target: str | None, before: Deployed, after: Deployed) -> tuple[str
     return (target,)
 
 
-def _scaffolded(path: str) -> dict[str, str]:
+def _scaffolded(path: str) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """The files scaffold would write, and per (target, `type.key`) the bind a resource it adds needs first."""
     from dabprp.api import scaffold
+    from dabprp.plan.existing_objects import bind_command
 
     result = scaffold(path, dry_run=True)
-    return {c.path: c.new for c in result.changes if c.kind in ("create", "update")}
+    binds = {(b.target, f"{b.kind}.{b.key}"): f"already exists outside the bundle ({b.created_at}): "
+             f"`{bind_command(b)}` before the first deploy" for b in result.binds}
+    return {c.path: c.new for c in result.changes if c.kind in ("create", "update")}, binds
 
 
 __all__ = ["Change", "DiffReport", "diff"]

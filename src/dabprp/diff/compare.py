@@ -38,6 +38,8 @@ class Change:
     fields: tuple[str, ...] = ()
     detail: str = ""
     location: Location | None = None
+    bind: str = ""
+    """A `created` resource that already exists outside the bundle: where, and the bind it needs first."""
 
     @property
     def destructive(self) -> bool:
@@ -56,13 +58,17 @@ class DiffReport:
         return tuple(c for c in self.changes if c.destructive)
 
 
-def compare(base: Deployed, head: Deployed, targets: tuple[str, ...] | None = None) -> DiffReport:
+def compare(base: Deployed, head: Deployed, targets: tuple[str, ...] | None = None,
+            binds: dict[tuple[str, str], str] | None = None) -> DiffReport:
+    """`binds`: per (target, `type.key`) a created resource that already exists outside the bundle."""
     base = _implicit_as(base, head)
     names = targets or tuple(sorted(set(base.targets) | set(head.targets), key=_target_order(base, head)))
     changes: list[Change] = []
     for name in names:
         old, new = base.targets.get(name), head.targets.get(name)
         changes += _target_changes(name, old, new)
+    changes = [replace(c, bind=(binds or {}).get((c.target, c.what), "")) if c.action == "created" else c
+               for c in changes]
     return DiffReport(base.label, head.label, tuple(names), tuple(changes))
 
 

@@ -19,7 +19,8 @@ def render_text(report: DiffReport, allow_destroy: bool) -> str:
             fields = f" ({', '.join(c.fields)})" if c.fields and c.action in ("modified", "recreated") else ""
             where = f"  [{c.location}]" if c.location else ""
             detail = f": {c.detail}" if c.detail else ""
-            lines.append(f"  {SYMBOLS[c.action]:>3} {c.action:<9} {c.what}{fields}{detail}{where}")
+            bind = f"; {c.bind}" if c.bind else ""
+            lines.append(f"  {SYMBOLS[c.action]:>3} {c.action:<9} {c.what}{fields}{detail}{bind}{where}")
     bad = report.destructive
     if bad:
         verdict = "accepted with --allow-destroy" if allow_destroy else "exit 1; --allow-destroy to accept"
@@ -34,7 +35,7 @@ def render_json(report: DiffReport, allow_destroy: bool) -> str:
         "base": report.base, "head": report.head, "targets": list(report.targets),
         "destructive": len(report.destructive), "allow_destroy": allow_destroy,
         "changes": [{"target": c.target, "action": c.action, "what": c.what, "fields": list(c.fields),
-                     "detail": c.detail, "destructive": c.destructive,
+                     "detail": c.detail, "destructive": c.destructive, "bind": c.bind or None,
                      "path": c.location.path if c.location else None,
                      "line": c.location.line if c.location else None} for c in report.changes],
     }

@@ -27,6 +27,9 @@ class Expr:
     source: str
     config_key: str | None = None
     """The agent-config key the expression reads, when it reads one (resolved against the config YAML)."""
+    template: tuple[tuple[str, str], ...] = ()
+    """A string built only from constants and task parameters (`dbutils.widgets.get("x")`): its parts in order,
+    `("text", s)` or `("param", name)`; empty when anything else goes into it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ MAX_DEPTH = 8
 GETENV = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "getenv"})
 CONFIG_CLASSES = frozenset({"ModelConfig"})
 CONFIG_NAME_WORDS = ("conf", "cfg", "setting")
+# A notebook task's parameter (base_parameters, job parameters) as the task reads it.
+WIDGET_READS = ("dbutils.widgets.get", "dbutils.widgets.getArgument")
 
 
 @dataclass(slots=True)
@@ -152,22 +154,22 @@ class Folder:
                 return self._named(f"self.{node.attr}", attrs[node.attr], len(self.scopes) - 1, depth)
             return Expr(self.source(node))
         if isinstance(node, ast.JoinedStr):
-            parts: list[str] = []
+            folded_parts: list[Value] = []
             for part in node.values:
                 inner = part.value if isinstance(part, ast.FormattedValue) else part
                 if isinstance(part, ast.FormattedValue) and (part.format_spec or part.conversion != -1):
                     return Expr(self.source(node))
-                folded = self._fold(inner, scope, depth + 1)
-                if not isinstance(folded, Literal) or folded.value is None:
-                    return Expr(self.source(node))
-                parts.append(str(folded.value))
-            return Literal("".join(parts), "f-string of constants")
+                folded_parts.append(self._fold(inner, scope, depth + 1))
+            if all(isinstance(f, Literal) and f.value is not None for f in folded_parts):
+                return Literal("".join(str(f.value) for f in folded_parts if isinstance(f, Literal)),
+                               "f-string of constants")
+            return Expr(self.source(node), template=_template(folded_parts))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self._fold(node.left, scope, depth + 1), self._fold(node.right, scope, depth + 1)
             if isinstance(left, Literal) and isinstance(right, Literal) \
                     and isinstance(left.value, str) and isinstance(right.value, str):
                 return Literal(left.value + right.value, "concatenation of constants")
-            return Expr(self.source(node))
+            return Expr(self.source(node), template=_template([left, right]))
         if isinstance(node, ast.Call):
             return self._call(node, scope, depth)
         if isinstance(node, ast.Subscript):
@@ -204,6 +206,10 @@ class Folder:
                     return Literal(folded.value, f"default of {name}({key_text})",
                                    folded.evidence or self._loc(default))
             return Expr(self.source(node))
+        if name.endswith(WIDGET_READS) and len(node.args) == 1 and not node.keywords:
+            param = self._fold(node.args[0], scope, depth + 1)
+            if isinstance(param, Literal) and isinstance(param.value, str) and param.value:
+                return Expr(self.source(node), template=(("param", param.value),))
         if isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
             config_key = self.config_key(node, scope, depth)
             if config_key is not None:
@@ -269,12 +275,25 @@ class Folder:
         return False
 
 
+def _template(parts: list[Value]) -> tuple[tuple[str, str], ...]:
+    """The parts of a string built from constants and task parameters; empty when another value goes into it."""
+    out: list[tuple[str, str]] = []
+    for part in parts:
+        if isinstance(part, Literal) and isinstance(part.value, str):
+            out.append(("text", part.value))
+        elif isinstance(part, Expr) and part.template:
+            out += part.template
+        else:
+            return ()
+    return tuple(out)
+
+
 def redacted(key: str, value: Value) -> Value:
     """`value`, unless it is a secret: a non-placeholder text under or from a secret-like name, or text holding a
     token."""
     if isinstance(value, Expr):
         source = redact_tokens(value.source)
-        return value if source == value.source else Expr(source, value.config_key)
+        return value if source == value.source else Expr(source, value.config_key)  # no template: it holds the token
     if not isinstance(value, Literal):
         return value
     texts = [v for v in (value.value if isinstance(value.value, tuple) else (value.value,)) if isinstance(v, str)]

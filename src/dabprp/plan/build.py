@@ -10,6 +10,7 @@ from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
 from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
+from dabprp.plan.existing_objects import bind_migrations, model_binds, run_as_migrations, second_owner_migrations
 from dabprp.plan.logged_resources import declaring_call, logged_resources
 from dabprp.plan.model import (
     AgentProfile,
@@ -73,6 +74,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     _check_data_flow(project, jobs, blocks)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")
+    binds, binds_unknown = model_binds(project, envs, blocks)
+    deployer = "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")
     return Plan(
         project=project.root,
         bundle_name=name,
@@ -87,8 +90,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         gates=gates,
         eval_checks=checks,
         bundle_files=blocks,
-        grants=narrative.grants(settings, model_name, serving, jobs, blocks,
-                                "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")),
+        grants=narrative.grants(settings, model_name, serving, jobs, blocks, deployer),
         # an app has no traffic split: a new deployment replaces the old one after its health check
         rollout_steps=steps,
         monitoring=narrative.monitoring(serving, settings),
@@ -102,7 +104,11 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         findings=findings,
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
-        migrations=migrations(project, envs),
+        # adopting what exists comes before any other step: the first deploy needs it
+        migrations=bind_migrations(binds) + migrations(project, envs) + second_owner_migrations(project, envs)
+        + run_as_migrations(project, envs, deployer),
+        binds=binds,
+        binds_unknown=binds_unknown,
         resource_names=names.resources,
         promotion=_promotion(project) if mode.serves_from_model else None,
         bundle_rollout=rollout,

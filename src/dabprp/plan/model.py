@@ -317,6 +317,22 @@ class Migration:
 
 
 @dataclass(frozen=True, slots=True)
+class Bind:
+    """A resource the plan adds that resolves, in an existing target, to a name the project's code already creates
+    outside the bundle: the bundle must adopt it (`bundle deployment bind`) before its first deploy there."""
+
+    target: str
+    kind: str
+    key: str
+    name: str
+    """The object's ID for `bind` (a registered model's three-level name)."""
+    created_at: Location
+    """The project's call that creates it."""
+    via: str | Text
+    """How the name is known: a literal, or the job that runs the call and the parameters it passes."""
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     principal: str
     securable: str
@@ -375,6 +391,10 @@ class Plan:
     reused: tuple[Evidence, ...] = ()
     """What the plan takes from the project instead of adding it (variables, resources, include globs)."""
     migrations: tuple[Migration, ...] = ()
+    binds: tuple[Bind, ...] = ()
+    """Planned resources that already exist outside the bundle (each is also a migration step)."""
+    binds_unknown: tuple[Evidence, ...] = ()
+    """Names the project's code creates that are not known statically: whether they exist is not known."""
     promotion: Evidence | None = None
     """How a version reaches the next environment: `deploy-code` (each builds from the same commit) or
     `deploy-models` (the project copies versions), with why."""

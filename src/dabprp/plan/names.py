@@ -110,17 +110,17 @@ def _names(project: Project, env: Environment, env_values: dict[str, dict[str, A
     tree = {"bundle": {"name": b.name}, "variables": {**variables, **declared}, "workspace": workspace,
             "presets": dict(b.presets), "targets": {env.name: target},
             "resources": {kind: {key: dict(spec) for key, (spec, _) in items.items()} for kind, items in specs.items()}}
-    found = deployed_names(LoadedBundle(b.root_file, tree, _located(tree, b.location)))
+    found = deployed_names(LoadedBundle(b.root_file, tree, located_at(tree, b.location)))
     return [DeployedName(n.target, n.kind, n.key, n.name, n.workspace, specs[n.kind][n.key][1],
                          n.key in own.get(n.kind, {})) for n in found]
 
 
-def _located(value: Any, at: Location) -> LocNode:
+def located_at(value: Any, at: Location) -> LocNode:
     """Locations for a tree the plan builds (one place for all): target overrides merge onto it as onto a file."""
     if isinstance(value, dict):
-        return LocNode(at, {k: _located(v, at) for k, v in value.items()})
+        return LocNode(at, {k: located_at(v, at) for k, v in value.items()})
     if isinstance(value, list):
-        return LocNode(at, [_located(v, at) for v in value])
+        return LocNode(at, [located_at(v, at) for v in value])
     return LocNode(at)
 
 

@@ -14,7 +14,7 @@ from dabprp.errors import DabprpError
 from dabprp.facts import Job, ProblemKind, Project
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.parse.yaml_source import load_plain
-from dabprp.plan.model import Plan
+from dabprp.plan.model import Bind, Plan
 from dabprp.rules.queries import is_deploy_job, takes_model_version
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
@@ -30,6 +30,8 @@ class ScaffoldResult:
     changes: tuple[FileChange, ...]
     notes: tuple[str, ...]
     written: bool
+    binds: tuple[Bind, ...] = ()
+    """Resources the scaffolded bundle adds that already exist outside it (bind before the first deploy)."""
 
     def of(self, kind: str) -> list[FileChange]:
         return [c for c in self.changes if c.kind == kind]
