@@ -187,7 +187,7 @@ def test_bundle_endpoint_plan_rolls_out_through_the_bundle():
     built, _ = plan(str(FIXTURES / "bundle-endpoint"))
     assert built.bundle_rollout is not None
     assert (built.bundle_rollout.endpoint_key, built.bundle_rollout.entity, built.bundle_rollout.variable,
-            built.bundle_rollout.default, str(built.bundle_rollout.edit_at)) == (
+            built.bundle_rollout.served_today, str(built.bundle_rollout.edit_at)) == (
         "summary_endpoint", "current", "serving_version", "1", "databricks.yml:25")
     deployment = built.job("deployment")
     assert deployment is not None and [t.key for t in deployment.tasks] == ["Evaluation", "Approval_Check"]

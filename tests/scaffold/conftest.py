@@ -48,3 +48,16 @@ def mlflow_local(tmp_path, monkeypatch):
     yield mlflow
     mlflow.set_tracking_uri(None)
     mlflow.set_registry_uri(None)
+
+
+@pytest.fixture
+def fake_workspace(monkeypatch):
+    from dabprp.rehearse.fakes import FakeWorkspace
+
+    with FakeWorkspace() as fake:
+        for name in [n for n in __import__("os").environ if n.startswith("DATABRICKS_")]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("DATABRICKS_HOST", fake.host)
+        monkeypatch.setenv("DATABRICKS_TOKEN", "test")
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
+        yield fake

@@ -189,19 +189,6 @@ def test_split_always_sums_to_100(scaffolded_example):
             assert sum(deploy.split(routes, "c", pct).values()) == 100
 
 
-@pytest.fixture
-def fake_workspace(monkeypatch):
-    from dabprp.rehearse.fakes import FakeWorkspace
-
-    with FakeWorkspace() as fake:
-        for name in [n for n in __import__("os").environ if n.startswith("DATABRICKS_")]:
-            monkeypatch.delenv(name)
-        monkeypatch.setenv("DATABRICKS_HOST", fake.host)
-        monkeypatch.setenv("DATABRICKS_TOKEN", "test")
-        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/databrickscfg")
-        yield fake
-
-
 def test_deploy_canary_keeps_champion_then_promotes(scaffolded_example, mlflow_local, fake_workspace):
     deploy = load_stage(scaffolded_example, "deploy")
     client = mlflow_local.MlflowClient()

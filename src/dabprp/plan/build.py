@@ -9,7 +9,7 @@ from dabprp.facts import MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.plan import dataflow, narrative, pipeline
-from dabprp.plan.bundle_rollout import bundle_rollout, rollout_step
+from dabprp.plan.bundle_rollout import bootstrap, bundle_rollout, rollout_step
 from dabprp.plan.existing_objects import bind_migrations, model_binds, run_as_migrations, second_owner_migrations
 from dabprp.plan.logged_resources import declaring_call, logged_resources
 from dabprp.plan.model import (
@@ -99,14 +99,16 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         risks=risks(project, agent, serving),
         gotchas=narrative.gotchas(project, serving),
         unconfirmed=tuple(prose(UNCONFIRMED[k]) for k in sorted(UNCONFIRMED)),
-        validation_commands=narrative.validation_commands(jobs),
+        validation_commands=narrative.validation_commands(jobs, rollout),
         context_files=narrative.context_files(project),
         findings=findings,
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
-        # adopting what exists comes before any other step: the first deploy needs it
+        # adopting what exists comes before any other step: the first deploy needs it; the endpoint's bootstrap last
         migrations=bind_migrations(binds) + migrations(project, envs) + second_owner_migrations(project, envs)
-        + run_as_migrations(project, envs, deployer),
+        + run_as_migrations(project, envs, deployer)
+        + ((bootstrap(rollout, envs, {j.role: j.key for j in jobs}, rollout.edit_at or (b.location if b else None)),)
+           if rollout else ()),
         binds=binds,
         binds_unknown=binds_unknown,
         resource_names=names.resources,

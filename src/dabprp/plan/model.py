@@ -192,8 +192,9 @@ class BundleRollout:
     entity: str
     """The served entity whose version changes (its name stays)."""
     variable: str
-    default: str
-    """The variable's default: the version the bundle serves today."""
+    served_today: str | None
+    """The project's literal `entity_version` (None: the plan adds the endpoint, or it is a reference). The
+    variable has no default: every deploy passes the champion (`deploy.py --champion`)."""
     edit_at: Location | None
     """The literal `entity_version` scaffold replaces with the variable (None: already a reference)."""
     current_ref: str | None = None

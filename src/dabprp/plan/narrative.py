@@ -5,7 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from dabprp.facts import Location, Project
-from dabprp.plan.model import BundleFile, Code, Evidence, Gate, Grant, PlannedJob, Text, names, prose, text
+from dabprp.plan.bundle_rollout import champion_env, stage_command
+from dabprp.plan.model import (
+    BundleFile,
+    BundleRollout,
+    Code,
+    Evidence,
+    Gate,
+    Grant,
+    PlannedJob,
+    Text,
+    names,
+    prose,
+    text,
+)
 from dabprp.plan.pipeline import STAGES_DIR
 from dabprp.plan.resources import ACCOUNT_GROUP_FOR
 from dabprp.settings import Settings
@@ -109,19 +122,20 @@ def gotchas(project: Project, serving: str) -> tuple[Text, ...]:
     return tuple(items)
 
 
-def validation_commands(jobs: tuple[PlannedJob, ...]) -> tuple[str, ...]:
-    """The commands that check the plan's work, naming the plan's own jobs."""
-    out = [
-        "dabprp validate . --all-targets --strict",
-        "databricks bundle validate --strict -t dev",
-        "databricks bundle validate --strict -t staging",
-        "databricks bundle validate --strict -t prod",
-        "pytest -q tests",
-    ]
+def validation_commands(jobs: tuple[PlannedJob, ...], owned: BundleRollout | None = None) -> tuple[str, ...]:
+    """The commands that check the plan's work, naming the plan's own jobs. With a bundle-owned endpoint every
+    bundle command passes the target's champion (its version variable has no default)."""
+    out = ["dabprp validate . --all-targets --strict"]
+    for target in ("dev", "prod", "staging") if owned else ("dev", "staging", "prod"):  # staging's stays set
+        if owned is not None:
+            out.append(champion_env(owned, target))
+        out.append(f"databricks bundle validate --strict -t {target}")
+    out.append("pytest -q tests")
     tests = next((j for j in jobs if j.role == "tests" and not j.reused), None)
     if tests is not None:
-        out.append("databricks bundle deploy -t staging --auto-approve && "
-                   f"databricks bundle run -t staging {tests.key}")
+        deploy = stage_command(owned, "staging", "--deploy") if owned else \
+            "databricks bundle deploy -t staging --auto-approve"
+        out.append(f"{deploy} && databricks bundle run -t staging {tests.key}")
     evaluation = next((j for j in jobs if not j.reused and any(
         t.file == f"{STAGES_DIR}/evaluate.py" for t in j.tasks)), None)
     if evaluation is not None:

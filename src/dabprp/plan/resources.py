@@ -11,7 +11,6 @@ from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 from dabprp.plan import bundle_yaml as by
-from dabprp.plan.bundle_rollout import bundle_rollout
 from dabprp.plan.includes import include_matches
 from dabprp.plan.job_yaml import job_doc
 from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text, prose
@@ -147,7 +146,7 @@ def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
 
 
 def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existing: ExistingKeys,
-                        have: set[str], served_default: str = "1") -> dict[str, dict[str, Any]]:
+                        have: set[str]) -> dict[str, dict[str, Any]]:
     """Variables the planned tasks consume that only the pipeline needs."""
     out: dict[str, dict[str, Any]] = {}
     values = [p.value for j in jobs for t in j.tasks for p in t.params]
@@ -158,9 +157,11 @@ def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existin
         out["agent_file"] = {"description": "the agent's Python file (models-from-code), relative to the bundle "
                              "root: not found in the project; the build fails until it is set", "default": ""}
     if mode.kind == "bundle-endpoint":
-        out["serving_version"] = {"description": "model version the bundle's endpoint serves: every `bundle deploy` "
-                                  "passes the champion (`--var serving_version=N`); only the rollout changes it",
-                                  "default": served_default}
+        # no default: a deploy without the champion fails ("no value assigned to required variable") instead of
+        # serving whatever a default says
+        out["serving_version"] = {"description": "model version the bundle's endpoint serves, no default: every "
+                                  "bundle command passes the champion (`--var serving_version=N`, N from "
+                                  "`deploy.py --champion`); only the rollout changes it"}
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -171,8 +172,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     """The plan's bundle documents, and the names of the project's workspace-unique resources per environment."""
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
-    rollout = bundle_rollout(project, mode, f"{key}_endpoint")
-    variables.update(_pipeline_variables(jobs, mode, existing, have, rollout.default if rollout else "1"))
+    variables.update(_pipeline_variables(jobs, mode, existing, have))
     names = names_for(reuse, tuple(variables))
     cat, sch = names.ref("catalog"), names.ref("schema")
     # a value for a variable the project already has would change where its deployed resources live

@@ -30,7 +30,10 @@ class BundleCli:
             return json.dumps({"resources": {ENDPOINTS: {k: config.resource(ENDPOINTS, k)
                                                          for k in config.keys(ENDPOINTS)}}})
         if args[0] == "deploy":
+            selected = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--select"]
             for key in config.keys(ENDPOINTS):
+                if selected and f"{ENDPOINTS}.{key}" not in selected:  # `--select`: only those resources
+                    continue
                 spec = config.resource(ENDPOINTS, key)
                 body = spec.get("config") or {}
                 entities = list(body.get("served_entities") or [])

@@ -174,7 +174,9 @@ def _job_resource_references(view: TargetView, key: Any, spec: dict[str, Any]) -
 @rule("DAB909", "Variable without a value", severity=Severity.ERROR, stage=Stage.DEPLOY,
       fix="Give the variable a `default`, a `lookup` or a value in this target.", subject=TARGET, cli_check=True)
 def variable_without_value(view: TargetView) -> Iterator[Hit]:
-    """A declared variable with neither default, lookup nor a value in the target fails the deploy."""
+    """A declared variable with neither default, lookup nor a value in the target fails the deploy. A variable
+    whose `description` names its own assignment (`--var NAME=`) is a deploy-time input by design (such as the
+    served version scaffold writes, which every CI command passes): a deploy without it is meant to fail."""
     declared = view.loaded.tree.get("variables")
     if not isinstance(declared, dict):
         return
@@ -182,6 +184,8 @@ def variable_without_value(view: TargetView) -> Iterator[Hit]:
     for name, spec in declared.items():
         spec = spec if isinstance(spec, dict) else {"default": spec}
         if "default" in spec or "lookup" in spec or name in overrides:
+            continue
+        if any(f"--var{sep}{name}=" in str(spec.get("description") or "") for sep in (" ", "=")):
             continue
         yield Hit(view.loaded.loc.locate(("variables", name)),
                   f"variable `{name}` has no value in target `{view.target or 'default'}`")

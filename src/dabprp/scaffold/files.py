@@ -212,19 +212,26 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
                when: str = "github.ref == 'refs/heads/main' && github.event_name == 'push'") -> dict[str, Any]:
         setup: list[dict[str, Any]] = [{"uses": "actions/checkout@v4"}, {"uses": "databricks/setup-cli@main"}]
         deploy_step: dict[str, Any] = {"run": f"databricks bundle deploy -t {target} --auto-approve"}
+        bootstrap: dict[str, Any] | None = None
         if rollout is not None and plan.bundle_rollout is not None:  # the endpoint keeps serving the champion
             variable = shell_word(plan.bundle_rollout.variable, "variable")
+            # every later bundle command reads the champion from BUNDLE_VAR_<variable> (the variable has no
+            # default); the deploy itself leaves the endpoint out while there is no version to serve
             setup += [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
                       {"run": "pip install " + " ".join(STAGE_PACKAGES["model"])},
-                      {"id": "champion", "run": rollout_run(target, " --champion")}]
-            # the version reaches the shell as an environment variable, never inlined into the script
-            deploy_step = {"env": {"SERVING_VERSION": "${{ steps.champion.outputs.version }}"},
-                           "run": deploy_step["run"] + f" --var={variable}=$SERVING_VERSION"}
+                      {"id": "champion", "name": "champion: the version every bundle command passes (0: none yet)",
+                       "run": f"version=$({rollout_run(target, ' --champion')}) && "
+                              f'echo "BUNDLE_VAR_{variable}=$version" >> "$GITHUB_ENV" && '
+                              'echo "version=$version" >> "$GITHUB_OUTPUT"'}]
+            deploy_step = {"if": "steps.champion.outputs.version != '0'",
+                           "run": deploy_step["run"] + f" --var={variable}=$BUNDLE_VAR_{variable}"}
+            bootstrap = {"name": "first deploy: no version to serve yet, every resource but the endpoint",
+                         "if": "steps.champion.outputs.version == '0'", "run": rollout_run(target, " --deploy")}
         return {"needs": needs, "if": when, "runs-on": "ubuntu-latest",
                 "environment": target, "env": {name: "${{ secrets.%s }}" % name for name in (
                     "DATABRICKS_HOST", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")},
                 "steps": [*setup, {"run": f"databricks bundle validate --strict -t {target}"},
-                          deploy_step, *steps]}
+                          deploy_step, *([bootstrap] if bootstrap else []), *steps]}
 
     link = [run(staging, "link")] if "link" in roles else []
     build_role = "build" if "build" in roles else "release"
