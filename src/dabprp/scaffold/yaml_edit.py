@@ -133,7 +133,7 @@ def _merge_missing(current: Any, planned: dict[str, Any], where: str, force: boo
 
 def _add_job_keys(doc: CommentedMap, job_keys: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """Add missing top-level keys (e.g. `parameters`, `queue`) to existing jobs, keeping everything else;
-    what was added to each job, as `key: value` (parameters as `name=default`)."""
+    what was added to each job, as the notes word it (`queue.enabled: true`; parameters with their defaults)."""
     resources = doc.get("resources")
     jobs = resources.get("jobs") if isinstance(resources, dict) else None
     changed: dict[str, list[str]] = {}
@@ -150,8 +150,13 @@ def _describe(field: str, value: Any) -> str:
     if field == "parameters":
         return "job parameters " + ", ".join(f"`{p['name']}` (default `{p['default']!s}`)" for p in value)
     if isinstance(value, dict):
-        return ", ".join(f"`{field}.{k}: {v!s}`".replace("True", "true") for k, v in value.items())
-    return f"`{field}: {value}`"
+        return ", ".join(f"`{field}.{k}: {_scalar(v)}`" for k, v in value.items())
+    return f"`{field}: {_scalar(value)}`"
+
+
+def _scalar(value: Any) -> str:
+    """A value as YAML writes it (`true`, not Python's `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _reason(exc: Exception) -> str:
