@@ -401,6 +401,10 @@ class PythonFacts:
     hardcoded_secrets: tuple[HardcodedSecret, ...] = ()
     scorers: tuple[ScorerFunction, ...] = ()
 
+    def generated_paths(self) -> set[str]:
+        """The files dabprp wrote (its header first): its own stage code is no evidence about the project."""
+        return {f.path for f in self.files if f.generated}
+
     def of(self, kind: type[C]) -> list[C]:
         """The code facts of one kind, in order."""
         return [c for c in self.code if isinstance(c, kind)]

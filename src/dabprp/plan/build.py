@@ -281,7 +281,7 @@ BUILTIN_SCORERS = {
 
 def _project_judges(project: Project) -> list[EvalCheck]:
     """The built-in scorers the project's own evaluation constructs, with the project's arguments."""
-    generated = {f.path for f in project.python.files if f.generated}
+    generated = project.python.generated_paths()
     out: dict[str, EvalCheck] = {}
     for call in project.python.mlflow_calls:
         cls = call.api.rsplit(".", 1)[-1]
@@ -312,7 +312,7 @@ def _eval_checks(project: Project, agent: Any, scope: Any) -> tuple[EvalCheck, .
             checks.insert(0, EvalCheck("correctness", "judge", "answers contain the expected facts of each record",
                                        "the evaluation records carry expected facts or responses",
                                        scorer="Correctness", needs=("expected_facts", "expected_response")))
-    generated = {f.path for f in project.python.files if f.generated}
+    generated = project.python.generated_paths()
     for fact in project.python.scorers:
         if fact.location.path not in generated and fact.name not in {c.name for c in checks}:
             checks.append(EvalCheck(fact.name, "code", text("the project's own scorer ", Code(fact.name)),

@@ -56,7 +56,7 @@ ROUTING_TEST = "tests/test_routing.py"
 
 
 def _tests(p: Project, settings: Settings) -> Evidence:
-    imports_agent = {f.path for f in p.python.files if f.generated and f.path.endswith(ROUTING_TEST)}
+    imports_agent = {f for f in p.python.generated_paths() if f.endswith(ROUTING_TEST)}
     return [f"{t.path}: {len(t.tests)} tests" + (" (dabprp's: skipped where the agent module does not import, "
                                                   "except in the test job, where that fails them)"
                                                   if t.path in imports_agent else "")

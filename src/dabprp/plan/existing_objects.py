@@ -149,7 +149,7 @@ def _creating_calls(project: Project) -> list[tuple[MlflowCall, Any]]:
             value = call.arguments.get(keyword, call.arguments.get(slot))
             if value is not None:
                 out.append((call, value))
-    generated = {f.path for f in project.python.files if f.generated}
+    generated = project.python.generated_paths()
     for call in project.python.mlflow_calls:
         if call.api.endswith(".log_model") and not call.commented_out and call.location.path not in generated \
                 and LOG_AND_REGISTER in call.arguments:

@@ -277,6 +277,12 @@ class BundleFile:
     file: str
     document: dict[str, Any]
 
+    def resources(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """(key, spec) of each resource of `kind` the document defines, at top level then in each target."""
+        trees = [self.document, *((self.document.get("targets") or {}).values())]
+        return [(str(key), spec) for tree in trees if isinstance(tree, dict)
+                for key, spec in ((tree.get("resources") or {}).get(kind) or {}).items() if isinstance(spec, dict)]
+
 
 @dataclass(frozen=True, slots=True)
 class TargetName:

@@ -66,16 +66,13 @@ def _declared(blocks: list[BundleFile] | tuple[BundleFile, ...], kind: str, prin
     """The first planned file that grants `principal` something on a resource of `kind` (`key`: that one), as a
     UC grant, a permission or the resource's `run_as`, at top level or in a target; empty when none does."""
     for block in blocks:
-        doc = block.document
-        for tree in (doc, *(t for t in (doc.get("targets") or {}).values() if isinstance(t, dict))):
-            items = ((tree.get("resources") or {}).get(kind) or {}) if isinstance(tree, dict) else {}
-            for rkey, spec in items.items():
-                if (key is not None and rkey != key) or not isinstance(spec, dict):
-                    continue
-                entries = [*(spec.get("grants") or []), *(spec.get("permissions") or []), spec.get("run_as") or {}]
-                if any(principal in (e.get("principal"), e.get("group_name"), e.get("service_principal_name"),
-                                     e.get("user_name")) for e in entries if isinstance(e, dict)):
-                    return block.file
+        for rkey, spec in block.resources(kind):
+            if key is not None and rkey != key:
+                continue
+            entries = [*(spec.get("grants") or []), *(spec.get("permissions") or []), spec.get("run_as") or {}]
+            if any(principal in (e.get("principal"), e.get("group_name"), e.get("service_principal_name"),
+                                 e.get("user_name")) for e in entries if isinstance(e, dict)):
+                return block.file
     return ""
 
 

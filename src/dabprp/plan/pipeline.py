@@ -174,7 +174,7 @@ def deployed_timeout(project: Project, deployment: PlannedJob) -> int:
 
 def own_calls(project: Project, *apis: str) -> list[MlflowCall]:
     """Calls in the project's own code: dabprp's generated stage files are not evidence about the project."""
-    generated = {f.path for f in project.python.files if f.generated}
+    generated = project.python.generated_paths()
     return [c for c in project.python.calls(*apis) if c.location.path not in generated]
 
 

@@ -40,7 +40,7 @@ def agent_profile(project: Project) -> AgentProfile:
         routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional and e.target is not None))
     traced = {s.function for s in py.trace_spans}
     nodes = graph.nodes if graph else ()
-    generated = {f.path for f in py.files if f.generated}  # dabprp's own stage code says nothing of the agent
+    generated = py.generated_paths()  # dabprp's own stage code says nothing of the agent
     temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper)
                      if c.location.path not in generated)
     limit = next(iter(py.of(IterationLimit)), None)

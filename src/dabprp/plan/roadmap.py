@@ -110,15 +110,8 @@ def _files(project: Project, serving: str, jobs: tuple[PlannedJob, ...],
         subs[f"{{runs:{name}}}"] = tuple(dict.fromkeys(
             j.file for j in jobs if not j.reused and any(t.file == path for t in j.tasks)))
     for kind in ("registered_models", "secret_scopes", "model_serving_endpoints", "apps"):
-        subs[f"{{bundle:{kind}}}"] = tuple(b.file for b in blocks if _defines(b.document, kind))
+        subs[f"{{bundle:{kind}}}"] = tuple(b.file for b in blocks if b.resources(kind))
     return subs
-
-
-def _defines(document: dict[str, Any], kind: str) -> bool:
-    """The document defines resources of `kind`, at top level or in a target."""
-    trees = [document, *((document.get("targets") or {}).values())]
-    return any(isinstance(t, dict) and isinstance(t.get("resources"), dict) and t["resources"].get(kind)
-               for t in trees)
 
 
 def risks(project: Project, agent: Any, serving: str) -> tuple[Risk, ...]:

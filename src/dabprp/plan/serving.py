@@ -17,7 +17,7 @@ def serving_mode(project: Project, requested: str | None, own_keys: frozenset[st
     """The serving mode with its evidence. `requested` (settings `serving`) overrides the evidence:
     `apps` → an App agent, `model-serving` → the project's Model Serving owner (bundle by default)."""
     py = project.python
-    generated = {f.path for f in py.files if f.generated}  # dabprp's own stage code is no evidence
+    generated = py.generated_paths()  # dabprp's own stage code is no evidence
     deploys = tuple(Evidence("agents.deploy", text("endpoint owned by ", Code("databricks.agents.deploy")), c.location)
                     for c in py.calls("databricks.agents.deploy") if c.location.path not in generated)
     server = tuple(Evidence("agent server", text(Code(f"mlflow.genai.agent_server.{c.api.rsplit('.', 1)[-1]}")),

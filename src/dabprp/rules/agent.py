@@ -49,7 +49,7 @@ def no_streaming(project: Project) -> Iterator[Hit]:
 def no_agent_interface(project: Project) -> Iterator[Hit]:
     """Serving, evaluation and the review app expect an MLflow agent interface."""
     py = project.python
-    generated = {f.path for f in py.files if f.generated}  # dabprp's build stage logs the project's agent
+    generated = py.generated_paths()  # dabprp's build stage logs the project's agent
     logs = [c for c in py.calls("mlflow.pyfunc.log_model") if c.location.path not in generated]
     if (py.graphs or logs) and not py.agent_classes:
         where = py.graphs[0].location if py.graphs else logs[0].location

@@ -15,7 +15,7 @@ from dabprp.settings import Settings
 
 def handles_comparisons(project: Project) -> bool:
     py = project.python
-    generated = {f.path for f in py.files if f.generated}  # dabprp's stage code says nothing about the agent
+    generated = py.generated_paths()  # dabprp's stage code says nothing about the agent
     return any(p.location.path not in generated for p in py.of(Parallelism)) or any(
         "compar" in " ".join(v for vals in m.fields.values() for v in vals) for m in py.routing_models)
 
