@@ -228,7 +228,7 @@ def test_no_bundle_prp_creates_one_around_the_agent_code():
     text, _ = generate(str(FIXTURES / "no-bundle"))
     assert "| bundle | none: the project is deployed by hand | - |" in text
     assert "**`DAB100` No bundle** (to create: `databricks.yml`): the project has no bundle (`databricks.yml`)" in text
-    assert "#### Targets, variables and top-level permissions — `databricks.yml`" in text
+    assert "#### Targets and variables — `databricks.yml`" in text
     assert "`OrderAgent` (ResponsesAgent: predict)" in text and "`notebooks/agent.py:22`" in text
     for word in ("LangGraph", "Genie", "supervisor", "routing_accuracy"):
         assert word not in text, word

@@ -201,7 +201,7 @@ def test_a_bundle_scaffold_refuses_is_said_so(tmp_path):
     built, _ = plan(str(project))
     files = prp_files(text)
     assert {path: yaml.safe_load(body) for path, (_, _, body) in files.items()} == \
-        {b.file: b.document for b in built.bundle_files}
+        {b.file: built.document(b) for b in built.bundle_files}
     assert {fence for _, fence, _ in files.values()} == {"yaml", "tables"}
 
 

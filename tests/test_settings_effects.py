@@ -23,7 +23,7 @@ def _gate(plan: Plan, metric: str) -> float:
 
 
 def _variable(plan: Plan, name: str) -> Any:
-    return plan.bundle_files[0].document["variables"][name]["default"]
+    return next(v.default for v in plan.bundle_files[0].variables if v.name == name)
 
 
 def _rules(plan: Plan) -> set[str]:

@@ -69,6 +69,9 @@ def _for_type(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         if type(None) in args:
             options.append({"type": "null"})
         return options[0] if len(options) == 1 else {"anyOf": options}
+    if origin is tuple and args and args[-1] is not Ellipsis:  # a pair, a triple: one schema per position
+        return {"type": "array", "prefixItems": [_for_type(a, defs) for a in args], "items": False,
+                "minItems": len(args)}
     if origin in (tuple, list):
         item = args[0] if args else Any
         return {"type": "array", "items": _for_type(item, defs)}

@@ -71,6 +71,7 @@ def vocabulary(project: Project, plan: Plan | None) -> tuple[set[str], set[str]]
     _collect(to_data(project), names)
     if plan is not None:
         _collect(to_data(plan), names)
+        _collect([plan.document(block) for block in plan.bundle_files], names)  # what the files will say
         files.update(block.file for block in plan.bundle_files)
         for task in plan.roadmap:
             files.update(task.files)

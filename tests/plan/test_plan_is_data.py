@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 
+import jsonschema_rs
 import pytest
 from click.testing import CliRunner
 
 from dabprp.cli import main
+from dabprp.facts_schema import plan_schema
 from dabprp.plan.model import Code, prose
 from dabprp.render.prose import md
 from tests.conftest import EXAMPLE, FIXTURES
@@ -23,8 +25,7 @@ MARKDOWN = {
 }
 NOT_WALKED = {
     "findings": "the Report's findings, as `check`, SARIF and MCP publish them (their own contract)",
-    "bundle_files[].document": "the content of the bundle files the plan writes, as data (descriptions "
-                               "are the files' text)",
+    "bundle_files[].variables[].description": "a variable's description as the bundle file will say it",
 }
 NOT_YET_DATA: set[str] = set()
 """Prose fields that still hold Markdown code spans (each left this list when it became `Text`)."""
@@ -50,7 +51,10 @@ def test_plan_json_has_no_markdown_or_yaml_text(project):
     result = CliRunner().invoke(main, ["generate", str(project), "--format", "json", "--stdout"])
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
-    assert all(isinstance(f["document"], dict) for f in plan["bundle_files"])
+    jsonschema_rs.validator_for(plan_schema()).validate(plan)
+    for f in plan["bundle_files"]:  # typed resources, not configuration trees
+        assert "document" not in f
+        assert all({"kind", "key"} <= set(r) for r in f["resources"])
     found = sorted({(path, what) for path, what, _ in _walk(plan, "")})
     assert [(path, what) for path, what in found if path not in NOT_YET_DATA] == []
     if project == EXAMPLE:  # the list is exact: a field converted leaves it

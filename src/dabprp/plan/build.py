@@ -172,10 +172,8 @@ def _check_data_flow(project: Project, jobs: tuple[PlannedJob, ...], blocks: tup
     variables = set()
     resources = set()
     for block in blocks:
-        doc = block.document
-        variables |= set(doc.get("variables") or {})
-        for kind, items in (doc.get("resources") or {}).items():
-            resources |= {f"{kind}.{k}" for k in items or {}}
+        variables |= {v.name for v in block.variables}
+        resources |= {f"{r.kind}.{r.key}" for r in block.resources}
     b = project.bundle
     if b is not None:
         variables |= {v.name for v in b.variables}

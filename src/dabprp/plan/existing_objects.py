@@ -10,7 +10,8 @@ from dabprp.facts import Expr, Job, Literal, Location, MlflowCall, Project, Targ
 from dabprp.parse.bundle_load import LoadedBundle
 from dabprp.parse.bundle_names import UNKNOWN, UNKNOWN_DEPLOYER, same_name_key
 from dabprp.parse.bundle_resolve import TargetConfig, Unresolved, load_target, resolve_deploy
-from dabprp.plan.model import Bind, BundleFile, Code, Environment, Evidence, Migration, parts_of, prose, text
+from dabprp.plan.bundle_model import BundleFile, RegisteredModel
+from dabprp.plan.model import Bind, Code, Environment, Evidence, Migration, parts_of, prose, text
 from dabprp.plan.names import located_at
 from dabprp.plan.pipeline import own_calls
 
@@ -37,7 +38,7 @@ def model_binds(project: Project, envs: tuple[Environment, ...], blocks: tuple[B
         f"registered_models.{key}" in t.resource_overrides for key in planned))] if b else []
     if b is None or not planned or not existing:
         return (), ()
-    variables = {k: v for block in blocks for k, v in (block.document.get("variables") or {}).items()}
+    variables = {v.name: v.spec() for block in blocks for v in block.variables}
     binds: list[Bind] = []
     unknown: dict[Location, Evidence] = {}
     calls = _creating_calls(project)
@@ -101,11 +102,7 @@ def serving_owner_jobs(project: Project) -> tuple[tuple[Job, MlflowCall], ...]:
 
 
 def _planned_models(blocks: tuple[BundleFile, ...]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for block in blocks:
-        items = (block.document.get("resources") or {}).get("registered_models") or {}
-        out.update({k: v for k, v in items.items() if isinstance(v, dict)})
-    return out
+    return {r.key: r.spec() for block in blocks for r in block.resources if isinstance(r, RegisteredModel)}
 
 
 def _config(project: Project, env: Environment, target: Target | None, variables: dict[str, Any],

@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from dabprp.facts import Location
 from dabprp.findings import Finding
+from dabprp.plan.bundle_model import BundleFile
+from dabprp.plan.jobs_model import JobParam, PlannedJob, PlannedTask, TaskParam
+from dabprp.plan.text import Code, Text, names, parts_of, prose, text
 
-
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A name, key or literal the prose mentions (a job key, an API, a YAML value): renderers set it as code."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """Prose as data: plain text with the names it mentions marked as `Code`. The plan holds no Markdown;
-    JSON carries the plain text, the PRP formats the marks."""
-
-    parts: tuple[str | Code, ...]
-    JSON_SCHEMA: ClassVar[dict[str, str]] = {"type": "string"}
-
-    def __str__(self) -> str:
-        return "".join(p.text if isinstance(p, Code) else p for p in self.parts)
-
-    def as_data(self) -> str:
-        return str(self)
-
-
-def text(*parts: str | Code) -> Text:
-    """`text("endpoint owned by ", Code(api))`: empty parts dropped."""
-    return Text(tuple(p for p in parts if p))
-
-
-def prose(template: str, **values: object) -> Text:
-    """Our own sentence written with backticks around names: `prose("run `{cmd}` first", cmd=c)`. The template
-    is split at its backticks first, then each part is formatted, so a value never adds or ends a name."""
-    pieces = template.split("`")
-    if len(pieces) % 2 == 0:
-        raise ValueError(f"unbalanced backticks in {template!r}")
-    formatted = [p.format(**values) if values else p for p in pieces]
-    return text(*(Code(p) if i % 2 else p for i, p in enumerate(formatted)))
-
-
-def parts_of(value: str | Text) -> tuple[str | Code, ...]:
-    """The parts of prose that may be plain text or `Text`, to build a longer `Text` around it."""
-    return value.parts if isinstance(value, Text) else (value,)
-
-
-def names(items: Iterable[str], sep: str = ", ") -> tuple[str | Code, ...]:
-    """Parts for a list of names, each marked as code: `a`, `b`, `c`."""
-    out: list[str | Code] = []
-    for i, item in enumerate(items):
-        out += [sep, Code(item)] if i else [Code(item)]
-    return tuple(out)
+__all__ = ["BundleFile", "Code", "JobParam", "PlannedJob", "PlannedTask", "TaskParam", "Text", "names", "parts_of",
+           "prose", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,79 +167,6 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskParam:
-    """One command-line argument of a task: `flag value` (or `flag=value` when `joined`)."""
-
-    flag: str
-    value: str
-    joined: bool = False
-
-    def argv(self) -> list[str]:
-        return [f"{self.flag}={self.value}"] if self.joined else [self.flag, self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class JobParam:
-    name: str
-    default: str
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedTask:
-    key: str
-    file: str | None
-    depends_on: tuple[str, ...]
-    max_retries: int
-    purpose: str | Text
-    params: tuple[TaskParam, ...] = ()
-    produces: tuple[str, ...] = ()
-    """Task values this task sets with `dbutils.jobs.taskValues.set`."""
-    run_job: str | None = None
-    """Key of the job a `run_job_task` starts; `params` are then its job parameters."""
-    timeout: int = 3600
-    waits_for: str | None = None
-    """Key of a job whose run this task waits for without starting it (its timeout covers that job's)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedJob:
-    key: str
-    stage: str
-    purpose: str | Text
-    file: str
-    tasks: tuple[PlannedTask, ...]
-    trigger: str | Text
-    role: str = ""
-    """`tests`, `build`, `deployment`, `load_test`, `link` or `release` (what the job is for)."""
-    parameters: tuple[JobParam, ...] = ()
-    dependencies: tuple[str, ...] = ()
-    """The job environment's pinned requirements (everything its tasks import)."""
-    reused: bool = False
-    """The project's own job (its tasks are not the plan's)."""
-
-    @property
-    def timeout(self) -> int:
-        """The job's bound: its tasks run one after another (a run_job_task's time is the started job's)."""
-        return sum(t.timeout for t in self.tasks if t.run_job is None) or 3600
-
-
-@dataclass(frozen=True, slots=True)
-class BundleFile:
-    """A bundle file the plan adds or edits, as data: `document` holds what the plan puts in it (variables,
-    targets, resources); scaffold and the PRP dump it as YAML."""
-
-    title: str | Text
-    file: str
-    document: dict[str, Any]
-
-    def resources(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
-        """(key, spec) of each resource of `kind` the document defines, at top level then in each target."""
-        trees = [self.document, *((self.document.get("targets") or {}).values())]
-        return [(str(key), spec) for tree in trees if isinstance(tree, dict)
-                for key, spec in ((tree.get("resources") or {}).get(kind) or {}).items() if isinstance(spec, dict)]
-
-
-@dataclass(frozen=True, slots=True)
 class TargetName:
     target: str
     name: str | None
@@ -417,6 +299,10 @@ class Plan:
     """The project's `log_model` call whose `resources=` the build reuses."""
     resources_unknown: tuple[Evidence, ...] = ()
     """Resources the build cannot declare because they are not known statically, with where and why."""
+
+    def document(self, block: BundleFile) -> dict[str, Any]:
+        """The configuration tree of one of the plan's bundle files (render and scaffold write it as YAML)."""
+        return block.document({j.key: j for j in self.jobs})
 
     def job(self, role: str) -> PlannedJob | None:
         """The planned job with this role (`tests`, `build`, `deployment`, `release`, `load_test`, `link`)."""

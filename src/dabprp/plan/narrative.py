@@ -65,15 +65,7 @@ def _declared(blocks: list[BundleFile] | tuple[BundleFile, ...], kind: str, prin
               key: str | None = None) -> str:
     """The first planned file that grants `principal` something on a resource of `kind` (`key`: that one), as a
     UC grant, a permission or the resource's `run_as`, at top level or in a target; empty when none does."""
-    for block in blocks:
-        for rkey, spec in block.resources(kind):
-            if key is not None and rkey != key:
-                continue
-            entries = [*(spec.get("grants") or []), *(spec.get("permissions") or []), spec.get("run_as") or {}]
-            if any(principal in (e.get("principal"), e.get("group_name"), e.get("service_principal_name"),
-                                 e.get("user_name")) for e in entries if isinstance(e, dict)):
-                return block.file
-    return ""
+    return next((block.file for block in blocks if block.grants_to(kind, principal, key)), "")
 
 
 def monitoring(serving: str, settings: Settings) -> tuple[str | Text, ...]:

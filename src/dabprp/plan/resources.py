@@ -1,4 +1,4 @@
-"""The bundle YAML documents of the plan: variables, targets, stage jobs, model, serving; reusing what exists."""
+"""The bundle content of the plan: variables, targets, stage jobs, model, serving; reusing what exists."""
 
 from __future__ import annotations
 
@@ -10,10 +10,27 @@ from typing import Any
 from dabprp.facts import Project, literal_str
 from dabprp.knowledge import is_approval_task_key
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
-from dabprp.plan import bundle_yaml as by
+from dabprp.plan.bundle_model import (
+    App,
+    AppSecret,
+    BundleFile,
+    Experiment,
+    InferenceTable,
+    JobEnvironment,
+    JobResource,
+    Permission,
+    RegisteredModel,
+    Resource,
+    ResourceEdit,
+    SecretScope,
+    ServedEntity,
+    ServingEndpoint,
+    UCGrant,
+    Variable,
+)
+from dabprp.plan.bundle_targets import planned_targets
 from dabprp.plan.includes import include_matches
-from dabprp.plan.job_yaml import job_doc
-from dabprp.plan.model import BundleFile, Environment, PlannedJob, ServingMode, Text, prose
+from dabprp.plan.model import Environment, PlannedJob, ServingMode, Text, prose
 from dabprp.plan.names import NamePlan, name_plan
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
@@ -105,19 +122,22 @@ def environment_variables(jobs: tuple[PlannedJob, ...]) -> dict[tuple[str, ...],
 
 
 def _variables(project: Project, settings: Settings, model_name: str, envs: tuple[Environment, ...],
-               agent: Any, reuse: dict[str, Reused], existing: ExistingKeys) -> dict[str, dict[str, Any]]:
+               agent: Any, reuse: dict[str, Reused], existing: ExistingKeys) -> dict[str, Variable]:
     """Only the variables the project lacks; the project's own (under any equivalent name) are reused."""
     dev = envs[0]
     b = project.bundle
     have = {v.name for v in b.variables} if b else set()
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Variable] = {}
+
+    def add(name: str, description: str, default: str | None = None) -> None:
+        out[name] = Variable(name, description, default)
+
     if "catalog" not in reuse:
-        out["catalog"] = {"description": "Unity Catalog catalog of this environment", "default": dev.catalog}
+        add("catalog", "Unity Catalog catalog of this environment", dev.catalog)
     if "schema" not in reuse:
-        out["schema"] = {"description": "schema for the agent model and tables", "default": dev.schema}
+        add("schema", "schema for the agent model and tables", dev.schema)
     if "model_name" not in reuse and not existing.model:
-        out["model_name"] = {"description": "registered model name (without catalog and schema)",
-                             "default": model_name}
+        add("model_name", "registered model name (without catalog and schema)", model_name)
     # only literal chat endpoints: one computed at run time cannot be known statically (never `default: None`)
     endpoints = sorted({name for e in project.python.endpoints("chat") if (name := literal_str(e.endpoint))})
     for cfg in project.configs:
@@ -125,18 +145,16 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
                  if isinstance(v.value, str) and v.value and v not in cfg.placeholders}
         endpoints += sorted(named - set(endpoints))
     if endpoints and "llm_endpoint" not in reuse:
-        out["llm_endpoint"] = {"description": "LLM serving endpoint the agent calls", "default": endpoints[0]}
-    out["secret_scope"] = {"description": "secret scope of this environment", "default": dev.secret_scope}
+        add("llm_endpoint", "LLM serving endpoint the agent calls", endpoints[0])
+    add("secret_scope", "secret scope of this environment", dev.secret_scope)
     # no lookup here: a top-level lookup is resolved in every target, dev included; production targets set it
     if "deployer" not in reuse:
-        out["deployer_sp"] = {"description": "application ID of the deployment service principal; set (looked up "
-                                             "by name) in each target that deploys as it, empty elsewhere",
-                              "default": ""}
-    out["approver_group"] = {"description": "group allowed to approve model versions",
-                             "default": settings.approver_group}
-    out["consumer_group"] = {"description": "group that may view and query", "default": settings.consumer_group}
-    out["admin_group"] = {"description": "platform administrators", "default": settings.admin_group}
-    out["notification_email"] = {"description": "where failures are sent", "default": settings.notification_email}
+        add("deployer_sp", "application ID of the deployment service principal; set (looked up by name) in each "
+            "target that deploys as it, empty elsewhere", "")
+    add("approver_group", "group allowed to approve model versions", settings.approver_group)
+    add("consumer_group", "group that may view and query", settings.consumer_group)
+    add("admin_group", "platform administrators", settings.admin_group)
+    add("notification_email", "where failures are sent", settings.notification_email)
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -146,22 +164,23 @@ def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
 
 
 def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existing: ExistingKeys,
-                        have: set[str]) -> dict[str, dict[str, Any]]:
+                        have: set[str]) -> dict[str, Variable]:
     """Variables the planned tasks consume that only the pipeline needs."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Variable] = {}
     values = [p.value for j in jobs for t in j.tasks for p in t.params]
     if any("${var.approval_required}" in v for v in values):
-        out["approval_required"] = {"description": "`true`: a model version needs the approval tag before it is "
-                                    "deployed (set per target)", "default": "false"}
+        out["approval_required"] = Variable("approval_required", "`true`: a model version needs the approval tag "
+                                            "before it is deployed (set per target)", "false")
     if any("${var.agent_file}" in v for v in values):
-        out["agent_file"] = {"description": "the agent's Python file (models-from-code), relative to the bundle "
-                             "root: not found in the project; the build fails until it is set", "default": ""}
+        out["agent_file"] = Variable("agent_file", "the agent's Python file (models-from-code), relative to the "
+                                     "bundle root: not found in the project; the build fails until it is set", "")
     if mode.kind == "bundle-endpoint":
         # no default: a deploy without the champion fails ("no value assigned to required variable") instead of
         # serving whatever a default says
-        out["serving_version"] = {"description": "model version the bundle's endpoint serves, no default: every "
-                                  "bundle command passes the champion (`--var serving_version=N`, N from "
-                                  "`deploy.py --champion`); only the rollout changes it"}
+        out["serving_version"] = Variable("serving_version", "model version the bundle's endpoint serves, no "
+                                          "default: every bundle command passes the champion (`--var "
+                                          "serving_version=N`, N from `deploy.py --champion`); only the rollout "
+                                          "changes it")
     return {k: v for k, v in out.items() if k not in have}
 
 
@@ -185,40 +204,41 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     email = "${var.notification_email}"
     stages = os.path.relpath(STAGES_DIR, folder).replace(os.sep, "/")
     consumers = _uc_principal(settings.consumer_group)
-    jobs_by_file: dict[str, dict[str, Any]] = {}
+    jobs_by_file: dict[str, list[Resource]] = {}
     titles: dict[str, str | Text] = {}
     env_vars = environment_variables(jobs)
     for deps, var in env_vars.items():
         if var not in have:
-            variables[var] = {"description": "serverless job environment: the pinned packages its tasks import",
-                              "type": "complex", "default": by.environments_block(list(deps))}
+            variables[var] = Variable(var, "serverless job environment: the pinned packages its tasks import",
+                                      (JobEnvironment(deps),))
+    job_permissions = (Permission("CAN_MANAGE_RUN", group_name="${var.approver_group}"),
+                       Permission("CAN_VIEW", group_name="${var.consumer_group}"))
     for job in jobs:
         if not job.reused:
-            jobs_by_file.setdefault(job.file, {})[job.key] = job_doc(job, name, stages, email,
-                                                                     env_vars.get(job.dependencies))
+            short = (job.role or job.key).replace("_", "-")
+            jobs_by_file.setdefault(job.file, []).append(JobResource(
+                job.key, f"{name}-{short}-${{bundle.target}}", stages, email, env_vars.get(job.dependencies),
+                job_permissions))
             titles.setdefault(job.file, JOB_TITLES.get(job.role, job.purpose))
-    resources: dict[str, Any] = {}
+    resources: list[Resource] = []
     if not existing.model and mode.serves_from_model:
-        resources["registered_models"] = {mkey: {
-            "catalog_name": cat, "schema_name": sch, "name": names.ref("model_name"),
-            "comment": f"{agent.framework or 'the'} agent of {name}",
-            "grants": [{"principal": consumers, "privileges": ["EXECUTE"]},
-                       {"principal": "${var.approver_group}", "privileges": ["EXECUTE", "APPLY_TAG"]}]}}
+        resources.append(RegisteredModel(
+            mkey, cat, sch, names.ref("model_name"), f"{agent.framework or 'the'} agent of {name}",
+            (UCGrant(consumers, ("EXECUTE",)), UCGrant("${var.approver_group}", ("EXECUTE", "APPLY_TAG")))))
     if not existing.experiment:
-        resources["experiments"] = {experiment_key: {
-            # under the target's root path: a folder that exists when the deploy creates the experiment (MLflow
-            # creates no parent folder) and that the deploying principal owns
-            "name": f"${{workspace.root_path}}/{key}",
-            "permissions": [{"level": "CAN_READ", "group_name": "${var.consumer_group}"},
-                            {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}]}}
+        # under the target's root path: a folder that exists when the deploy creates the experiment (MLflow
+        # creates no parent folder) and that the deploying principal owns
+        resources.append(Experiment(experiment_key, f"${{workspace.root_path}}/{key}", (
+            Permission("CAN_READ", group_name="${var.consumer_group}"),
+            Permission("CAN_MANAGE", group_name="${var.admin_group}"))))
     if not existing.scope:
-        resources["secret_scopes"] = {f"{key}_secrets": {
-            "name": "${var.secret_scope}", "backend_type": "DATABRICKS",
-            "permissions": [{"level": "MANAGE", "group_name": "${var.admin_group}"}]}}
+        resources.append(SecretScope(f"{key}_secrets", "${var.secret_scope}",
+                                     (Permission("MANAGE", group_name="${var.admin_group}"),)))
     deployer = "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")
     deploy_job = next((j for j in jobs if j.role == "deployment" and not j.reused), None)
-    deployer_refs = _deployer_overrides(existing, mkey, f"{key}_secrets", deploy_job.key if deploy_job else None,
-                                        deployer, bool(resources.get("registered_models")))
+    plans_model = any(r.kind == "registered_models" for r in resources)
+    deployer_edits = _deployer_edits(existing, mkey, f"{key}_secrets", deploy_job.key if deploy_job else None,
+                                     deployer, plans_model)
     serving_kind = {"bundle-endpoint": "model-serving", "app-agent": "apps"}.get(mode.kind)
     serving_exists = existing.app if mode.kind == "app-agent" else existing.endpoint
     plans_serving = serving_kind is not None and not serving_exists
@@ -229,21 +249,24 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
     root_file = project.bundle.root_file if project.bundle else DEFAULT_ROOT_FILE
-    per_target = name_plan(project, envs, env_values, variables)
-    blocks = [BundleFile("Targets, variables and top-level permissions", root_file,
-                         by.environment_doc(name, envs, variables, env_values, includes, deployer_refs, deployer,
-                                            per_target.overrides))]
-    blocks += [BundleFile(titles[f], f, {"resources": {"jobs": docs}}) for f, docs in jobs_by_file.items()]
+    per_target = name_plan(project, envs, env_values, {k: v.spec() for k, v in variables.items()})
+    own_names = {t: tuple(ResourceEdit(kind, rkey, fields=tuple(fields.items()))
+                          for kind, items in kinds.items() for rkey, fields in items.items())
+                 for t, kinds in per_target.overrides.items()}
+    blocks = [BundleFile("Targets and variables", root_file, bundle_name=name,
+                         includes=tuple(includes), variables=tuple(variables.values()),
+                         targets=planned_targets(envs, variables, env_values, deployer_edits, deployer, own_names))]
+    blocks += [BundleFile(titles[f], f, resources=tuple(docs)) for f, docs in jobs_by_file.items()]
     if resources:
         blocks.append(BundleFile(", ".join(filter(None, [
-            "Registered model with grants" if "registered_models" in resources else "",
+            "Registered model with grants" if plans_model else "",
             "experiment" if not existing.experiment else "",
             "secret scope" if not existing.scope else ""])).capitalize(), files["model"],
-            {"resources": resources}))
+            resources=tuple(resources)))
     if plans_serving and serving_kind:
-        blocks.append(BundleFile(*_serving_block(name, key, full_model_name(key, existing), serving_kind,
-                                                experiment_key, cat, sch,
-                                                files["serving"], folder)))
+        title, serving = _serving(name, key, full_model_name(key, existing), serving_kind, experiment_key, cat, sch,
+                                  folder)
+        blocks.append(BundleFile(title, files["serving"], resources=(serving,)))
     return tuple(blocks), per_target
 
 
@@ -252,50 +275,37 @@ def _uc_principal(group: str) -> str:
     return account if account else "${var.consumer_group}"
 
 
-def _deployer_overrides(existing: ExistingKeys, model_key: str, scope_key: str, deploy_key: str | None,
-                        deployer: str, plans_model: bool) -> dict[str, Any]:
+def _deployer_edits(existing: ExistingKeys, model_key: str, scope_key: str, deploy_key: str | None,
+                    deployer: str, plans_model: bool) -> tuple[ResourceEdit, ...]:
     """What references the deployer principal: only in the targets that deploy as it."""
-    out: dict[str, Any] = {}
+    out: list[ResourceEdit] = []
     if plans_model:
-        out["registered_models"] = {model_key: {"grants": [
-            {"principal": deployer, "privileges": ["MANAGE", "EXECUTE", "APPLY_TAG"]}]}}
+        out.append(ResourceEdit("registered_models", model_key,
+                                grants=(UCGrant(deployer, ("MANAGE", "EXECUTE", "APPLY_TAG")),)))
     if not existing.scope:
-        out["secret_scopes"] = {scope_key: {"permissions": [
-            {"level": "READ", "service_principal_name": deployer}]}}
+        out.append(ResourceEdit("secret_scopes", scope_key,
+                                permissions=(Permission("READ", service_principal_name=deployer),)))
     if deploy_key:
-        out["jobs"] = {deploy_key: {"run_as": {"service_principal_name": deployer}}}
-    return out
+        out.append(ResourceEdit("jobs", deploy_key, run_as_service_principal=deployer))
+    return tuple(out)
 
 
-def _serving_block(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
-                   file: str, folder: str) -> tuple[str | Text, str, dict[str, Any]]:
+def _serving(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
+             folder: str) -> tuple[str | Text, Resource]:
+    experiment_name = "${resources.experiments.%s.name}" % experiment_key
     if serving == "apps":
-        doc = {"resources": {"apps": {f"{key}_app": {
-            "name": f"{slug(name).replace('_', '-')}-app-${{bundle.target}}",
-            "description": f"{name} agent",
-            "source_code_path": os.path.relpath("app", folder).replace(os.sep, "/"),
-            "config": {"command": ["python", "app.py"],
-                       "env": [{"name": "MLFLOW_EXPERIMENT_NAME",
-                                "value": "${resources.experiments.%s.name}" % experiment_key}]},
-            "resources": [{"name": "secrets", "secret": {"scope": "${var.secret_scope}", "key": "api-key",
-                                                         "permission": "READ"}}],
-            "permissions": [{"level": "CAN_USE", "group_name": "${var.consumer_group}"}]}}}}
-        return "Databricks App", file, doc
-    doc = {"resources": {"model_serving_endpoints": {f"{key}_endpoint": {
-        "name": f"{slug(name).replace('_', '-')}-${{bundle.target}}",
-        "config": {
-            "served_entities": [
-                {"name": "champion", "entity_name": model_ref,
-                 "entity_version": "${var.serving_version}",
-                 "workload_size": "Small", "scale_to_zero_enabled": True,
-                 "environment_vars": {"MLFLOW_EXPERIMENT_NAME":
-                                      "${resources.experiments.%s.name}" % experiment_key}}],
-            "traffic_config": {"routes": [{"served_entity_name": "champion", "traffic_percentage": 100}]}},
-        "ai_gateway": {"inference_table_config": {
-            "enabled": True, "catalog_name": cat, "schema_name": sch,
-            "table_name_prefix": key}},
-        "permissions": [{"level": "CAN_QUERY", "group_name": "${var.consumer_group}"},
-                        {"level": "CAN_MANAGE", "group_name": "${var.admin_group}"}],
-        "email_notifications": {"on_update_failure": ["${var.notification_email}"]}}}}}
+        return "Databricks App", App(
+            f"{key}_app", f"{slug(name).replace('_', '-')}-app-${{bundle.target}}", f"{name} agent",
+            os.path.relpath("app", folder).replace(os.sep, "/"), ("python", "app.py"),
+            (("MLFLOW_EXPERIMENT_NAME", experiment_name),),
+            (AppSecret("secrets", "${var.secret_scope}", "api-key"),),
+            (Permission("CAN_USE", group_name="${var.consumer_group}"),))
     return prose("Serving endpoint with inference tables (bundle-owned; the rollout sets `serving_version`)"), \
-        file, doc
+        ServingEndpoint(
+            f"{key}_endpoint", f"{slug(name).replace('_', '-')}-${{bundle.target}}",
+            (ServedEntity("champion", model_ref, "${var.serving_version}", "Small", True,
+                          (("MLFLOW_EXPERIMENT_NAME", experiment_name),)),),
+            (("champion", 100),), InferenceTable(cat, sch, key),
+            (Permission("CAN_QUERY", group_name="${var.consumer_group}"),
+             Permission("CAN_MANAGE", group_name="${var.admin_group}")),
+            ("${var.notification_email}",))

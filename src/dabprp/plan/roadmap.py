@@ -6,8 +6,9 @@ from typing import Any
 
 from dabprp.facts import Project
 from dabprp.findings import Finding
+from dabprp.plan.bundle_model import BundleFile
 from dabprp.plan.deliverables import deliverable_evidence
-from dabprp.plan.model import BundleFile, PlannedJob, Risk, RoadmapTask, prose
+from dabprp.plan.model import PlannedJob, Risk, RoadmapTask, prose
 from dabprp.plan.pipeline import APP_STAGE_FILES, MODEL_STAGE_FILES, STAGES_DIR
 from dabprp.settings import Settings
 
@@ -110,7 +111,7 @@ def _files(project: Project, serving: str, jobs: tuple[PlannedJob, ...],
         subs[f"{{runs:{name}}}"] = tuple(dict.fromkeys(
             j.file for j in jobs if not j.reused and any(t.file == path for t in j.tasks)))
     for kind in ("registered_models", "secret_scopes", "model_serving_endpoints", "apps"):
-        subs[f"{{bundle:{kind}}}"] = tuple(b.file for b in blocks if b.resources(kind))
+        subs[f"{{bundle:{kind}}}"] = tuple(b.file for b in blocks if b.declares(kind))
     return subs
 
 

@@ -95,7 +95,7 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
     counts = {s: sum(1 for f in plan.findings if f.severity.value == s) for s in ("error", "warning", "note")}
     effort = sum(float(t.effort.split()[0]) for t in plan.roadmap if not t.done)
     # when scaffold would not edit the bundle, the plan's own documents are shown the same way
-    bundle = bundle_view(bundle_edits or [BundleChange(md(b.title), b.file, "planned", None, dump(b.document), "")
+    bundle = bundle_view(bundle_edits or [BundleChange(md(b.title), b.file, "planned", None, dump(plan.document(b)), "")
                                           for b in plan.bundle_files])
     text = env.get_template("prp.md.j2").render(
         plan=plan, version=__version__, counts=counts, top_risks=prp_sections.top_risks(plan.findings),

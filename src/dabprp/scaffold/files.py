@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import pprint
 import textwrap
@@ -176,14 +175,14 @@ def resource_files(plan: Plan) -> dict[str, str]:
     """The resource files the plan adds (the root file's part is merged into the user's, see `planned_bundle`)."""
     out = {}
     for block in plan.bundle_files[1:]:
-        if any((block.document.get("resources") or {}).values()):
-            out[block.file] = header() + "\n" + dump(block.document)
+        if block.resources:
+            out[block.file] = header() + "\n" + dump(plan.document(block))
     return out
 
 
 def planned_bundle(plan: Plan) -> dict[str, Any]:
-    """What the plan adds to the root bundle file (a copy: merging it never changes the plan)."""
-    return copy.deepcopy(plan.bundle_files[0].document)
+    """What the plan adds to the root bundle file (a new tree each call: merging it never changes the plan)."""
+    return plan.document(plan.bundle_files[0])
 
 
 def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
