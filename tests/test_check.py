@@ -84,8 +84,10 @@ def test_inline_suppression_yaml_and_python_and_unused(example):
                                       "\n\n    agent_eval", 1)
     bundle.write_text(text)
     module = example / "src" / "deployment.py"
-    suppress = "agents.deploy(  # dabprp: ignore[DAB304, DAB6]\n"
-    module.write_text(module.read_text().replace("agents.deploy(\n", suppress))
+    suppress = "agents.deploy(  # dabprp: ignore[DAB6]\n"
+    entry = '"DATABRICKS_GENIE_PAT": f"{{{{secrets/{secret_scope}/{secret_key}}}}}",'
+    text = module.read_text().replace("agents.deploy(\n", suppress)
+    module.write_text(text.replace(entry, entry + "  # dabprp: ignore[DAB304]"))  # reported at the entry
     cfg = example / "src" / "configs.yaml"
     cfg.write_text(cfg.read_text().replace("agent_name: sec_financial_multiagent",
                                            "agent_name: sec_financial_multiagent  # dabprp: ignore[DAB999]"))

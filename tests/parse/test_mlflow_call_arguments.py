@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dabprp.facts import Expr, GraphEdge, Literal, Location, Unknown, to_data
+from dabprp.facts import Expr, GraphEdge, Literal, Location, Mapping, MappingEntry, Unknown, to_data
 from dabprp.parse.notebooks import from_source
 from dabprp.parse.python_source import analyze_python
 
@@ -43,8 +43,11 @@ def test_arguments_are_typed_and_args_keep_the_schema_1_summary():
         "model_config": Expr("f'configs/{version}.yaml'"),
         "pip_requirements": Literal(("mlflow==3.1.0", "pydantic"), "list of constants"),
         "extra_pip_requirements": Expr("[f'x=={version}']"),
-        "input_example": Expr("{'q': 1}"),
+        "input_example": Mapping("{'q': 1}", entries=(MappingEntry(Literal("q"), Literal(1), Location("m.py", 16)),)),
     }
+    # a dict is still an expression, with its entries added after the expression's fields
+    assert isinstance(log.arguments["input_example"], Expr)
+    assert list(to_data(log.arguments["input_example"])) == ["source", "config_key", "template", "entries"]
     # schema 1 as before: an f-string as text with braces, names as `<name>`
     assert log.args == {"name": "agent", "python_model": "<MODEL_FILE>", "model_config": "configs/{version}.yaml",
                         "pip_requirements": ["<'mlflow==' + VERSION>", "pydantic"],

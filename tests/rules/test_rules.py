@@ -29,7 +29,7 @@ CASES = {
     "DAB301": (EX, ("databricks.yml", 41), MULTI),
     "DAB302": (EX, ("databricks.yml", 58), MULTI),
     "DAB303": (EX, ("databricks.yml", 1), RAG),
-    "DAB304": (EX, ("src/deployment.py", 82), RAG),
+    "DAB304": (EX, ("src/deployment.py", 86), RAG),
     "DAB402": (EX, ("databricks.yml", 1), RAG),
     "DAB404": (EX, ("src/deployment.py", 73), None),
     "DAB406": (RAG, ("agent/log_agent.py", 14), EX),

@@ -75,7 +75,7 @@ from dabprp.facts.project import (
     Requirement,
     TestFile,
 )
-from dabprp.facts.values import Expr, Literal, Unknown, Value, literal_str
+from dabprp.facts.values import Expr, ExternalRead, Literal, Mapping, MappingEntry, Unknown, Value, literal_str
 
 __all__ = [
     "ENDPOINT_ROLES",
@@ -97,6 +97,7 @@ __all__ = [
     "EvalTable",
     "Experiment",
     "Expr",
+    "ExternalRead",
     "FileReference",
     "FiscalCalendar",
     "GenieAgent",
@@ -111,6 +112,8 @@ __all__ = [
     "Literal",
     "Location",
     "Magic",
+    "Mapping",
+    "MappingEntry",
     "MetricGate",
     "MlflowCall",
     "ModelResource",

@@ -1,5 +1,5 @@
 """What the analyzer knows about a value in code: a folded constant, an expression it could not fold
-(with its source text), or nothing at all."""
+(with its source text; a dict written out also gets its entries), or nothing at all."""
 
 from __future__ import annotations
 
@@ -33,13 +33,46 @@ class Expr:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalRead:
+    """A value read at run time from a secret (`dbutils.secrets.get(scope, key)`, `{{secrets/scope/key}}`) or an
+    environment variable (`os.environ["X"]`, `os.getenv("X")`)."""
+
+    kind: str
+    """`secret` or `environment`."""
+    name: Value
+    """The secret's key or the variable's name."""
+    scope: Value | None = None
+    """The secret scope (None for an environment variable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappingEntry:
+    """One `key: value` of a dict written out in code; `**other` is an entry whose key is Unknown."""
+
+    key: Value
+    value: Value
+    location: Location
+    reads: ExternalRead | None = None
+    """The secret or environment variable the value reads, when it reads one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping(Expr):
+    """A dict argument written out in the call (or bound once to a name): an expression, plus its entries in
+    order, each folded like any value."""
+
+    entries: tuple[MappingEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """No value at all: the argument is not given, or cannot be told apart (`**kwargs`)."""
 
     reason: str
 
 
-Value = Literal | Expr | Unknown
+Value = Literal | Mapping | Expr | Unknown
+"""`Mapping` is an `Expr` (named apart so the facts JSON schema lists its `entries`)."""
 
 
 def literal_str(value: Value | None) -> str | None:

@@ -105,8 +105,18 @@ def call_args(call: ast.Call) -> dict[str, Any]:
         literal = kw.value.value if isinstance(kw.value, ast.Constant) else None
         if kw.arg and SECRET_NAME_RE.search(kw.arg) and isinstance(literal, str) and not PLACEHOLDER_RE.match(literal):
             value = "***redacted***"
-        out[key] = redact_tokens(value)
+        out[key] = redact_tokens(_redact_named(value))
     return out
+
+
+def _redact_named(summary: Any) -> Any:
+    """A dict summary with the text under secret-named keys (`{"API_KEY": "..."}`) redacted, at any depth."""
+    if isinstance(summary, dict):
+        return {k: "***redacted***" if SECRET_NAME_RE.search(k) and isinstance(v, str) and not PLACEHOLDER_RE.match(v)
+                else _redact_named(v) for k, v in summary.items()}
+    if isinstance(summary, list):
+        return [_redact_named(v) for v in summary]
+    return summary
 
 
 def redact_tokens(value: Any) -> Any:

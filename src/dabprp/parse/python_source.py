@@ -40,6 +40,7 @@ from dabprp.limits import LONG_INTEGER, is_long_integer_error, long_integer_line
 from dabprp.parse import secrets
 from dabprp.parse.langgraph import GRAPH_METHODS, GraphCollector
 from dabprp.parse.notebooks import PythonText, without_magics
+from dabprp.parse.python_arguments import call_arguments
 from dabprp.parse.python_ast import (
     arg,
     call_args,
@@ -357,7 +358,7 @@ class _Visitor(ast.NodeVisitor):
 
     def _mlflow_call(self, api: str, node: ast.Call) -> None:
         self.facts.mlflow_calls.append(MlflowCall(api, self.loc(node), call_args(node),
-                                                  arguments=self.folder.arguments(node)))
+                                                  arguments=call_arguments(self.folder, node)))
 
     def _eval_table(self, node: ast.Call, name: str, fn: str | None) -> None:
         if name.endswith(EVAL_DATASET_APIS):

@@ -111,25 +111,7 @@ class Folder:
             return Unknown(missing)
         return self._fold(node, len(self.scopes) - 1, 0)
 
-    def arguments(self, call: ast.Call) -> dict[str, Value]:
-        """Each argument of `call` folded, keyed like `call_args` (`_0`, `_1`…, keywords, `**`); a secret-named
-        keyword's value and any value holding a token are Unknown (reported by location only)."""
-        out: dict[str, Value] = {f"_{i}": redacted("", self.argument(a)) for i, a in enumerate(call.args)}
-        for kw in call.keywords:
-            out[kw.arg or "**"] = redacted(kw.arg or "", self.argument(kw.value))
-        return out
-
-    def argument(self, node: ast.AST) -> Value:
-        """A list or tuple of constants is one Literal (its items as a tuple); anything else folds as usual."""
-        if isinstance(node, (ast.List, ast.Tuple)):
-            items = [self.value(e) for e in node.elts]
-            scalars = [i.value for i in items if isinstance(i, Literal) and not isinstance(i.value, tuple)]
-            if len(scalars) == len(items):
-                return Literal(tuple(scalars), "list of constants")
-            return Expr(self.source(node))
-        return self.value(node)
-
-    def _loc(self, node: ast.AST) -> Location:
+    def loc(self, node: ast.AST) -> Location:
         return Location(self.path, self.file_line(getattr(node, "lineno", 1)))
 
     def source(self, node: ast.AST) -> str:
@@ -190,7 +172,7 @@ class Folder:
         folded = self._fold(value_node, scope, depth + 1)
         if isinstance(folded, Literal) and folded.evidence is None:
             via = f"constant {name}" if folded.via == "literal" else f"{folded.via} (via {name})"
-            return Literal(folded.value, via, self._loc(value_node))
+            return Literal(folded.value, via, self.loc(value_node))
         return folded
 
     def _call(self, node: ast.Call, scope: int, depth: int) -> Value:
@@ -204,7 +186,7 @@ class Folder:
                 folded = self._fold(default, scope, depth + 1)
                 if isinstance(folded, Literal) and folded.value is not None:
                     return Literal(folded.value, f"default of {name}({key_text})",
-                                   folded.evidence or self._loc(default))
+                                   folded.evidence or self.loc(default))
             return Expr(self.source(node))
         if name.endswith(WIDGET_READS) and len(node.args) == 1 and not node.keywords:
             param = self._fold(node.args[0], scope, depth + 1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from dabprp.facts import Location, Project
+from dabprp.facts import Literal, Location, Mapping, MappingEntry, Project, literal_str
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -64,15 +65,55 @@ def no_permissions(project: Project) -> Iterator[Hit]:
           "OAuth secret; do not pass a PAT in `environment_vars`.",
       docs=(DOCS["agents_deploy"], DOCS["oauth_m2m"]))
 def pat_to_serving(project: Project) -> Iterator[Hit]:
-    """A PAT in the endpoint's environment acts as one person, never rotates and leaks through logs."""
+    """A PAT in the endpoint's environment acts as one person, never rotates and leaks through logs.
+
+    Judged per `environment_vars` entry written in the call (or in a dict bound once to a name): a key whose
+    words include `pat` or `token`, or a value read from a secret or environment variable so named
+    (`{{secrets/scope/my-pat}}`, `dbutils.secrets.get(scope, "my-pat")`, `os.environ["DATABRICKS_TOKEN"]`).
+    An OAuth client id or secret (`DATABRICKS_CLIENT_SECRET`) is not a PAT; a dict computed at run time is
+    not judged."""
     for call in project.python.calls("databricks.agents.deploy"):
-        env = call.args.get("environment_vars")
-        if isinstance(env, dict):
-            for key, value in env.items():
-                text = f"{key} {value}".lower()
-                if "pat" in key.lower().split("_") or "token" in text or "pat}" in text:
-                    yield Hit(call.location, f"`agents.deploy` passes `{key}` (a personal access token) "
-                              "to the serving endpoint")
+        env = call.arguments.get("environment_vars")
+        if isinstance(env, Mapping):
+            for entry in _entries(env):
+                what = _personal_token(entry)
+                if what is not None:
+                    yield Hit(entry.location, f"`agents.deploy` passes {what} (a personal access token) "
+                              "to the serving endpoint", (call.location,))
+
+
+_TOKEN_WORDS = frozenset({"pat", "token"})
+_WORD_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    """`DATABRICKS_GENIE_PAT`, `my-pat`, `databricksToken` → their lowercase words."""
+    return {w.lower() for w in _WORD_RE.findall(text)}
+
+
+def _entries(mapping: Mapping) -> Iterator[MappingEntry]:
+    """The entries, with those of a dict unpacked into it (`**base`) in place."""
+    for entry in mapping.entries:
+        if isinstance(entry.value, Mapping) and not isinstance(entry.key, Literal):
+            yield from _entries(entry.value)
+        else:
+            yield entry
+
+
+def _personal_token(entry: MappingEntry) -> str | None:
+    """What the entry passes, when its key or its source says it is a personal access token; else None."""
+    key = literal_str(entry.key)
+    key_words = _words(key) if key is not None else set()
+    if "client" in key_words and key_words & {"id", "secret"}:
+        return None  # OAuth M2M credentials of a service principal
+    if key_words & _TOKEN_WORDS:
+        return f"`{key}`"
+    read = entry.reads
+    name = literal_str(read.name) if read is not None else None
+    if read is None or name is None or not _words(name) & _TOKEN_WORDS:
+        return None
+    source = f"secret `{name}`" if read.kind == "secret" else f"environment variable `{name}`"
+    return f"`{key}` from {source}" if key is not None else source
 
 
 @rule("DAB305", "Hard-coded secret", severity=Severity.ERROR, stage=Stage.SECURITY,
