@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from dabprp.facts import HardcodedSecret, Job, Location, MlflowCall, Project, Target, Task, literal_str
 from dabprp.knowledge import is_approval_task_key, names_a_deployment_job
@@ -45,19 +46,21 @@ def task_calls(project: Project, task: Task, *apis: str) -> list[MlflowCall]:
     return calls_in(project, task.resolved_path, *apis) if task.resolved_path else []
 
 
-def hands_over(project: Project, job: Job) -> bool:
+def hands_over(project: Project, job: Job, jobs_by_key: Mapping[str, Job] | None = None) -> bool:
     """The job hands the versions it registers to a deployment job: it starts that job (run_job_task), or a task
-    waits for the run MLflow starts for the version (it passes the id of a job that takes model versions)."""
+    waits for the run MLflow starts for the version (it passes the id of a job that takes model versions).
+    `jobs_by_key`: the project's jobs by key, when the caller asks this of every job (built once, not per job)."""
     if any(t.type == "run_job" for t in job.tasks):
         return True
-    others = {j.key: j for j in jobs(project) if j.key != job.key}
-    return any(key in others and takes_model_version(project, others[key])
-               for t in job.tasks for key in JOB_ID_REF.findall(" ".join(str(v) for v in t.parameters.values())))
+    by_key = jobs_by_key if jobs_by_key is not None else {j.key: j for j in jobs(project)}
+    referenced = {key for t in job.tasks for key in JOB_ID_REF.findall(" ".join(str(v) for v in t.parameters.values()))}
+    return any(key != job.key and key in by_key and takes_model_version(project, by_key[key])
+               for key in sorted(referenced))
 
 
-def is_deploy_job(project: Project, job: Job) -> bool:
+def is_deploy_job(project: Project, job: Job, jobs_by_key: Mapping[str, Job] | None = None) -> bool:
     # a build job registers a version and hands it to the deployment job: it does not deploy
-    handed = hands_over(project, job)
+    handed = hands_over(project, job, jobs_by_key)
     apis = tuple(a for a in DEPLOY_APIS if not (handed and a == "mlflow.register_model"))
     if any(task_calls(project, t, *apis) for t in job.tasks):
         return True
@@ -88,7 +91,10 @@ def takes_model_version(project: Project, job: Job) -> bool:
 
 
 def deploy_jobs(project: Project) -> list[Job]:
-    return [j for j in jobs(project) if is_deploy_job(project, j)]
+    """The jobs that deploy, in bundle order; linear in jobs and tasks (the jobs are indexed by key once)."""
+    all_jobs = jobs(project)
+    by_key = {j.key: j for j in all_jobs}
+    return [j for j in all_jobs if is_deploy_job(project, j, by_key)]
 
 
 def is_approval_task(task: Task) -> bool:

@@ -58,8 +58,10 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     notes: list[str] = []
     root_file = plan.bundle_files[0].file
     old_bundle = _read(path, root_file) if project.bundle else ""
-    additions = {j.key: deploy_job_keys(project, j) for j in (project.bundle.resources.jobs if project.bundle else ())
-                 if j.location.path == root_file and is_deploy_job(project, j)}
+    all_jobs = project.bundle.resources.jobs if project.bundle else ()
+    by_key = {j.key: j for j in all_jobs}
+    additions = {j.key: deploy_job_keys(project, j) for j in all_jobs
+                 if j.location.path == root_file and is_deploy_job(project, j, by_key)}
     new_bundle, merge_notes, changed = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force,
                                                     {k: keys for k, (keys, _) in additions.items()})
     notes += merge_notes
