@@ -18,6 +18,10 @@ MAX_NESTING = 100
 MAX_ALIAS_NODES = 100_000
 """Values that YAML aliases and `<<` merges may add by reference (blocks "billion laughs" documents)."""
 
+MAX_NAME_CHARS = 255
+"""A longer `bundle.name` is refused by the commands that plan (its workspace folder `~/.bundle/<name>` is named
+after it, and every planned job name and path is built from it)."""
+
 MAX_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
 """Python converts no longer decimal integer (a literal in code, a YAML, TOML or JSON number)."""
 LONG_INTEGER = f"an integer with more than {MAX_INT_DIGITS:,} digits (more than Python converts)"

@@ -258,3 +258,16 @@ def test_toml_nan_setting_is_refused(tree):
     root = tree({"databricks.yml": BUNDLE, "pyproject.toml": "[tool.dabprp]\nenvironments = nan\n"})
     proc = cli("check", root)
     assert proc.returncode == 2 and proc.stderr == "dabprp: pyproject.toml: `environments` must be a list of names\n"
+
+
+def test_a_bundle_name_past_the_limit_is_refused_by_planning_commands_and_read_by_the_others(tree):
+    root = tree({"databricks.yml": BUNDLE.replace("name: hard", "name: " + "${var." * 60_000)})
+    for command in (("generate", root, "--stdout"), ("generate", root), ("scaffold", root)):
+        proc = cli(*command)
+        assert proc.returncode == 2, command
+        assert proc.stderr.strip() == ("dabprp: databricks.yml:2: `bundle.name` has 360,000 characters, more than "
+                                       "255 (its workspace folder and every planned name are built from it); "
+                                       "not planned")
+    assert sorted(p.name for p in root.iterdir()) == ["databricks.yml"]  # nothing written
+    assert cli("analyze", root, "--format", "json").returncode in (0, 1)
+    assert cli("check", root, "--fail-on", "never").returncode == 0

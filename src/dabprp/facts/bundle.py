@@ -244,6 +244,8 @@ class Bundle:
     """Credentials written in the bundle files (redacted in every other fact)."""
     deployed_names: tuple[DeployedName, ...] = ()
     """The deployed name of each workspace-unique resource in each target."""
+    name_location: Location | None = None
+    """Where `bundle.name` is written."""
 
     def target(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)

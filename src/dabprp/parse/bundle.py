@@ -48,6 +48,7 @@ def build_bundle(loaded: LoadedBundle, root: str, target: str | None, with_refs:
         files=tuple(loaded.files),
         hardcoded_secrets=tuple(sorted(loaded.secrets, key=lambda s: s.location)),
         deployed_names=tuple(deployed_names(loaded)),
+        name_location=child(loc, "bundle", "name").at if name is not None else None,
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from dabprp.errors import DabprpError
 from dabprp.facts import MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
+from dabprp.limits import MAX_NAME_CHARS
 from dabprp.plan import dataflow, narrative, pipeline
 from dabprp.plan.bundle_rollout import bootstrap, bundle_rollout, rollout_step
 from dabprp.plan.existing_objects import bind_migrations, model_binds, run_as_migrations, second_owner_migrations
@@ -52,6 +54,11 @@ DEFAULT_GATE_THRESHOLD = 0.8
 def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settings) -> Plan:
     findings = tuple(sorted(findings, key=lambda f: (f.rule_id, f.location, f.message)))  # the PRP lists by rule
     b = project.bundle
+    if b is not None and b.name is not None and len(b.name) > MAX_NAME_CHARS:
+        at = b.name_location or b.location
+        raise DabprpError(at.path, at.line, f"`bundle.name` has {len(b.name):,} characters, more than "
+                          f"{MAX_NAME_CHARS} (its workspace folder and every planned name are built from it); "
+                          "not planned")
     name = (b.name if b and b.name else project.root) or "agent"
     key = slug(name)
     agent = agent_profile(project)
