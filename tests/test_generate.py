@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from dabprp.api import generate
+from dabprp.api import generate, plan
 from dabprp.cli import main
 from dabprp.errors import DabprpError
 from dabprp.validate.schema import schema_errors
@@ -293,3 +293,18 @@ def test_an_app_agent_prp_promises_no_model_version_or_uc_approval():
     assert ("- Approval: the CI workflow's deployment to `prod` runs in the GitHub environment `prod`; its required "
             "reviewers are the approval (set them in the repository's environment settings: scaffold cannot).") in text
     assert "approved before it reaches users (the required reviewers of the GitHub environment `prod`)" in text
+
+
+@pytest.mark.parametrize("project", [EXAMPLE, FIXTURES / "bundle-endpoint"], ids=lambda p: p.name)
+def test_every_command_of_the_prp_names_a_planned_target(tmp_path, project):
+    copy = tmp_path / "p"
+    copy_project(project, copy)
+    (copy / ".dabprp.yaml").write_text("environments: [development, qa, production]\n")
+    result = CliRunner().invoke(main, ["generate", str(copy), "--stdout"])
+    assert result.exit_code == 0, result.output
+    targets = re.findall(r"(?:-t|--target) ([\w'-]+)", result.stdout)
+    assert {"development", "qa", "production"} <= set(targets)
+    assert set(targets) <= {"development", "qa", "production", "<target>"}, sorted(set(targets))
+    built, _ = plan(str(copy))
+    commands = [c for c in built.validation_commands if " -t " in c]
+    assert commands and all(" -t staging" not in c and " -t prod " not in c for c in commands)

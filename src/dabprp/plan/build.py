@@ -106,7 +106,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         risks=risks(project, agent, serving),
         gotchas=narrative.gotchas(project, serving),
         unconfirmed=tuple(prose(UNCONFIRMED[k]) for k in sorted(UNCONFIRMED)),
-        validation_commands=narrative.validation_commands(jobs, rollout),
+        validation_commands=narrative.validation_commands(jobs, tuple(e.name for e in envs), rollout),
         context_files=narrative.context_files(project),
         findings=findings,
         settings_source=settings.source,

@@ -98,7 +98,8 @@ def _uc_model(p: Project, settings: Settings) -> Evidence:
 
 def _staging(p: Project, settings: Settings) -> Evidence:
     b = p.bundle
-    if not b or not any(t.name == "staging" for t in b.targets):
+    pre = settings.environments[1] if len(settings.environments) > 1 else None
+    if not b or not any(t.name == pre for t in b.targets):
         return []
     return [prose("task `{task}` of job `{job}` at {where}", task=t.task_key, job=j.key, where=t.location)
             for j in b.resources.jobs for t in j.tasks

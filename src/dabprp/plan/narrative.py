@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from dabprp.facts import Location, Project
@@ -111,30 +112,34 @@ def gotchas(project: Project, serving: str) -> tuple[Text, ...]:
     return tuple(items)
 
 
-def validation_commands(jobs: tuple[PlannedJob, ...], owned: BundleRollout | None = None) -> tuple[str, ...]:
-    """The commands that check the plan's work, naming the plan's own jobs. With a bundle-owned endpoint every
-    bundle command passes the target's champion (its version variable has no default)."""
+def validation_commands(jobs: tuple[PlannedJob, ...], targets: tuple[str, ...],
+                        owned: BundleRollout | None = None) -> tuple[str, ...]:
+    """The commands that check the plan's work, naming the plan's own jobs and targets (the pre-production one:
+    the second). With a bundle-owned endpoint every bundle command passes the target's champion (its version
+    variable has no default); the pre-production target's comes last, so it stays set for the runs there."""
+    pre_name = targets[1] if len(targets) > 1 else targets[0]
+    pre = shlex.quote(pre_name)
     out = ["dabprp validate . --all-targets --strict"]
-    for target in ("dev", "prod", "staging") if owned else ("dev", "staging", "prod"):  # staging's stays set
+    for target in [*(t for t in targets if t != pre_name), pre_name] if owned else targets:
         if owned is not None:
             out.append(champion_env(owned, target))
-        out.append(f"databricks bundle validate --strict -t {target}")
+        out.append(f"databricks bundle validate --strict -t {shlex.quote(target)}")
     out.append("pytest -q tests")
     tests = next((j for j in jobs if j.role == "tests" and not j.reused), None)
     if tests is not None:
-        deploy = stage_command(owned, "staging", "--deploy") if owned else \
-            "databricks bundle deploy -t staging --auto-approve"
-        out.append(f"{deploy} && databricks bundle run -t staging {tests.key}")
+        deploy = stage_command(owned, pre_name, "--deploy") if owned else \
+            f"databricks bundle deploy -t {pre} --auto-approve"
+        out.append(f"{deploy} && databricks bundle run -t {pre} {tests.key}")
     evaluation = next((j for j in jobs if not j.reused and any(
         t.file == f"{STAGES_DIR}/evaluate.py" for t in j.tasks)), None)
     if evaluation is not None:
         params = ",".join(f"{p.name}=<{p.name.replace('_', ' ')}>" for p in evaluation.parameters if not p.default)
         tasks = " → ".join(t.key for t in evaluation.tasks)
-        out.append(f"databricks bundle run -t staging {evaluation.key}" + (f" --params {params}" if params else "")
+        out.append(f"databricks bundle run -t {pre} {evaluation.key}" + (f" --params {params}" if params else "")
                    + f"   # {tasks}")
     link = next((j for j in jobs if j.role == "link" and not j.reused), None)
     if link is not None:
-        out.append(f"databricks bundle run -t staging {link.key}")
+        out.append(f"databricks bundle run -t {pre} {link.key}")
     out.append("dabprp generate .   # re-run: the appendix shows which gaps remain")
     return tuple(out)
 
