@@ -127,3 +127,13 @@ def test_names_that_depend_on_the_deployer_are_not_judged(tmp_path):
     assert _dab917(root) == {("databricks.yml", 9, "secret scope `s` deploys as `x-secrets` on workspace "
                               "`h.example.com` in targets `a`, `b`: the name is unique there, so the second deploy "
                               "fails")}
+
+
+def test_a_target_without_mode_deploys_its_names_unprefixed_as_the_cli_does(tree):
+    root = tree({"databricks.yml": (
+        "bundle:\n  name: m\nresources:\n  registered_models:\n    model:\n      catalog_name: main\n"
+        "      schema_name: agents\n      name: agent\ntargets:\n  plain:\n    default: true\n"
+        "  dev:\n    mode: development\n")})
+    loaded = load_bundle(str(root))
+    assert load_target(loaded, "plain").resource("registered_models", "model")["name"] == "agent"
+    assert load_target(loaded, "dev").resource("registered_models", "model")["name"].startswith("dev_")

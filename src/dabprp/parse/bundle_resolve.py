@@ -52,12 +52,12 @@ class TargetConfig:
         return spec
 
 
-def load_target(loaded: LoadedBundle, target: str, deployer: Deployer, default_mode: str = "") -> TargetConfig:
-    """`target` as the CLI resolves it when `deployer` deploys it; `default_mode` stands for an unset `mode`."""
+def load_target(loaded: LoadedBundle, target: str, deployer: Deployer) -> TargetConfig:
+    """`target` as the CLI resolves it when `deployer` deploys it (an unset `mode` is no mode: no prefixes)."""
     tree, _ = effective_tree(loaded, target)
     targets = loaded.tree.get("targets") or {}
     tconf = targets.get(target) or {}
-    mode = str(tconf.get("mode") or default_mode)
+    mode = str(tconf.get("mode") or "")
     name = str((tree.get("bundle") or {}).get("name") or "bundle")
     variables: dict[str, Any] = {}
     for vname, spec in (tree.get("variables") or {}).items():

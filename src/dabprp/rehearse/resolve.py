@@ -19,8 +19,8 @@ __all__ = ["REHEARSAL_DEPLOYER", "TargetConfig", "Unresolved", "load_target", "r
 
 
 def load_target(loaded: LoadedBundle, target: str) -> TargetConfig:
-    """`target` as the rehearsal deploys it (a target without `mode` is rehearsed as development)."""
-    return load_for(loaded, target, REHEARSAL_DEPLOYER, default_mode="development")
+    """`target` as the rehearsal deploys it (a target without `mode` as the CLI deploys it: no mode, no prefixes)."""
+    return load_for(loaded, target, REHEARSAL_DEPLOYER)
 
 
 def resolve_run(value: str, task: str, job_params: dict[str, str], task_values: dict[str, dict[str, str]]) -> str:
