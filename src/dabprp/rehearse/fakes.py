@@ -45,6 +45,8 @@ class Workspace:
     runs: list[dict[str, Any]] = field(default_factory=list)
     """Job runs in start order, as the Jobs API returns them (`run_id`, `job_id`, `job_parameters`, `trigger`,
     `state`, `tasks`)."""
+    task_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Task run ID → the output of a task that failed (`error`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, endpoint: str, routes: dict[str, int]) -> None:
@@ -128,13 +130,20 @@ class Workspace:
         return 200
 
     def record_run(self, job_id: str, parameters: dict[str, str], trigger: str, result: str,
-                   tasks: list[tuple[str, str]]) -> dict[str, Any]:
-        """A finished job run, as `GET /api/2.2/jobs/runs/get` returns it."""
-        run = {"run_id": len(self.runs) + 1, "job_id": int(job_id), "trigger": trigger,
+                   tasks: list[tuple[str, str]], errors: dict[str, str] | None = None) -> dict[str, Any]:
+        """A finished job run, as `GET /api/2.2/jobs/runs/get` returns it; `errors`: a failed task's error, as
+        `GET /api/2.2/jobs/runs/get-output` of that task's run returns it."""
+        run_id = len(self.runs) + 1
+        task_runs = [{"task_key": k, "run_id": run_id * 1000 + i,
+                      "state": {"life_cycle_state": "TERMINATED", "result_state": r}}
+                     for i, (k, r) in enumerate(tasks, 1)]
+        for i, (key, _) in enumerate(tasks, 1):
+            if key in (errors or {}):
+                self.task_outputs[str(run_id * 1000 + i)] = {"error": (errors or {})[key]}
+        run = {"run_id": run_id, "job_id": int(job_id), "trigger": trigger,
                "job_parameters": [{"name": k, "value": v} for k, v in parameters.items()],
                "state": {"life_cycle_state": "TERMINATED", "result_state": result, "state_message": ""},
-               "tasks": [{"task_key": k, "state": {"life_cycle_state": "TERMINATED", "result_state": r}}
-                         for k, r in tasks]}
+               "tasks": task_runs}
         self.runs.append(run)
         return run
 
@@ -193,6 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
         if verb == "get":
             found = next((r for r in ws.runs if str(r["run_id"]) == query.get("run_id", [""])[0]), None)
             return self._send(200, found) if found else self._missing(f"run {query.get('run_id')}")
+        if verb == "get-output":
+            output = ws.task_outputs.get(query.get("run_id", [""])[0])
+            return self._send(200, output) if output is not None else self._missing(f"run {query.get('run_id')}")
         return self._missing(f"jobs/runs/{verb}")
 
     def do_PUT(self) -> None:

@@ -103,6 +103,7 @@ class Runner:
         values: dict[str, dict[str, str]] = {}
         failed: set[str] = set()
         results: dict[str, str] = {}
+        errors: dict[str, str] = {}
         ok = True
         for task in ordered(spec.get("tasks") or []):
             tkey = str(task.get("task_key"))
@@ -116,11 +117,12 @@ class Runner:
             results[tkey] = "SUCCESS" if done else "FAILED"
             if not done:
                 failed.add(tkey)
+                errors[tkey] = self.report.steps[-1].detail if self.report.steps else ""
                 ok = False
             self.start_linked_deployments()
         with self.fake.state.lock:
             self.fake.state.record_run(self.config.ids.get(f"jobs.{key}", "0"), job_params, trigger,
-                                       "SUCCESS" if ok else "FAILED", sorted(results.items()))
+                                       "SUCCESS" if ok else "FAILED", sorted(results.items()), errors)
         return ok
 
     def start_linked_deployments(self) -> None:
