@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from dabprp.analyze import analyze
-from dabprp.api import scaffold, validate
+from dabprp.api import generate, scaffold, validate
 from dabprp.cli import main
 from dabprp.rules import run_rules
 from tests.conftest import EXAMPLE, FIXTURES, GOLDEN, check_golden
@@ -241,3 +243,15 @@ def test_a_project_without_python_gets_a_skipped_source_test(tmp_path):
     scaffold(str(tmp_path))
     result = _pytest(tmp_path)
     assert result.returncode == 0 and "1 skipped" in result.stdout, result.stdout
+
+
+def test_the_prp_flowchart_follows_the_ci_order_of_the_jobs(scaffolded_example):
+    workflow = yaml.safe_load((scaffolded_example / ".github/workflows/dabprp-deploy.yml").read_text())
+    staging = [s["run"] for s in workflow["jobs"]["deploy-staging"]["steps"] if "bundle run" in s.get("run", "")]
+    ci_jobs = [run.split()[-1] for run in staging]
+    text, _ = generate(str(scaffolded_example))
+    flow = text[text.index("flowchart LR"):text.index("```", text.index("flowchart LR"))]
+    charted = [m.group(1) for m in re.finditer(r'\["([\w-]+): ', flow)]
+    positions = [charted.index(job) for job in ci_jobs]  # every CI job is charted, in the CI's order
+    assert positions == sorted(positions), (ci_jobs, charted)
+    assert ci_jobs[:3] == ["multiagent_genie_tests", "multiagent_genie_link_deployment_job", "multiagent_genie_build"]

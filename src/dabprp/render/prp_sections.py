@@ -515,7 +515,7 @@ def grant_lines(plan: Plan) -> list[str]:
 
 def pipeline_flow(plan: Plan) -> list[str]:
     """Mermaid edges of the planned pipeline, task by task in CI order (from the plan's jobs)."""
-    order = ("tests", "build", "deployment", "release", "load_test")
+    order = ("tests", "link", "build", "deployment", "release", "load_test")
     nodes: list[tuple[str, str]] = [("PR", "pull request")]
     for role in order:
         job = plan.job(role)
