@@ -308,3 +308,13 @@ def test_every_command_of_the_prp_names_a_planned_target(tmp_path, project):
     built, _ = plan(str(copy))
     commands = [c for c in built.validation_commands if " -t " in c]
     assert commands and all(" -t staging" not in c and " -t prod " not in c for c in commands)
+
+
+def test_two_environments_get_no_invented_pre_production_target(tmp_path):
+    copy = tmp_path / "p"
+    copy_project(EXAMPLE, copy)
+    (copy / ".dabprp.yaml").write_text("environments: [dev, prod]\n")
+    text, _ = generate(str(copy))
+    assert set(re.findall(r"(?:-t|--target) ([\w'-]+)", text)) <= {"dev", "prod", "<target>"}
+    assert "No pre-production target: the setting `environments` lists `dev`, `prod`, so CI runs no load test" in text
+    assert "(`run_as` on prod and `multiagent_genie_deployment`)" in text

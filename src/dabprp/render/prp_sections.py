@@ -57,23 +57,30 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         "`result.metrics['<scorer>/mean']` is logged with the version's `model_id` and compared with the gate "
         "column; a missed blocking gate fails the job.",
     ]
-    pre = plan.environments[1].name if len(plan.environments) > 2 else "staging"
     target = "endpoint" if plan.serving == "model-serving" else "app"
     gates = {g.metric: g.threshold for g in plan.gates}
     load = plan.job("load_test")
-    stage = [
-        f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed by CI "
-        f"as its service principal) runs `{load.key if load else 'the load test job'}` after the rollout for load "
-        f"and stress testing: `loadtest.py` sends a fixed number of requests at a fixed concurrency to the staging "
-        f"{target} (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ {gates.get('error_rate', 0):g}); "
-        "rollback mechanism testing: `dabprp rehearse --canary-fault` runs the scaffolded stages locally and checks "
-        "that a failing canary restores the previous traffic configuration exactly. The load test runs after the "
-        "rollout; during the rollout the deployment stage sends its own probe requests, since no user sends "
-        "traffic in staging.",
-        f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions as "
-        f"a script; security and compliance validation: `dabprp check` and `databricks bundle validate --strict -t "
-        f"{pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
-    ]
+    if len(plan.environments) < 3:
+        listed = ", ".join(f"`{e.name}`" for e in plan.environments)
+        stage = [f"No pre-production target: the setting `environments` lists {listed}, so CI runs no load test, "
+                 "probe soak or UAT before production. Add one between development and production (e.g. "
+                 "`environments: [dev, staging, prod]`) to get them; `dabprp rehearse --canary-fault` still checks "
+                 "locally that a failing canary restores the previous traffic configuration exactly."]
+    else:
+        pre = plan.environments[1].name
+        stage = [
+            f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed "
+            f"by CI as its service principal) runs `{load.key if load else 'the load test job'}` after the rollout "
+            "for load and stress testing: `loadtest.py` sends a fixed number of requests at a fixed concurrency to "
+            f"the staging {target} (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ "
+            f"{gates.get('error_rate', 0):g}); rollback mechanism testing: `dabprp rehearse --canary-fault` runs the "
+            "scaffolded stages locally and checks that a failing canary restores the previous traffic configuration "
+            "exactly. The load test runs after the rollout; during the rollout the deployment stage sends its own "
+            "probe requests, since no user sends traffic in staging.",
+            f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions "
+            "as a script; security and compliance validation: `dabprp check` and `databricks bundle validate "
+            f"--strict -t {pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
+        ]
     owned = plan.bundle_rollout
     strategy = (("Version switch through the bundle: the CI step `rollout` runs `databricks bundle deploy --var "
                  f"{owned.variable}=N` with the version the deployment job approved (alias `challenger`), probes "
@@ -127,6 +134,11 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     if plan.promotion is not None and plan.job("build"):
         deploy.append(promotion_text(plan, plan.promotion))
     return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
+
+
+def _and(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
 
 
 def names_text(r: ResourceNames) -> str:
@@ -231,10 +243,11 @@ def enhancements(plan: Plan) -> list[str]:
     runs = ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
     resources = (f"resource management: {per_environment_text(plan)}, one job per stage, one shared serverless "
                  "environment with pinned dependencies.")
+    production = [e.name for e in plan.environments if e.mode == "production"]
     if plan.job("deployment") is None:  # an App agent: no model version, no UC approval
         prod = plan.environments[-1].name
         return [
-            f"Job configuration: service principal authentication (`run_as` on staging and prod); concurrent run "
+            f"Job configuration: service principal authentication (`run_as` on {_and(production)}); concurrent run "
             "limits (`max_concurrent_runs: 1`, `queue.enabled: true`), 1–2 retries, timeouts and health rules on "
             f"every job; workflow triggers: CI runs {runs}.",
             f"Approval: the CI workflow's deployment to `{prod}` runs in the GitHub environment `{prod}`; its "
@@ -243,7 +256,7 @@ def enhancements(plan: Plan) -> list[str]:
             "No Unity Catalog model: the app serves the agent's code; permissions as in 2.4; " + resources,
         ]
     return [
-        f"Job configuration: service principal authentication (`run_as` on staging, prod and `{deploy}`); "
+        f"Job configuration: service principal authentication (`run_as` on {_and([*production, f'`{deploy}`'])}); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
         f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs {runs}, and "
