@@ -56,6 +56,22 @@ RESOURCE_LABELS = {"experiments": "experiment", "apps": "app", "model_serving_en
                    "schemas": "schema", "volumes": "volume", "quality_monitors": "quality monitor",
                    "vector_search_endpoints": "vector search endpoint"}
 
+# Databricks App names: lowercase letters, digits and hyphens (reference 3.6, the schema's and the API's `name`), unique
+# in the workspace, fixed once created. The length limit is in neither the reference nor the API docs; Databricks'
+# own Apps tooling states 30 characters at most (no dev-mode prefix applies to apps: reference 3.6).
+APP_NAME_CHARS = re.compile(r"[a-z0-9-]+")
+APP_NAME_MAX = 30
+
+
+def app_name_problem(name: str) -> str | None:
+    """What makes `name` no valid Databricks App name, or None when it is one."""
+    if not APP_NAME_CHARS.fullmatch(name):
+        return "has characters other than lowercase letters, digits and hyphens"
+    if len(name) > APP_NAME_MAX:
+        return f"is {len(name)} characters long (at most {APP_NAME_MAX})"
+    return None
+
+
 # Facts flagged UNCONFIRMED in the reference: the PRP must say so when it relies on them.
 UNCONFIRMED = {
     "judge_default": "Which judge model the built-in scorers use outside Databricks, and the exact "

@@ -82,6 +82,10 @@ CASES = {
                 "    e:\n      name: /Shared/e-${bundle.target}\ntargets:\n  a:\n    mode: production\n"
                 "    workspace: {root_path: /Workspace/Shared/a}\n  b:\n    mode: production\n"
                 "    workspace: {root_path: /Workspace/Shared/b}\n"}),
+    "DAB918": ({"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: agent_app-${bundle.target}\n"
+                "      source_code_path: .\ntargets:\n  dev: {default: true}\n"}, ("databricks.yml", 6),
+               {"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: agent-app-${bundle.target}\n"
+                "      source_code_path: .\ntargets:\n  dev: {default: true}\n"}),
     "DAB914": ({"databricks.yml": BASE + "permissions:\n  - level: CAN_MANAGE_RUN\n    group_name: users\n"},
                ("databricks.yml", 4),
                {"databricks.yml": BASE + "permissions:\n  - level: CAN_RUN\n    group_name: u\n"}),

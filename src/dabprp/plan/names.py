@@ -3,12 +3,15 @@ project's name would collide with another target on the same workspace; existing
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dabprp.facts import DeployedName, Location, Project
+from dabprp.knowledge import APP_NAME_MAX, app_name_problem
 from dabprp.parse.bundle_load import LoadedBundle
 from dabprp.parse.bundle_names import deployed_names, same_name_key
 from dabprp.parse.yaml_source import LocNode
@@ -17,14 +20,46 @@ from dabprp.plan.model import Environment, ResourceNames, TargetName
 # How a target the plan adds names a resource of its own: (field, value from the name the target would deploy).
 # An experiment goes under the target's root path: a folder that exists when the deploy creates the experiment
 # (MLflow creates no parent folder) and that the deploying principal owns; the others get the target's name.
-OWN_NAME = {
-    "experiments": ("name", lambda resolved: "${workspace.root_path}/" + posixpath.basename(resolved)),
-    "apps": ("name", lambda resolved: resolved + "-${bundle.target}"),
-    "model_serving_endpoints": ("name", lambda resolved: resolved + "-${bundle.target}"),
-    "secret_scopes": ("name", lambda resolved: resolved + "-${bundle.target}"),
-    "models": ("name", lambda resolved: resolved + "-${bundle.target}"),
-    "registered_models": ("name", lambda resolved: resolved.rsplit(".", 1)[-1] + "_${bundle.target}"),
+# An app's name has few characters and a short limit: where `<name>-<target>` is no valid app name, the target's
+# name is written out, fitted (`fit_app_name`).
+OWN_NAME: dict[str, tuple[str, Callable[[str, str], str]]] = {
+    "experiments": ("name", lambda resolved, _: "${workspace.root_path}/" + posixpath.basename(resolved)),
+    "apps": ("name", lambda resolved, target: resolved + "-${bundle.target}"
+             if app_name_problem(f"{resolved}-{target}") is None else fit_app_name(resolved, target)),
+    "model_serving_endpoints": ("name", lambda resolved, _: resolved + "-${bundle.target}"),
+    "secret_scopes": ("name", lambda resolved, _: resolved + "-${bundle.target}"),
+    "models": ("name", lambda resolved, _: resolved + "-${bundle.target}"),
+    "registered_models": ("name", lambda resolved, _: resolved.rsplit(".", 1)[-1] + "_${bundle.target}"),
 }
+TARGET_HASH = 6
+"""Hex digits of a target name's hash that stand for the part of it cut from an app name."""
+
+
+def app_name_part(text: str) -> str:
+    """`text` in app-name characters: lower case, every run of other characters one hyphen, none at the ends."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def fit_app_name(base: str, target: str) -> str:
+    """`<base>-<target>` as a valid app name (`app_name_problem` is None), the same for the same input: the target
+    part is kept whole and the base cut to fit, unless the target part alone takes more than half of the limit;
+    then it is cut too and ends in a hash of the whole target name, so targets cut alike stay apart."""
+    suffix = app_name_part(target)
+    half = APP_NAME_MAX // 2
+    if len(suffix) > half:
+        digest = hashlib.sha256(target.encode()).hexdigest()[:TARGET_HASH]
+        suffix = f"{suffix[:half - TARGET_HASH - 1].rstrip('-')}-{digest}"
+    prefix = app_name_part(base)[:APP_NAME_MAX - len(suffix) - 1].rstrip("-")
+    return f"{prefix}-{suffix}" if prefix else suffix
+
+
+def app_name_for_targets(base: str, targets: Sequence[str]) -> str | None:
+    """`<base>-${bundle.target}` when it is a valid app name in every one of `targets`, else None (a target's name
+    has characters an app name cannot have, or the name would be too long somewhere)."""
+    template = f"{app_name_part(base)}-${{bundle.target}}"
+    if not targets or any(app_name_problem(template.replace("${bundle.target}", t)) for t in targets):
+        return None
+    return template
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +90,11 @@ def name_plan(project: Project, envs: tuple[Environment, ...], env_values: dict[
         for n in before[env.name]:
             if n.name is not None and n.kind in OWN_NAME and _collides(n, others):
                 field, own = OWN_NAME[n.kind]
-                overrides.setdefault(env.name, {}).setdefault(n.kind, {})[n.key] = {field: own(n.name)}
+                overrides.setdefault(env.name, {}).setdefault(n.kind, {})[n.key] = {field: own(n.name, env.name)}
+            elif n.name is not None and n.kind == "apps" and app_name_problem(n.name):
+                # no valid app name in this target (`x-${bundle.target}` with its name): a fitted one of its own
+                fitted = fit_app_name(n.name.removesuffix(env.name), env.name)
+                overrides.setdefault(env.name, {}).setdefault(n.kind, {})[n.key] = {"name": fitted}
     after = {e.name: _names(project, e, env_values, variables, specs, overrides.get(e.name, {})) for e in added}
     order = [e.name for e in envs]
     return NamePlan(overrides, _resources(existing, after, overrides, specs,

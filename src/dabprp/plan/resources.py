@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Project, literal_str
-from dabprp.knowledge import is_approval_task_key
+from dabprp.knowledge import APP_NAME_MAX, is_approval_task_key
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 from dabprp.plan.bundle_model import (
     App,
@@ -31,7 +31,7 @@ from dabprp.plan.bundle_model import (
 from dabprp.plan.bundle_targets import planned_targets
 from dabprp.plan.includes import include_matches
 from dabprp.plan.model import Environment, PlannedJob, ServingMode, Text, prose
-from dabprp.plan.names import NamePlan, name_plan
+from dabprp.plan.names import NamePlan, app_name_for_targets, fit_app_name, name_plan
 from dabprp.plan.reuse import Reused
 from dabprp.settings import Settings
 
@@ -249,6 +249,8 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     strangers = [f for f in project.files if include_matches(glob, f) and f not in ours]
     includes = [] if include_covered else [glob] if not strangers else ours
     root_file = project.bundle.root_file if project.bundle else DEFAULT_ROOT_FILE
+    app_name = _app_name(name, key, envs, variables, env_values, have) \
+        if plans_serving and serving_kind == "apps" else ""
     per_target = name_plan(project, envs, env_values, {k: v.spec() for k, v in variables.items()})
     own_names = {t: tuple(ResourceEdit(kind, rkey, fields=tuple(fields.items()))
                           for kind, items in kinds.items() for rkey, fields in items.items())
@@ -265,7 +267,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
             resources=tuple(resources)))
     if plans_serving and serving_kind:
         title, serving = _serving(name, key, full_model_name(key, existing), serving_kind, experiment_key, cat, sch,
-                                  folder)
+                                  folder, app_name)
         blocks.append(BundleFile(title, files["serving"], resources=(serving,)))
     return tuple(blocks), per_target
 
@@ -290,12 +292,28 @@ def _deployer_edits(existing: ExistingKeys, model_key: str, scope_key: str, depl
     return tuple(out)
 
 
+def _app_name(name: str, key: str, envs: tuple[Environment, ...], variables: dict[str, Variable],
+              env_values: dict[str, dict[str, str]], have: set[str]) -> str:
+    """The planned app's name: `<name>-app-${bundle.target}` where that is a valid app name in every target, else a
+    variable set per target to `<name>-app-<target>` fitted to the rules (`fit_app_name`)."""
+    base = f"{slug(name).replace('_', '-')}-app"
+    template = app_name_for_targets(base, [e.name for e in envs])
+    if template is not None:
+        return template
+    var = "app_name" if "app_name" not in have else f"{key}_app_name"
+    variables[var] = Variable(var, "name of this environment's Databricks App (lowercase letters, digits and "
+                                   f"hyphens, at most {APP_NAME_MAX} characters)", fit_app_name(base, envs[0].name))
+    for env in envs[1:]:
+        env_values.setdefault(env.name, {})[var] = fit_app_name(base, env.name)
+    return "${var.%s}" % var
+
+
 def _serving(name: str, key: str, model_ref: str, serving: str, experiment_key: str, cat: str, sch: str,
-             folder: str) -> tuple[str | Text, Resource]:
+             folder: str, app_name: str = "") -> tuple[str | Text, Resource]:
     experiment_name = "${resources.experiments.%s.name}" % experiment_key
     if serving == "apps":
         return "Databricks App", App(
-            f"{key}_app", f"{slug(name).replace('_', '-')}-app-${{bundle.target}}", f"{name} agent",
+            f"{key}_app", app_name, f"{name} agent",
             os.path.relpath("app", folder).replace(os.sep, "/"), ("python", "app.py"),
             (("MLFLOW_EXPERIMENT_NAME", experiment_name),),
             (AppSecret("secrets", "${var.secret_scope}", "api-key"),),

@@ -10,9 +10,16 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dabprp.facts import DeployedName, Project
+from dabprp.facts import DeployedName, Location, Project
 from dabprp.findings import Hit, Severity, Stage
-from dabprp.knowledge import RESOURCE_LABELS, TARGET_MODES, TOP_LEVEL_PERMISSION_LEVELS, is_approval_task_key
+from dabprp.knowledge import (
+    APP_NAME_MAX,
+    RESOURCE_LABELS,
+    TARGET_MODES,
+    TOP_LEVEL_PERMISSION_LEVELS,
+    app_name_problem,
+    is_approval_task_key,
+)
 from dabprp.parse.bundle_names import same_name_key
 from dabprp.parse.bundle_values import as_dict, as_list
 from dabprp.rules import Subject, rule
@@ -278,6 +285,27 @@ def shared_workspace_name(project: Project) -> Iterator[Hit]:
         yield Hit(where, f"{label} {', '.join(f'`{k}`' for k in keys)} deploys as `{name}` on {where_to} in "
                          f"targets {who}: the name is unique there, so the second deploy fails",
                   evidence=tuple(sorted({n.location for n in found} - {where})))
+
+
+@rule("DAB918", "Invalid app name", severity=Severity.ERROR, stage=Stage.DEPLOY,
+      fix=f"Name the app with lowercase letters, digits and hyphens, at most {APP_NAME_MAX} characters in every "
+          "target (`${bundle.target}` adds the target's name); an app's name cannot change once it is created.",
+      cli_check=True)
+def invalid_app_name(project: Project) -> Iterator[Hit]:
+    """Databricks creates an app only under a name of lowercase letters, digits and hyphens, at most 30 characters
+    long; the deploy that would create it fails. Names are resolved per target as the CLI does (variables, target
+    overrides, `${bundle.target}`); a name not known statically (a lookup, the deploying identity, a value given at
+    deploy time) is not judged."""
+    if project.bundle is None:
+        return
+    targets_of: dict[tuple[Location, str, str], list[str]] = {}
+    for n in project.bundle.deployed_names:
+        if n.kind == "apps" and n.name is not None and "${" not in n.name and app_name_problem(n.name):
+            targets_of.setdefault((n.location, n.key, n.name), []).append(n.target)
+    for (where, key, name), targets in sorted(targets_of.items()):
+        which = ", ".join(f"`{t}`" for t in sorted(set(targets)))
+        yield Hit(where, f"app `{key}` deploys as `{name}` in target{'s' if len(set(targets)) > 1 else ''} "
+                         f"{which}: the name {app_name_problem(name)}")
 
 
 @rule("DAB920", "Unreadable or invalid bundle input", severity=Severity.ERROR, stage=Stage.DEPLOY,
