@@ -190,3 +190,25 @@ def test_include_list_is_extended_with_our_files_when_a_glob_would_pick_up_stran
     assert root["include"][0] == "jobs.yml"
     assert "resources/draft.yml" not in root["include"] and "resources/*.yml" not in root["include"]
     assert "resources/test_job.yml" in root["include"]
+
+
+def test_a_target_without_mode_becomes_production_without_destroying_anything(tmp_path):
+    from dabprp.api import generate
+
+    project = write_tree(tmp_path / "p", {"databricks.yml": (
+        "bundle:\n  name: plain\nresources:\n  registered_models:\n    model:\n      catalog_name: main\n"
+        "      schema_name: agents\n      name: plain\ntargets:\n  dev:\n    mode: development\n    default: true\n"
+        "  staging:\n    workspace:\n      host: https://example.cloud.databricks.com\n"
+        "  prod:\n    mode: development\n")})
+    built, _ = build_plan(str(project))
+    staging = next(m for m in built.migrations if m.target == "staging")
+    assert str(staging.change) == "mode: unset → mode: production"
+    assert [str(s) for s in staging.steps] == [
+        "Set targets.staging.mode: production and workspace.root_path: ~/.bundle/${bundle.name}/${bundle.target} "
+        "(the CLI's default written out: the state stays where it is; production mode requires an explicit root).",
+        "databricks bundle validate --strict -t staging, then databricks bundle deploy -t staging."]
+    assert str(staging.cost).startswith("none: only development mode renames resources")
+    prod = next(m for m in built.migrations if m.target == "prod")  # development → production renames
+    assert any("bundle destroy -t prod" in str(s) for s in prod.steps)
+    text, _ = generate(str(project))
+    assert "bundle destroy -t staging" not in text

@@ -27,7 +27,21 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
             continue
         mode = target.mode if target else None
         where = target.location if target else b.location
-        if (mode or None) != env.mode:
+        if (mode or None) != env.mode and "development" not in (mode, env.mode):
+            # no development mode on either side: no name prefix comes or goes, nothing is renamed
+            own_root = target is not None and target.workspace is not None and target.workspace.root_path
+            out.append(Migration(
+                env.name, prose("`mode: {old}` → `mode: {new}`", old=mode or "unset", new=env.mode),
+                (prose("Set `targets.{t}.mode: {mode}`" + ("" if own_root else
+                       " and `workspace.root_path: {root}` (the CLI's default written out: the state stays where "
+                       "it is; production mode requires an explicit root)") + ".",
+                       t=env.name, mode=env.mode, root=DEFAULT_ROOT_PATH),
+                 prose("`databricks bundle validate --strict -t {t}`, then `databricks bundle deploy -t {t}`.",
+                       t=env.name)),
+                "none: only development mode renames resources; production mode adds the CLI's production checks "
+                "and renames, moves or recreates nothing.",
+                where))
+        elif (mode or None) != env.mode:
             out.append(Migration(
                 env.name, prose("`mode: {old}` → `mode: {new}`"
                                 + (" (the bundle's implicit `default` target, written out as this one)"
