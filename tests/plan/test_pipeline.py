@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 
 import pytest
 
@@ -252,3 +253,19 @@ def test_timeouts_follow_the_rollout_steps_and_soak():
     longer = five.job("deployment")
     assert longer is not None and longer.tasks[2].timeout == rollout_timeout((1, 5, 25, 50, 100), 600) == 11400
     assert five.job("build").tasks[1].timeout == 43500 + 11400 - 7800  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("project", [EXAMPLE, FIXTURES / "app-agent", FIXTURES / "bundle-endpoint",
+                                     FIXTURES / "notebooks"], ids=lambda p: p.name)
+def test_every_job_that_evaluates_installs_what_the_judges_import(project):
+    """On a Databricks tracking URI MLflow's built-in judges default to the Databricks judge model, which
+    databricks-agents provides: without it every judge errors and no gate metric exists."""
+    from mlflow.genai.judges import utils
+
+    assert utils.get_default_model.__code__.co_names.count("is_databricks_uri")  # the reason, as installed
+    built, _ = plan(str(project))
+    evaluating = [j for j in built.jobs if any((t.file or "").endswith("/evaluate.py") for t in j.tasks)]
+    assert evaluating
+    for job in evaluating:
+        names = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in job.dependencies}
+        assert "databricks-agents" in names, (job.key, job.dependencies)

@@ -87,6 +87,8 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                       ), "CI after the staging rollout", "load_test", (), merge((), STAGE_PACKAGES["client"]))
     model_deps = merge(deps, STAGE_PACKAGES["model"] + (STAGE_PACKAGES["agents"] if mode.kind == "agents-deploy"
                                                           else ()))
+    # MLflow's built-in judges run through databricks-agents on a Databricks tracking URI
+    eval_deps = merge(model_deps, STAGE_PACKAGES["agents"])
     if not mode.serves_from_model:
         release = PlannedJob(f"{k}_release", "deploy", "evaluate the app's agent, then deploy the app with rollback",
                              f"{wiring.folder}/release_job.yml", (
@@ -103,7 +105,7 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
                                                  TaskParam("--soak-seconds", str(DEFAULT_SOAK_SECONDS)), health[1],
                                                  *evidence),
                                              timeout=DEFAULT_SOAK_SECONDS + 2 * SERVING_UPDATE_SECONDS),
-                             ), prose("CI after `bundle deploy` of each target"), "release", (), model_deps)
+                             ), prose("CI after `bundle deploy` of each target"), "release", (), eval_deps)
         return tests, release, load
     model = TaskParam("--model-name", "{{job.parameters.model_name}}")
     version = TaskParam("--model-version", "{{job.parameters.model_version}}")
@@ -128,7 +130,7 @@ def jobs(mode: ServingMode, wiring: Wiring, gates: tuple[Gate, ...], steps: tupl
             *rollout,
         ), prose("started by MLflow for every new version of the UC model (the link job connects it); nothing "
                  "else starts it"), "deployment",
-        (JobParam("model_name", wiring.model_name), JobParam("model_version", "")), model_deps,
+        (JobParam("model_name", wiring.model_name), JobParam("model_version", "")), eval_deps,
         reused=wiring.deploy_job_reused)
     waited = deployed_timeout(project, deployment)
     build = PlannedJob(f"{k}_build", "build", "log the agent from this commit, check it, register the version; "
