@@ -86,6 +86,10 @@ CASES = {
                 "      source_code_path: .\ntargets:\n  dev: {default: true}\n"}, ("databricks.yml", 6),
                {"databricks.yml": BASE + "resources:\n  apps:\n    a:\n      name: agent-app-${bundle.target}\n"
                 "      source_code_path: .\ntargets:\n  dev: {default: true}\n"}),
+    "DAB919": ({"databricks.yml": BASE + "targets:\n  prod:\n    mode: production\n    workspace:\n"
+                "      root_path: /Workspace/Shared/.bundle/x/prod\n"}, ("databricks.yml", 6),
+               {"databricks.yml": BASE + "targets:\n  prod:\n    mode: production\n    workspace:\n"
+                "      root_path: ~/.bundle/x/prod\n"}),
     "DAB914": ({"databricks.yml": BASE + "permissions:\n  - level: CAN_MANAGE_RUN\n    group_name: users\n"},
                ("databricks.yml", 4),
                {"databricks.yml": BASE + "permissions:\n  - level: CAN_RUN\n    group_name: u\n"}),

@@ -44,7 +44,7 @@ from dabprp.plan.resources import (
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
 from dabprp.plan.serving import AGENT_SERVER_APIS, serving_mode
-from dabprp.plan.targets import DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, SHARED_ROOT_PATH, migrations, reused_evidence
+from dabprp.plan.targets import DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, migrations, reused_evidence
 from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Settings
 
 DEFAULT_GATE_THRESHOLD = 0.8
@@ -238,7 +238,7 @@ def _environments(project: Project, settings: Settings, name: str,
             # kept where it is; a production target gets today's default written out, so the state stays put
             root_path = own_root or (DEFAULT_ROOT_PATH if existing.mode == "production" else None)
         else:
-            root_path = own_root or (SHARED_ROOT_PATH if production else None)
+            root_path = own_root or (DEFAULT_ROOT_PATH if production else None)
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
             secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}",

@@ -28,7 +28,7 @@ PHASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 # A token that names nothing the plan writes is left out.
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("Phase 1", "Create dev/staging/prod targets with per-environment variables and root paths",
-     ("{root}",), ("DAB100", "DAB101", "DAB102", "DAB103", "DAB104", "DAB105", "DAB106", "DAB915")),
+     ("{root}",), ("DAB100", "DAB101", "DAB102", "DAB103", "DAB104", "DAB105", "DAB106", "DAB915", "DAB919")),
     ("Phase 1", "Run as a service principal and declare permissions and grants",
      ("{root}", "{bundle:registered_models}"), ("DAB301", "DAB302", "DAB303")),
     ("Phase 1", "Replace configuration placeholders with bundle variables passed to the code",

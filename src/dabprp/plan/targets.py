@@ -8,9 +8,11 @@ from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, 
 from dabprp.plan.resources import ExistingKeys
 from dabprp.plan.reuse import Reused
 
-# The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing.
+# The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing. Production
+# targets keep it: CI deploys them as their service principal, so the state lives in its home, which only it and
+# admins can write (a root under /Workspace/Shared is writable by every workspace user: the CLI warns, and
+# `--strict` fails, unless the bundle grants `users` CAN_MANAGE).
 DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
-SHARED_ROOT_PATH = "/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}"
 # Where a bundle without targets keeps its state (it deploys as the implicit target `default`).
 IMPLICIT_ROOT_PATH = "~/.bundle/${bundle.name}/default"
 
@@ -49,9 +51,9 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
                 (prose("`databricks bundle summary -t {t}` and note every resource ID.", t=env.name),
                  prose("`databricks bundle destroy -t {t}` (deletes the target's resources and files).", t=env.name),
                  prose("Set `targets.{t}.mode: {mode}`"
-                       + (" and `workspace.root_path: {shared}`" if env.mode == "production" else "")
+                       + (" and `workspace.root_path: {root}`" if env.mode == "production" else "")
                        + (" and remove `workspace.root_path: {implicit}`" if env.implicit else "") + ".",
-                       t=env.name, mode=env.mode, shared=SHARED_ROOT_PATH, implicit=IMPLICIT_ROOT_PATH),
+                       t=env.name, mode=env.mode, root=DEFAULT_ROOT_PATH, implicit=IMPLICIT_ROOT_PATH),
                  prose("`databricks bundle deploy -t {t}`.", t=env.name)),
                 "development mode prefixes the names of jobs, UC models and serving endpoints, so a mode change "
                 "renames them: UC models and endpoints are destroyed and created again (versions, aliases, "
@@ -59,14 +61,16 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
                 where))
         elif env.mode == "production" and env.root_path in (None, DEFAULT_ROOT_PATH):
             out.append(Migration(
-                env.name, prose("root_path `{old}` (per deploying user) → `{new}`", old=DEFAULT_ROOT_PATH,
-                                new=SHARED_ROOT_PATH),
-                (prose("`databricks bundle summary -t {t} -o json` and note every resource's ID.", t=env.name),
-                 prose("Set `targets.{t}.workspace.root_path: {shared}` (a new, empty state).", t=env.name,
-                       shared=SHARED_ROOT_PATH),
-                 prose("For each resource: `databricks bundle deployment bind <key> <id> -t {t} --auto-approve`, so "
-                       "the new state adopts the deployed object instead of creating a second one.", t=env.name),
-                 prose("`databricks bundle deploy -t {t}`; then delete the old root's files.", t=env.name)),
+                env.name, prose("deploying identity → the service principal (CI): `~` in `{root}` becomes its home, "
+                                "a new, empty state (if a person deployed this target until now; not known "
+                                "statically)", root=DEFAULT_ROOT_PATH),
+                (prose("As the identity that deployed it: `databricks bundle summary -t {t} -o json` and note every "
+                       "resource's ID.", t=env.name),
+                 prose("With the service principal's credentials, for each resource: `databricks bundle deployment "
+                       "bind <key> <id> -t {t} --auto-approve`, so its state adopts the deployed object instead of "
+                       "creating a second one.", t=env.name),
+                 prose("Deploy from CI (`databricks bundle deploy -t {t}` as the service principal); then delete "
+                       "the old root's files.", t=env.name)),
                 prose("no resource is recreated when every one is bound first; skipping the bind deploys a second "
                       "copy of every resource. Alternative: `bundle destroy` with the old root, then deploy with the "
                       "new one (every resource is deleted and created again)."),

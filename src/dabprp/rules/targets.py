@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dabprp.facts import Project, Target
+from dabprp.facts import Permission, Project, Target
 from dabprp.findings import Hit, Severity, Stage
 from dabprp.knowledge import DOCS
 from dabprp.rules import rule
@@ -70,7 +70,8 @@ def no_default_target(project: Project) -> Iterator[Hit]:
 
 
 @rule("DAB105", "Production target without root_path", severity=Severity.ERROR, stage=Stage.DEPLOY,
-      fix="Set `workspace.root_path` (e.g. `/Workspace/Shared/.bundle/${bundle.name}/${bundle.target}`).",
+      fix="Set `workspace.root_path` (e.g. `~/.bundle/${bundle.name}/${bundle.target}`, in the home of the service "
+          "principal CI deploys as).",
       docs=(DOCS["targets"],), cli_check=True)
 def production_without_root_path(project: Project) -> Iterator[Hit]:
     """The CLI requires an explicit root_path in production mode so only one copy is deployed, unless every
@@ -116,3 +117,37 @@ def hardcoded_host(project: Project) -> Iterator[Hit]:
         yield Hit(b.workspace.location, f"top-level `workspace.host` is hard-coded to `{b.workspace.host}`")
     elif len(b.targets) > 1 and len(hosts) == 1 and all(t.workspace and t.workspace.host for t in b.targets):
         yield Hit(b.targets[0].location, "every target uses the same workspace host")
+
+
+SHARED_ROOT = "/Workspace/Shared/"
+
+
+@rule("DAB919", "Bundle root writable by every workspace user", severity=Severity.WARNING, stage=Stage.SECURITY,
+      fix="Deploy production targets from CI as their service principal with `workspace.root_path: "
+          "~/.bundle/${bundle.name}/${bundle.target}` (its home); keep /Workspace/Shared only if every user may change "
+          "the deployed code, and then say so with `permissions: [{level: CAN_MANAGE, group_name: users}]`.",
+      docs=(DOCS["targets"],), cli_check=True)
+def shared_root_writable(project: Project) -> Iterator[Hit]:
+    """Every workspace user can write under /Workspace/Shared, so anyone could change the code a target's jobs run
+    (as their `run_as`). The CLI warns unless the bundle grants `users` CAN_MANAGE, and `--strict` fails on it."""
+    b = project.bundle
+    if b is None:
+        return
+    top = b.workspace.root_path if b.workspace else None
+    if not b.targets and b.workspace and top and top.startswith(SHARED_ROOT) and not _users_manage(b.permissions):
+        yield Hit(b.workspace.location, f"the bundle deploys to `{top}`, which every workspace user can write")
+    for target in b.targets:
+        own = target.workspace.root_path if target.workspace else None
+        root = own or top
+        if root is None or not root.startswith(SHARED_ROOT):
+            continue
+        if _users_manage((*b.permissions, *target.permissions)):
+            continue
+        where = target.workspace.location if own and target.workspace else (
+            b.workspace.location if b.workspace else target.location)
+        yield Hit(where, f"target `{target.name}` deploys to `{root}`, which every workspace user can write")
+
+
+def _users_manage(granted: tuple[Permission, ...]) -> bool:
+    """The bundle says every user may manage it (what the CLI looks for before it warns)."""
+    return any(p.principal_kind == "group" and p.principal == "users" and p.level == "CAN_MANAGE" for p in granted)
