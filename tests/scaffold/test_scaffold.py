@@ -230,8 +230,10 @@ def test_a_project_without_a_graph_gets_a_source_test_that_can_fail(tmp_path):
     ok = _pytest(project)
     assert ok.returncode == 0 and "2 passed" in ok.stdout, ok.stdout  # pytest exits 5 on an empty suite
     notebook = project / "src" / "smoke.py"
-    notebook.write_text("# Databricks notebook source\n%pip install mlflow\n!ls\nx = 1\n" + notebook.read_text())
-    assert _pytest(project).returncode == 0  # magics are notebook lines, not Python
+    notebook.write_text("# Databricks notebook source\n%pip install mlflow\n!ls\nx = 1\n"
+                        "%pip install -U mlflow>=3.1 \\\n    databricks-agents\nif True:\n    %pip install x\n"
+                        + notebook.read_text())
+    assert _pytest(project).returncode == 0  # magics (continued, or alone in a block) are notebook lines
     notebook.write_text(notebook.read_text() + "\ndef broken(:\n")
     bad = _pytest(project)
     assert bad.returncode == 1 and "1 failed, 1 passed" in bad.stdout, bad.stdout
@@ -255,3 +257,14 @@ def test_the_prp_flowchart_follows_the_ci_order_of_the_jobs(scaffolded_example):
     positions = [charted.index(job) for job in ci_jobs]  # every CI job is charted, in the CI's order
     assert positions == sorted(positions), (ci_jobs, charted)
     assert ci_jobs[:3] == ["multiagent_genie_tests", "multiagent_genie_link_deployment_job", "multiagent_genie_build"]
+
+
+def test_ci_runs_the_tests_under_the_python_of_the_jobs_environment(scaffolded_example):
+    from dabprp.plan.bundle_model import SERVERLESS_ENVIRONMENT, SERVERLESS_PYTHON
+
+    workflow = yaml.safe_load((scaffolded_example / ".github/workflows/dabprp-deploy.yml").read_text())
+    versions = {s["with"]["python-version"] for job in workflow["jobs"].values() for s in job["steps"]
+                if "setup-python" in str(s.get("uses", ""))}
+    assert versions == {SERVERLESS_PYTHON} == {"3.12"} and SERVERLESS_ENVIRONMENT == "4"  # environment 4: 3.12.3
+    jobs = "".join(p.read_text() for p in (scaffolded_example / "resources").glob("*.yml"))
+    assert "environment_version: '4'" in (scaffolded_example / "databricks.yml").read_text() + jobs

@@ -11,6 +11,11 @@ from typing import Any
 from dabprp.plan.jobs_model import PlannedJob, PlannedTask
 from dabprp.plan.text import Text
 
+SERVERLESS_ENVIRONMENT = "4"
+"""The serverless environment version the planned jobs run in."""
+SERVERLESS_PYTHON = "3.12"
+"""Its Python version (CI runs the tests under the same one)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Permission:
@@ -47,7 +52,7 @@ class JobEnvironment:
 
     dependencies: tuple[str, ...]
     key: str = "default"
-    version: str = "4"
+    version: str = SERVERLESS_ENVIRONMENT
 
     def spec(self) -> dict[str, Any]:
         return {"environment_key": self.key,

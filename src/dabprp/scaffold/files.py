@@ -11,6 +11,7 @@ import jinja2
 import yaml
 
 from dabprp.facts import Literal, Project, StructuredOutput
+from dabprp.plan.bundle_model import SERVERLESS_PYTHON
 from dabprp.plan.model import Plan
 from dabprp.plan.pipeline import (
     APP_STAGE_FILES,
@@ -216,7 +217,7 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
             variable = shell_word(plan.bundle_rollout.variable, "variable")
             # every later bundle command reads the champion from BUNDLE_VAR_<variable> (the variable has no
             # default); the deploy itself leaves the endpoint out while there is no version to serve
-            setup += [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
+            setup += [{"uses": "actions/setup-python@v5", "with": {"python-version": SERVERLESS_PYTHON}},
                       {"run": "pip install " + " ".join(STAGE_PACKAGES["model"])},
                       {"id": "champion", "name": "champion: the version every bundle command passes (0: none yet)",
                        "run": f"version=$({rollout_run(target, ' --champion')}) && "
@@ -242,7 +243,7 @@ def ci_workflow(plan: Plan, project: Project) -> dict[str, str]:
     jobs: dict[str, Any] = {
         "test": {"runs-on": "ubuntu-latest", "steps": [
             {"uses": "actions/checkout@v4"},
-            {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
+            {"uses": "actions/setup-python@v5", "with": {"python-version": SERVERLESS_PYTHON}},
             {"run": "pip install dabprp pytest" + (" -r requirements.txt" if any(
                 r.location.path == "requirements.txt" for r in project.repo.requirements) else "")},
             {"run": "dabprp validate . --all-targets --strict"},
