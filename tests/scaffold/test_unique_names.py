@@ -137,3 +137,19 @@ def test_a_target_without_mode_deploys_its_names_unprefixed_as_the_cli_does(tree
     loaded = load_bundle(str(root))
     assert load_target(loaded, "plain").resource("registered_models", "model")["name"] == "agent"
     assert load_target(loaded, "dev").resource("registered_models", "model")["name"].startswith("dev_")
+
+
+def test_each_developer_deploys_their_own_secret_scope(tmp_path):
+    from dabprp.parse.bundle_resolve import Deployer
+    from dabprp.parse.bundle_resolve import load_target as resolve
+
+    project = copy_project(EXAMPLE, tmp_path / "p")
+    scaffold(str(project))
+    loaded = load_bundle(str(project))
+    jane, joe = Deployer("jane@example.com", "jane", "id-"), Deployer("joe@example.com", "joe", "id-")
+
+    def scope(target: str, who: Deployer) -> str:
+        return resolve(loaded, target, who).resource("secret_scopes", "multiagent_genie_secrets")["name"]
+
+    assert scope("dev", jane) == "multiagent-genie-dev-jane" and scope("dev", joe) == "multiagent-genie-dev-joe"
+    assert scope("staging", jane) == scope("staging", joe) == "multiagent-genie-staging"

@@ -241,7 +241,9 @@ def _environments(project: Project, settings: Settings, name: str,
             root_path = own_root or (DEFAULT_ROOT_PATH if production else None)
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
-            secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}",
+            # secret scopes get no development-mode prefix: each developer's own, or the second deploy collides
+            secret_scope=settings.secret_scopes.get(env) or f"{name}-{env}" + (
+                "" if production else "-${workspace.current_user.short_name}"),
             service_principal=settings.service_principals.get(env) or sp_id
             or (_reused_deployer(project, reuse, existing) if production else None) or f"{name}-deployer-{env}",
             root_path=root_path, default=i == 0 if existing is None else existing.default,
