@@ -318,3 +318,15 @@ def test_two_environments_get_no_invented_pre_production_target(tmp_path):
     assert set(re.findall(r"(?:-t|--target) ([\w'-]+)", text)) <= {"dev", "prod", "<target>"}
     assert "No pre-production target: the setting `environments` lists `dev`, `prod`, so CI runs no load test" in text
     assert "(`run_as` on prod and `multiagent_genie_deployment`)" in text
+
+
+def test_catalogs_and_schemas_the_plan_chose_are_named_as_prerequisites(tmp_path):
+    text, _ = generate(str(EXAMPLE))
+    assert ("The plan chose these names, which nothing in the project names (they may not exist): "
+            "`main_staging.sec_agents` (staging: new catalog), `main_prod.sec_agents` (prod: new catalog). An admin "
+            "creates them before the first deploy there") in text
+    copy = tmp_path / "p"
+    copy_project(EXAMPLE, copy)
+    (copy / ".dabprp.yaml").write_text("catalogs: {staging: stage_cat, prod: prod_cat}\n")
+    chosen, _ = generate(str(copy))
+    assert "The plan chose these names" not in chosen and "| catalog | `main` | `stage_cat` | `prod_cat` |" in chosen

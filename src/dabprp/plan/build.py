@@ -221,8 +221,11 @@ def _environments(project: Project, settings: Settings, name: str,
         existing_catalog = own.get(catalog_var)
         catalog = settings.catalogs.get(env) or (existing_catalog if isinstance(existing_catalog, str) else None) \
             or (base_catalog if i == 0 or existing else f"{base_catalog}_{env}")
+        catalog_chosen = not settings.catalogs.get(env) and not isinstance(existing_catalog, str) and not (
+            i == 0 or existing)
         existing_schema = own.get(schema_var)
         schema = existing_schema if isinstance(existing_schema, str) and not settings.schema else base_schema
+        schema_chosen = schema == base_schema and not settings.schema and _variable(project, schema_var) is None
         sp_id = existing.run_as.principal if existing and existing.run_as and \
             existing.run_as.kind == "service_principal" and production and "${" not in existing.run_as.principal \
             else None
@@ -251,6 +254,7 @@ def _environments(project: Project, settings: Settings, name: str,
             service_principal_is_id=bool(sp_id and not settings.service_principals.get(env)),
             exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
             current_mode=existing.mode if existing else None,
+            catalog_chosen=catalog_chosen, schema_chosen=schema_chosen,
         ))
     return tuple(out)
 

@@ -82,6 +82,10 @@ class Environment:
     implicit: bool = False
     """The bundle has no targets: this environment is its implicit `default` target, written out (same state,
     no mode), so nothing deployed moves."""
+    catalog_chosen: bool = False
+    """The plan named the catalog (nothing in the project or the settings does): it may not exist yet."""
+    schema_chosen: bool = False
+    """The plan named the schema (its default `agents`): it may not exist yet."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ def render_markdown(plan: Plan, files: tuple[str, ...], gaps: list[Gap] | None =
         background_url=prp_sections.BACKGROUND_URL,
         stages=prp_sections.stage_items(plan), enhancements=prp_sections.enhancements(plan),
         focus=prp_sections.focus_areas(plan), context=prp_sections.context_items(plan),
-        env_rows=prp_sections.environment_rows(plan), gaps=gaps or [],
+        env_rows=prp_sections.environment_rows(plan), chosen_uc=prp_sections.chosen_uc_text(plan), gaps=gaps or [],
         effort_total=f"{effort:g}", bundle=bundle, bundle_planned=not bundle_edits, bundle_note=bundle_note,
         left_out=inventory.left_out_text(summary),
         job_rows=[(j, bundle.jobs.get(j.key)) for j in plan.jobs],

@@ -557,3 +557,21 @@ def pipeline_flow(plan: Plan) -> list[str]:
         edges.append(f"  {deploy[0]} -->|canary fails| RB[previous " + (
             "version deployed again]" if plan.rollout is not None else "traffic config restored]"))
     return edges
+
+
+def chosen_uc_text(plan: Plan) -> str:
+    """Catalogs and schemas the plan named itself for its UC model: they must exist before the first deploy."""
+    if not plan.serving_mode.serves_from_model:
+        return ""
+    chosen: dict[str, tuple[list[str], str]] = {}
+    for e in plan.environments:
+        if e.catalog_chosen or e.schema_chosen:
+            chosen.setdefault(f"{e.catalog}.{e.schema}", ([], "catalog" if e.catalog_chosen else "schema"))[0].append(
+                e.name)
+    if not chosen:
+        return ""
+    items = [f"`{name}` ({', '.join(envs)}: new {what})" for name, (envs, what) in chosen.items()]
+    return ("The plan chose these names, which nothing in the project names (they may not exist): "
+            + ", ".join(items) + ". An admin creates them before the first deploy there (a bundle cannot create a "
+            "catalog, and no planned resource creates a schema), or set `catalogs:`/`schema:` in `.dabprp.yaml` "
+            "to ones that exist.")
