@@ -169,8 +169,10 @@ def test_a_bundle_without_targets_keeps_its_implicit_default_deployment(tmp_path
     first, _ = plan(str(repo))
     scaffold(str(repo))
     second, _ = plan(str(repo))
-    assert [replace(e, exists=False, root_path_exists=False, current_mode=None) for e in second.environments] == [
-        replace(e, exists=False, root_path_exists=False, current_mode=None) for e in first.environments]
+    # only what the bundle now says differs: the targets exist, and it names the catalogs and schemas it uses
+    same = {"exists": False, "root_path_exists": False, "current_mode": None, "catalog_chosen": False,
+            "schema_chosen": False}
+    assert [replace(e, **same) for e in second.environments] == [replace(e, **same) for e in first.environments]
     assert [replace(m, location=None) for m in second.migrations] == [
         replace(m, location=None) for m in first.migrations]
     assert str(first.migrations[0].change).startswith("mode: unset → mode: development (the bundle's implicit")

@@ -94,7 +94,7 @@ def test_example_good_agent_is_promoted_through_every_stage(example):
     assert steps["Deployment"]["params"][-4:] == ["--min-requests", "20", "--probe-requests", "20"]
     # staging evaluates into its own experiment (dev keeps jane.doe's), under the target's root path
     assert steps["Evaluation"]["params"][4:6] == [
-        "--experiment", "/Workspace/Shared/.bundle/multiagent-genie/staging/multiagent-genie"]
+        "--experiment", "/Workspace/Users/rehearsal@example.com/.bundle/multiagent-genie/staging/multiagent-genie"]
     assert steps["build"]["overrides"] == {"--agent-file": "src/multiagent_genie.py → "
                                            ".dabprp-rehearsal/standin_agent.py", "--env-manager": "uv → local"}
 

@@ -77,8 +77,10 @@ def test_second_scaffold_changes_no_byte_and_plan_is_a_fixpoint(name, tmp_path):
     scaffold(str(project))
     second, _ = build_plan(str(project))
     # the same environments; only whether each target was there before the first scaffold differs
-    assert [replace(e, exists=False, root_path_exists=False, current_mode=None) for e in second.environments] == [
-        replace(e, exists=False, root_path_exists=False, current_mode=None) for e in first.environments]
+    # only what the bundle now says differs: the targets exist, and it names the catalogs and schemas it uses
+    same = {"exists": False, "root_path_exists": False, "current_mode": None, "catalog_chosen": False,
+            "schema_chosen": False}
+    assert [replace(e, **same) for e in second.environments] == [replace(e, **same) for e in first.environments]
     assert second.jobs == first.jobs
     assert second.gates == first.gates and second.eval_checks == first.eval_checks
     assert second.bundle_files[1:] == first.bundle_files[1:]
@@ -125,8 +127,9 @@ def test_prp_names_what_it_reused_and_the_ordered_migration(tmp_path):
     text, _ = generate(str(copy(FIXTURES / "deployed-edit", tmp_path)))
     assert "- variable for the catalog: `uc_catalog` (registered model `claims_model` uses it as its catalog " \
            "(resources/ml/model.yml:3)) (`databricks.yml:9`)" in text
-    assert "1. Target `staging` (`databricks.yml:28`): root_path" in text
-    assert "   3. For each resource: `databricks bundle deployment bind <key> <id> -t staging" in text
+    assert "1. Target `staging` (`databricks.yml:28`): deploying identity → the service principal (CI)" in text
+    assert ("   2. With the service principal's credentials, for each resource: `databricks bundle deployment bind "
+            "<key> <id> -t staging --auto-approve`") in text
 
 
 def test_lookups_only_in_targets_that_use_them_and_account_groups(tmp_path):

@@ -10,7 +10,7 @@ from dabprp.parse.bundle_load import load_bundle
 from dabprp.rehearse.resolve import load_target
 from tests.conftest import EXAMPLE, copy_project
 
-SHARED_ROOT = "/Workspace/Shared/.bundle/multiagent-genie"
+SHARED_ROOT = "/Workspace/Users/rehearsal@example.com/.bundle/multiagent-genie"  # CI_ROOT_PATH, as rehearsed
 JANE = "/Users/jane.doe@example.com/multiagent-genie"
 
 
@@ -40,7 +40,7 @@ def test_added_targets_get_their_own_experiment_and_the_rule_agrees(tmp_path):
         "dev": JANE, "staging": f"{SHARED_ROOT}/staging/multiagent-genie",
         "prod": f"{SHARED_ROOT}/prod/multiagent-genie"}
     assert _names(root, "secret_scopes", "multiagent_genie_secrets") == {
-        "dev": "multiagent-genie-dev", "staging": "multiagent-genie-staging", "prod": "multiagent-genie-prod"}
+        "dev": "multiagent-genie-dev-rehearsal", "staging": "multiagent-genie-staging", "prod": "multiagent-genie-prod"}
     assert _names(root, "registered_models", "multiagent_genie_model") == {
         "dev": "multiagent_genie", "staging": "multiagent_genie", "prod": "multiagent_genie"}  # catalog per target
     doc = yaml.safe_load((root / "databricks.yml").read_text())
@@ -53,7 +53,7 @@ def test_added_targets_get_their_own_experiment_and_the_rule_agrees(tmp_path):
     line = next(i for i, t in enumerate((root / "databricks.yml").read_text().splitlines(), 1)
                 if t == f"      name: {JANE}")
     assert (f"- Experiment names: `multiagent_experiment` deploys as `{JANE}` in `dev` (`databricks.yml:{line}`); "
-            f"`{SHARED_ROOT}/staging/multiagent-genie` in `staging` (`databricks.yml:") in prp
+            "a name known only at deploy (per deploying user, or from a lookup) in `staging` (`databricks.yml:") in prp
     assert "one experiment and secret scope per environment (names in 3.4)" in prp
 
 

@@ -29,7 +29,7 @@ JOB = """    job_{i}:
 
 TARGETS = {
     "dev": "    mode: development\n    default: true\n",
-    "plain": "    mode: production\n    workspace:\n      root_path: /Workspace/Shared/x\n",
+    "plain": "    mode: production\n    workspace:\n      root_path: /Workspace/Users/ops@example.com/x\n",
     "missing_dep": "    resources:\n      jobs:\n        job_1:\n          tasks:\n            - task_key: c\n"
                    "              depends_on:\n                - task_key: nope\n"
                    "              spark_python_task:\n                python_file: ../src/task.py\n",

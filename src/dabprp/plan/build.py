@@ -44,7 +44,7 @@ from dabprp.plan.resources import (
 from dabprp.plan.reuse import Reused, resource_dir, reused_variables
 from dabprp.plan.roadmap import risks, roadmap
 from dabprp.plan.serving import AGENT_SERVER_APIS, serving_mode
-from dabprp.plan.targets import DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, migrations, reused_evidence
+from dabprp.plan.targets import CI_ROOT_PATH, DEFAULT_ROOT_PATH, IMPLICIT_ROOT_PATH, migrations, reused_evidence
 from dabprp.settings import DEFAULT_DOMAIN_THRESHOLDS, DEFAULT_THRESHOLDS, Settings
 
 DEFAULT_GATE_THRESHOLD = 0.8
@@ -239,9 +239,10 @@ def _environments(project: Project, settings: Settings, name: str,
             root_path = own_root or IMPLICIT_ROOT_PATH
         elif existing is not None:
             # kept where it is; a production target gets today's default written out, so the state stays put
+            # (and its deploy keeps working when the planned jobs, which have no run_as, join it)
             root_path = own_root or (DEFAULT_ROOT_PATH if existing.mode == "production" else None)
         else:
-            root_path = own_root or (DEFAULT_ROOT_PATH if production else None)
+            root_path = own_root or (CI_ROOT_PATH if production else None)
         out.append(Environment(
             name=env, mode="production" if production else "development", catalog=catalog, schema=schema,
             # secret scopes get no development-mode prefix: each developer's own, or the second deploy collides

@@ -13,6 +13,8 @@ from dabprp.plan.reuse import Reused
 # admins can write (a root under /Workspace/Shared is writable by every workspace user: the CLI warns, and
 # `--strict` fails, unless the bundle grants `users` CAN_MANAGE).
 DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
+CI_ROOT_PATH = "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
+"""The same folder, as the production targets the plan adds write it: meant for the identity CI deploys as."""
 # Where a bundle without targets keeps its state (it deploys as the implicit target `default`).
 IMPLICIT_ROOT_PATH = "~/.bundle/${bundle.name}/default"
 
@@ -53,13 +55,15 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
                  prose("Set `targets.{t}.mode: {mode}`"
                        + (" and `workspace.root_path: {root}`" if env.mode == "production" else "")
                        + (" and remove `workspace.root_path: {implicit}`" if env.implicit else "") + ".",
-                       t=env.name, mode=env.mode, root=DEFAULT_ROOT_PATH, implicit=IMPLICIT_ROOT_PATH),
+                       t=env.name, mode=env.mode, root=CI_ROOT_PATH, implicit=IMPLICIT_ROOT_PATH),
                  prose("`databricks bundle deploy -t {t}`.", t=env.name)),
                 "development mode prefixes the names of jobs, UC models and serving endpoints, so a mode change "
                 "renames them: UC models and endpoints are destroyed and created again (versions, aliases, "
                 "inference tables and endpoint URLs are lost), jobs lose their run history.",
                 where))
         elif env.mode == "production" and env.root_path in (None, DEFAULT_ROOT_PATH):
+            # the CLI's default root (implicit or written out): who deployed it so far is not known statically;
+            # targets the plan adds say CI_ROOT_PATH (meant for the identity CI deploys as from the start)
             out.append(Migration(
                 env.name, prose("deploying identity → the service principal (CI): `~` in `{root}` becomes its home, "
                                 "a new, empty state (if a person deployed this target until now; not known "
