@@ -21,6 +21,8 @@ else:  # pragma: no cover
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+SETTINGS_FILES = (".dabprp.yaml", ".dabprp.yml")
+"""Where a project keeps its dabprp settings (else `[tool.dabprp]` in pyproject.toml)."""
 DEFAULT_THRESHOLDS = {
     "correctness/mean": 0.8,
     "relevance_to_query/mean": 0.9,
@@ -173,7 +175,7 @@ def _read_file_settings(root: str) -> tuple[dict[str, Any], str]:
         section = tool.get("dabprp") if isinstance(tool, dict) else None
         if isinstance(section, dict):
             return {k.replace("-", "_"): v for k, v in section.items()}, "pyproject.toml"
-    for name in (".dabprp.yaml", ".dabprp.yml"):
+    for name in SETTINGS_FILES:
         text = read_text(os.path.join(root, name), shown=name, root=root)
         if text is None:
             continue

@@ -12,6 +12,7 @@ from dabprp.facts import Project, to_data
 from dabprp.fingerprints import SourceLines
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Plan
+from dabprp.settings import SETTINGS_FILES
 
 CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
 FENCE_RE = re.compile(r"^```")
@@ -78,7 +79,8 @@ def vocabulary(project: Project, plan: Plan | None) -> tuple[set[str], set[str]]
         for job in plan.jobs:
             files.add(job.file)
             files.update(t.file for t in job.tasks if t.file)
-        files.update({"src/stages/", "tests/", "resources/", ".github/workflows/", "PRPs/", "docs/", "app/"})
+        files.update({"src/stages/", "tests/", "resources/", ".github/workflows/", "PRPs/", "docs/", "app/",
+                      *SETTINGS_FILES})
     for f in list(files):
         names.add(os.path.basename(f.rstrip("/")))
         names.add(os.path.splitext(os.path.basename(f))[0])
