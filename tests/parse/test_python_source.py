@@ -144,13 +144,13 @@ def test_graph_with_start_edge_and_list_path_map():
 
 def test_agent_classes_through_the_projects_own_base_classes():
     project = analyze(str(FIXTURES / "agent-hierarchy"))
-    assert [(a.name, a.base, a.via, str(a.location)) for a in project.python.agent_classes] == [
-        ("BaseResponsesAgent", "ResponsesAgent", (), "agents/base.py:6"),
-        ("ToolUsingAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/base.py:11"),
-        ("LegacyChat", "ChatAgent", (), "agents/base.py:15"),
-        ("ResearchAgent", "ResponsesAgent", ("ToolUsingAgent", "BaseResponsesAgent"), "agents/research.py:4"),
-        ("WriterAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/writer.py:9"),
-        ("SummaryAgent", "ChatAgent", ("LegacyChat",), "agents/writer.py:14"),
+    assert [(a.name, a.base, a.via, str(a.location), a.subclassed) for a in project.python.agent_classes] == [
+        ("BaseResponsesAgent", "ResponsesAgent", (), "agents/base.py:6", True),
+        ("ToolUsingAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/base.py:11", True),
+        ("LegacyChat", "ChatAgent", (), "agents/base.py:15", True),
+        ("ResearchAgent", "ResponsesAgent", ("ToolUsingAgent", "BaseResponsesAgent"), "agents/research.py:4", False),
+        ("WriterAgent", "ResponsesAgent", ("BaseResponsesAgent",), "agents/writer.py:9", False),
+        ("SummaryAgent", "ChatAgent", ("LegacyChat",), "agents/writer.py:14", False),
     ]
 
 

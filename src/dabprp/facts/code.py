@@ -329,6 +329,12 @@ class AgentClass:
     methods: tuple[str, ...] = ()
     via: tuple[str, ...] = ()
     """The project's own base classes between this class and `base`, nearest first."""
+    subclassed: bool = False
+    """Another agent class of the project derives from it: a base, not the agent served."""
+    abstract: bool = False
+    """Derives from `ABC` or declares an `@abstractmethod`: it cannot be instantiated."""
+    instances: tuple[Location, ...] = ()
+    """Where a module instantiates it at import time (`AGENT = ResearchAgent()`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,20 +18,33 @@ class ClassInfo:
     bases: tuple[str, ...]
     location: Location
     methods: tuple[str, ...]
+    abstract: bool = False
+    """Derives from `ABC` or declares an `@abstractmethod`: it cannot be instantiated."""
 
 
-def agent_classes(classes: list[ClassInfo]) -> list[AgentClass]:
+@dataclass(frozen=True, slots=True)
+class Instantiation:
+    """A call of a name at module level (`AGENT = ResearchAgent()`): a class instantiated on import."""
+
+    name: str
+    """The called name, without its module (`ResearchAgent`)."""
+    location: Location
+
+
+def agent_classes(classes: list[ClassInfo], created: list[Instantiation] | None = None) -> list[AgentClass]:
     """Classes whose bases reach an MLflow agent interface, directly or through project classes (matched by
-    name; a relative or package import names the same class)."""
+    name; a relative or package import names the same class), each with whether another one derives from it
+    and where the modules instantiate it."""
     by_name: dict[str, list[ClassInfo]] = {}
     for cls in classes:
         by_name.setdefault(cls.name, []).append(cls)
+    found = [(cls, reached) for cls in classes if (reached := _reach(cls, by_name, ())) is not None]
+    bases = {b.rsplit(".", 1)[-1] for cls, _ in found for b in cls.bases}
     out = []
-    for cls in classes:
-        found = _reach(cls, by_name, ())
-        if found is not None:
-            base, via = found
-            out.append(AgentClass(cls.name, base, cls.location, cls.methods, via))
+    for cls, (base, via) in found:
+        instances = tuple(sorted(i.location for i in created or () if i.name == cls.name))
+        out.append(AgentClass(cls.name, base, cls.location, cls.methods, via, cls.name in bases, cls.abstract,
+                              instances))
     return out
 
 

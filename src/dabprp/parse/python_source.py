@@ -50,7 +50,7 @@ from dabprp.parse.python_ast import (
     qualified,
     summarize,
 )
-from dabprp.parse.python_classes import ClassInfo
+from dabprp.parse.python_classes import ClassInfo, Instantiation
 from dabprp.parse.python_endpoints import endpoint_args, find_arg
 from dabprp.parse.python_grammar import parse_module
 from dabprp.parse.python_resources import model_resources
@@ -104,6 +104,7 @@ class FileFacts:
     scorers: list[ScorerFunction] = field(default_factory=list)
     trees: list[ast.Module] = field(default_factory=list)
     classes: list[ClassInfo] = field(default_factory=list)
+    instantiations: list[Instantiation] = field(default_factory=list)
 
 
 def analyze_python(path: str, ptext: PythonText) -> FileFacts:
@@ -235,7 +236,8 @@ class _Visitor(ast.NodeVisitor):
         bases = [qualified(b.value if isinstance(b, ast.Subscript) else b, self.aliases) or "" for b in node.bases]
         short = [b.rsplit(".", 1)[-1] for b in bases]
         methods = tuple(sorted(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))))
-        self.facts.classes.append(ClassInfo(node.name, tuple(bases), self.loc(node), methods))
+        self.facts.classes.append(ClassInfo(node.name, tuple(bases), self.loc(node), methods,
+                                            _is_abstract(node, short, self.aliases)))
         if any(b in ("BaseModel", "TypedDict") for b in short):
             literal_fields = self._literal_fields(node)
             if literal_fields:
@@ -304,6 +306,8 @@ class _Visitor(ast.NodeVisitor):
         fn = self.scope[-1] if self.scope else None
         if isinstance(node.func, ast.Attribute) and node.func.attr in GRAPH_METHODS:
             self.graphs.call(ast.unparse(node.func.value), node.func.attr, node)
+        if not self.scope and name:  # run on import: what a models-from-code file sets up
+            self.facts.instantiations.append(Instantiation(short, self.loc(node)))
         if name in PARALLEL_APIS or short in ("ThreadPoolExecutor", "ProcessPoolExecutor") or (
             short == "run_in_executor"
         ):
@@ -454,6 +458,15 @@ def _table_read(node: ast.AST | None) -> ast.Call | None:
 
 def _table_api(node: ast.Call) -> str:
     return "spark.read.table" if ast.unparse(node.func).endswith("read.table") else "spark.table"
+
+
+def _is_abstract(node: ast.ClassDef, bases: list[str], aliases: dict[str, str]) -> bool:
+    """`class X(ABC)`, `metaclass=ABCMeta` or an `@abstractmethod`: Python refuses to instantiate it."""
+    if "ABC" in bases or any(kw.arg == "metaclass" and (qualified(kw.value, aliases) or "").endswith("ABCMeta")
+                             for kw in node.keywords):
+        return True
+    return any((qualified(d, aliases) or "").rsplit(".", 1)[-1] == "abstractmethod"
+               for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for d in n.decorator_list)
 
 
 def _literal_values(annotation: ast.AST, aliases: dict[str, str]) -> tuple[str, ...]:

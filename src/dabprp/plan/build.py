@@ -11,6 +11,7 @@ from dabprp.findings import Finding
 from dabprp.knowledge import UNCONFIRMED
 from dabprp.limits import MAX_NAME_CHARS
 from dabprp.plan import dataflow, narrative, pipeline
+from dabprp.plan.agent_entry import agent_entry
 from dabprp.plan.bundle_rollout import bootstrap, bundle_rollout, rollout_step
 from dabprp.plan.existing_objects import bind_migrations, model_binds, run_as_migrations, second_owner_migrations
 from dabprp.plan.logged_resources import declaring_call, logged_resources
@@ -161,7 +162,7 @@ def _agent_file(project: Project, log: MlflowCall | None) -> str | None:
     server = next(iter(pipeline.own_calls(project, *AGENT_SERVER_APIS)), None)
     if server:
         return server.location.path
-    return next((a.location.path for a in project.python.agent_classes), None)
+    return agent_entry(project.python).path
 
 
 def _relative_to(source: str, path: str) -> str:

@@ -46,6 +46,12 @@ class AgentProfile:
     fiscal_calendar: tuple[int, int, int] | None = None
     """The project's fiscal year rule (start month, years added from it, before it); None: not in its code."""
     fiscal_calendar_at: Location | None = None
+    served_at: Location | None = None
+    """Where the code sets the served class (`mlflow.models.set_model`) or instantiates it at module level."""
+    sets_model: bool = False
+    """The served file calls `mlflow.models.set_model`, which models-from-code logging needs."""
+    unserved: tuple[Evidence, ...] = ()
+    """The concrete agent classes when no file sets or instantiates one: which is served is not known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,16 +20,19 @@ from dabprp.facts import (
     Value,
 )
 from dabprp.knowledge import METRIC_WORD_RE, TEMPORAL_NAME_RE
+from dabprp.plan.agent_entry import agent_entry
 from dabprp.plan.model import AgentProfile, Code, Evidence, Scope, Text, text
 
 
 def agent_profile(project: Project) -> AgentProfile:
     py = project.python
     graph = py.graphs[0] if py.graphs else None
-    interface = py.agent_classes[0] if py.agent_classes else None
+    entry = agent_entry(py)
+    interface = entry.agent
     own_code = any(not f.generated for f in py.files)
+    bases = [a.base for a in ((interface,) if interface else entry.concrete or py.agent_classes[:1])]
     # "": no agent code at all (a bundle without Python files): nothing to name
-    framework = "LangGraph" if graph else (interface.base if interface else "custom Python" if own_code else "")
+    framework = "LangGraph" if graph else (" or ".join(dict.fromkeys(bases)) or ("custom Python" if own_code else ""))
     routes: tuple[str, ...] = ()
     router = None
     if py.routing_models:
@@ -51,7 +54,7 @@ def agent_profile(project: Project) -> AgentProfile:
             autolog = "commented out" if c.commented_out else "on"
             if not c.commented_out:
                 break
-    module = interface.location.path if interface else (graph.location.path if graph else None)
+    module = entry.path or (graph.location.path if graph else None)
     return AgentProfile(
         framework=framework,
         interface=f"{interface.name}({interface.base})" if interface else None,
@@ -72,6 +75,9 @@ def agent_profile(project: Project) -> AgentProfile:
         not_static=not_static(project),
         fiscal_calendar=(fiscal.start_month, fiscal.offset_from_start, fiscal.offset_before_start) if fiscal else None,
         fiscal_calendar_at=fiscal.location if fiscal else None,
+        served_at=entry.location,
+        sets_model=entry.sets_model,
+        unserved=() if interface else tuple(Evidence("agent class", a.name, a.location) for a in entry.concrete),
     )
 
 

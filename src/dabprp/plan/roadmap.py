@@ -6,6 +6,7 @@ from typing import Any
 
 from dabprp.facts import Project
 from dabprp.findings import Finding
+from dabprp.plan.agent_entry import agent_entry
 from dabprp.plan.bundle_model import BundleFile
 from dabprp.plan.deliverables import deliverable_evidence
 from dabprp.plan.model import PlannedJob, Risk, RoadmapTask, prose
@@ -101,7 +102,8 @@ def _files(project: Project, serving: str, jobs: tuple[PlannedJob, ...],
         "{deploy_code}": tuple(c.location.path for c in project.python.calls(
             "databricks.agents.deploy", "mlflow.register_model"))[:1],
         "{evalset}": (project.evalsets[0].path,) if project.evalsets else ("data/evals/eval-questions.json",),
-        "{agent_module}": tuple(a.location.path for a in project.python.agent_classes)[:1],
+        "{agent_module}": tuple(p for p in (agent_entry(project.python).path,) if p)
+        or tuple(a.location.path for a in project.python.agent_classes)[:1],
         "{ci}": tuple(dict.fromkeys(c.path for c in project.repo.ci)) or (CI_WORKFLOW,),
         "{requirements}": tuple(sorted({r.location.path for r in project.repo.requirements})) or ("requirements.txt",),
     }
