@@ -411,6 +411,20 @@ class PythonFacts:
         """The files dabprp wrote (its header first): its own stage code is no evidence about the project."""
         return {f.path for f in self.files if f.generated}
 
+    def own(self) -> PythonFacts:
+        """These facts without the files dabprp wrote: what the project's own code says about its agent."""
+        generated = self.generated_paths()
+        if not generated:
+            return self
+
+        def keep(items: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(i for i in items if i.location.path not in generated)
+
+        return PythonFacts(
+            self.files, keep(self.graphs), keep(self.routing_models), keep(self.agent_classes),
+            keep(self.mlflow_calls), keep(self.trace_spans), keep(self.code), keep(self.secret_refs),
+            keep(self.hardcoded_secrets), keep(self.scorers))
+
     def of(self, kind: type[C]) -> list[C]:
         """The code facts of one kind, in order."""
         return [c for c in self.code if isinstance(c, kind)]

@@ -158,7 +158,9 @@ def context_files(project: Project) -> tuple[Evidence, ...]:
     for e in project.evalsets:
         out.append(Evidence(e.path, f"evaluation dataset ({e.records} records)", e.location))
     seen = {e.label for e in out}
-    for call in project.python.calls("mlflow.pyfunc.log_model", "databricks.agents.deploy", "mlflow.genai.evaluate"):
+    # the project's own calls: dabprp's stage code already is the stage code
+    for call in project.python.own().calls("mlflow.pyfunc.log_model", "databricks.agents.deploy",
+                                           "mlflow.genai.evaluate"):
         if call.location.path not in seen:
             seen.add(call.location.path)
             out.append(Evidence(call.location.path, text(Code(call.api), " to move into the stage code"),
@@ -189,13 +191,15 @@ def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
     for g in project.python.graphs:
         out.append(Evidence("agent graph", text(f"{len(g.nodes)} nodes ({', '.join(n.name for n in g.nodes)}), "
                                                 "entry ", Code(str(g.entry_point))), g.location))
+    generated = project.python.generated_paths()
     for cls in project.python.agent_classes:
         out.append(Evidence("agent interface", text(Code(cls.name), f" ({cls.base}: {', '.join(cls.methods)})"),
                             cls.location))
     for api, label in (("mlflow.pyfunc.log_model", "model logging"), ("mlflow.register_model", "registration"),
                        ("databricks.agents.deploy", "serving"), ("mlflow.genai.evaluate", "evaluation")):
         for call in project.python.calls(api):
-            out.append(Evidence(label, text(Code(api)), call.location))
+            ours = " (dabprp's stage code)" if call.location.path in generated else ""
+            out.append(Evidence(label, text(Code(api), ours), call.location))
     for evalset in project.evalsets:
         cats = ", ".join(f"{v} {k.replace('_', '-')}" for k, v in evalset.categories.items())
         out.append(Evidence("evaluation data", f"{evalset.records} records ({cats})", evalset.location))

@@ -25,11 +25,12 @@ from dabprp.plan.model import AgentProfile, Code, Evidence, Scope, Text, text
 
 
 def agent_profile(project: Project) -> AgentProfile:
-    py = project.python
+    """The agent as its own code shows it: dabprp's generated stage files are no evidence about it."""
+    py = project.python.own()
     graph = py.graphs[0] if py.graphs else None
     entry = agent_entry(py)
     interface = entry.agent
-    own_code = any(not f.generated for f in py.files)
+    own_code = any(not f.generated for f in project.python.files)
     bases = [a.base for a in ((interface,) if interface else entry.concrete or py.agent_classes[:1])]
     # "": no agent code at all (a bundle without Python files): nothing to name
     framework = "LangGraph" if graph else (" or ".join(dict.fromkeys(bases)) or ("custom Python" if own_code else ""))
@@ -43,11 +44,9 @@ def agent_profile(project: Project) -> AgentProfile:
         routes = tuple(dict.fromkeys(e.target for e in graph.edges if e.conditional and e.target is not None))
     traced = {s.function for s in py.trace_spans}
     nodes = graph.nodes if graph else ()
-    generated = py.generated_paths()  # dabprp's own stage code says nothing of the agent
-    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper)
-                     if c.location.path not in generated)
+    temporal = tuple(Evidence("temporal helper", c.name, c.location) for c in py.of(TemporalHelper))
     limit = next(iter(py.of(IterationLimit)), None)
-    fiscal = next((c for c in py.of(FiscalCalendar) if c.location.path not in generated), None)
+    fiscal = next(iter(py.of(FiscalCalendar)), None)
     autolog = "off"
     for c in py.mlflow_calls:
         if c.api.endswith("autolog"):
@@ -82,8 +81,8 @@ def agent_profile(project: Project) -> AgentProfile:
 
 
 def not_static(project: Project) -> tuple[Evidence, ...]:
-    """What the analysis cannot know without running the code, each with its place."""
-    py = project.python
+    """What the analysis cannot know without running the code, each with its place (in the project's own code)."""
+    py = project.python.own()
     out = [Evidence(text(f"{e.role.replace('_', ' ')} endpoint of ", Code(e.name)), value_text(e.endpoint), e.location)
            for e in py.of(EndpointUse) if not isinstance(e.endpoint, Literal)]
     out += [Evidence("Genie space id", value_text(g.space_id), g.location)
