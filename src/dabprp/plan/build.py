@@ -115,7 +115,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         # adopting what exists comes before any other step: the first deploy needs it; the endpoint's bootstrap last
         migrations=bind_migrations(binds) + migrations(project, envs) + second_owner_migrations(project, envs)
         + run_as_migrations(project, envs, deployer)
-        + ((bootstrap(rollout, envs, {j.role: j.key for j in jobs}, rollout.edit_at or (b.location if b else None)),)
+        + ((bootstrap(rollout, envs, {j.role: j.key for j in jobs}, project.bundle),)
            if rollout else ()),
         binds=binds,
         binds_unknown=binds_unknown,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from dabprp.facts import Location, Project
+from dabprp.facts import Bundle, Project
 from dabprp.plan.model import (
     BundleRollout,
     Environment,
@@ -71,10 +71,13 @@ def champion_env(rollout: BundleRollout, target: str) -> str:
 
 
 def bootstrap(rollout: BundleRollout, envs: tuple[Environment, ...], roles: dict[str, str],
-              location: Location | None) -> Migration:
+              bundle: Bundle | None) -> Migration:
     """The first deploy with the version variable: it serves the champion, else what the endpoint serves today;
-    where the bundle creates the endpoint, the model has no version to serve yet."""
+    where the bundle creates the endpoint, the model has no version to serve yet. Located at its target's own
+    line; before scaffold adds that target, at the endpoint whose version it sets (if the project has one)."""
     first = envs[1].name if len(envs) > 1 else envs[0].name
+    target = bundle.target(first) if bundle else None
+    location = target.location if target else rollout.edit_at
     runs = tuple(prose("`databricks bundle run -t {t} {job}`" + note, t=first, job=roles[role])
                  for role, note in (("link", " (MLflow starts the deployment job for each new version)."),
                                     ("build", ": builds and registers the model's first version; the deployment job "
