@@ -113,7 +113,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         settings_source=settings.source,
         reused=reused_evidence(project, reuse, existing, folder, covered, envs),
         # adopting what exists comes before any other step: the first deploy needs it; the endpoint's bootstrap last
-        migrations=bind_migrations(binds) + migrations(project, envs) + second_owner_migrations(project, envs)
+        migrations=bind_migrations(binds) + migrations(project, envs, deployer) + second_owner_migrations(project, envs)
         + run_as_migrations(project, envs, deployer)
         + ((bootstrap(rollout, envs, {j.role: j.key for j in jobs}, project.bundle),)
            if rollout else ()),
@@ -235,6 +235,9 @@ def _environments(project: Project, settings: Settings, name: str,
         # (and stays recognisable once written out: no mode, that root)
         implicit = i == 0 and project.bundle is not None and (not project.bundle.targets or (
             existing is not None and existing.mode is None and own_root == IMPLICIT_ROOT_PATH))
+        # scaffold adds `run_as` to new production targets only; an existing one keeps its own (or the bundle's)
+        kept = ((existing.run_as if existing else None) or project.bundle.run_as) \
+            if project.bundle and (existing or implicit) else None
         root_path: str | None
         if implicit:
             root_path = own_root or IMPLICIT_ROOT_PATH
@@ -257,6 +260,8 @@ def _environments(project: Project, settings: Settings, name: str,
             exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
             current_mode=existing.mode if existing else None,
             catalog_chosen=catalog_chosen, schema_chosen=schema_chosen,
+            run_as=kept.kind if kept else ("service_principal" if production and existing is None else None),
+            run_as_principal=kept.principal if kept else None,
         ))
     return tuple(out)
 

@@ -92,6 +92,11 @@ class Environment:
     """The plan named the catalog (nothing in the project or the settings does): it may not exist yet."""
     schema_chosen: bool = False
     """The plan named the schema (its default `agents`): it may not exist yet."""
+    run_as: str | None = None
+    """Who the target runs as once scaffolded: `service_principal` (`service_principal`), `user` or `group`
+    (`run_as_principal`); None: the deploying identity (an existing target without `run_as`, which scaffold keeps,
+    or a new development target)."""
+    run_as_principal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

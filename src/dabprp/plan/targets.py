@@ -19,8 +19,9 @@ CI_ROOT_PATH = "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bu
 IMPLICIT_ROOT_PATH = "~/.bundle/${bundle.name}/default"
 
 
-def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migration, ...]:
-    """Changes the plan wants on targets that already exist, as ordered steps instead of edits."""
+def migrations(project: Project, envs: tuple[Environment, ...], deployer: str) -> tuple[Migration, ...]:
+    """Changes the plan wants on targets that already exist, as ordered steps instead of edits: mode or root path,
+    then `run_as`."""
     b = project.bundle
     if b is None:
         return ()
@@ -79,6 +80,34 @@ def migrations(project: Project, envs: tuple[Environment, ...]) -> tuple[Migrati
                       "copy of every resource. Alternative: `bundle destroy` with the old root, then deploy with the "
                       "new one (every resource is deleted and created again)."),
                 where))
+    return (*out, *_run_as_migrations(project, envs, deployer))
+
+
+def _run_as_migrations(project: Project, envs: tuple[Environment, ...], deployer: str) -> tuple[Migration, ...]:
+    """Existing production targets that do not run as a service principal: scaffold keeps their `run_as` (it
+    changes who every job runs as), so setting it is a migration the team does."""
+    b = project.bundle
+    if b is None:
+        return ()
+    out = []
+    for env in envs:
+        target = b.target(env.name)
+        if not env.exists or env.mode != "production" or env.run_as == "service_principal":
+            continue
+        today = prose("{kind} `{who}`", kind=env.run_as, who=env.run_as_principal or "") if env.run_as else \
+            "the deploying identity"
+        out.append(Migration(
+            env.name, text("`run_as`: ", *parts_of(today), " → service principal ",
+                           Code(env.service_principal or deployer)),
+            (prose("Give the identity that deploys `{t}` the Service Principal User role on `{sp}` (setting "
+                   "`run_as` to a service principal requires it), or deploy as `{sp}` itself, as the CI workflow "
+                   "does with its OAuth credentials.", t=env.name, sp=env.service_principal or deployer),
+             prose("Set `targets.{t}.run_as.service_principal_name: {ref}`.", t=env.name, ref=deployer),
+             prose("`databricks bundle deploy -t {t}`.", t=env.name)),
+            prose("no resource is recreated; from that deploy on the target's jobs run as `{sp}`, which needs access "
+                  "to everything they read and write. A deploy by another identity then supports only jobs and "
+                  "pipelines (not serving endpoints or apps).", sp=env.service_principal or deployer),
+            target.location if target else b.location))
     return tuple(out)
 
 

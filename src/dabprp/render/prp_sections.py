@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
 from dabprp.knowledge import RESOURCE_LABELS
-from dabprp.plan.model import Evidence, Plan, ResourceNames, RoadmapTask
+from dabprp.plan.model import Environment, Evidence, Plan, ResourceNames, RoadmapTask
 from dabprp.plan.roadmap import PHASES
 from dabprp.render.prose import code_span, md
 
@@ -67,10 +67,17 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
                  "`environments: [dev, staging, prod]`) to get them; `dabprp rehearse --canary-fault` still checks "
                  "locally that a failing canary restores the previous traffic configuration exactly."]
     else:
-        pre = plan.environments[1].name
+        dev, staging = plan.environments[0], plan.environments[1]
+        pre = staging.name
+        catalog = f"its own catalog `{staging.catalog}`" if staging.catalog != dev.catalog else \
+            f"the catalog `{staging.catalog}` of `{dev.name}` too"
+        scope = f"its own secret scope `{staging.secret_scope}`" if staging.secret_scope != dev.secret_scope else \
+            f"the secret scope `{staging.secret_scope}` of `{dev.name}` too"
+        identity = "running as the service principal" if staging.run_as == "service_principal" else \
+            f"running as the {_run_as_today(staging)} until the `run_as` migration in 2.1"
         stage = [
-            f"Pre-production staging environment: the `{pre}` target (its own catalog and secret scope, deployed "
-            f"by CI as its service principal) runs `{load.key if load else 'the load test job'}` after the rollout "
+            f"Pre-production staging environment: the `{pre}` target ({catalog}, {scope}; deployed by CI, "
+            f"{identity}) runs `{load.key if load else 'the load test job'}` after the rollout "
             "for load and stress testing: `loadtest.py` sends a fixed number of requests at a fixed concurrency to "
             f"the staging {target} (p95 ≤ {gates.get('p95_latency_ms', 0):g} ms, error rate ≤ "
             f"{gates.get('error_rate', 0):g}); rollback mechanism testing: `dabprp rehearse --canary-fault` runs the "
@@ -79,7 +86,9 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
             "probe requests, since no user sends traffic in staging.",
             f"User acceptance testing preparation: a UAT group on the staging {target} with the evaluation questions "
             "as a script; security and compliance validation: `dabprp check` and `databricks bundle validate "
-            f"--strict -t {pre}` (no PAT, service principal `run_as`, grants as in 2.4).",
+            f"--strict -t {pre}` (no PAT, "
+            + ("service principal `run_as`" if staging.run_as == "service_principal" else
+               "service principal `run_as` once the migration in 2.1 sets it") + ", grants as in 2.4).",
         ]
     owned = plan.bundle_rollout
     strategy = (("Version switch through the bundle: the CI step `rollout` runs `databricks bundle deploy --var "
@@ -211,9 +220,33 @@ def environment_rows(plan: Plan) -> list[list[str]]:
         ["catalog", *[f"`{e.catalog}`" for e in envs]],
         ["schema", *[f"`{e.schema}`" for e in envs]],
         ["secret scope", *[f"`{e.secret_scope}`" for e in envs]],
-        ["run_as", *[f"SP `{e.service_principal}`" if e.mode == "production" else "deploying user" for e in envs]],
+        ["run_as", *[_run_as_cell(e) for e in envs]],
         ["root_path", *[f"`{e.root_path}`" if e.root_path else "default (per user)" for e in envs]],
     ]
+
+
+def _run_as_cell(env: Environment) -> str:
+    """Who the target runs as once scaffolded; an existing target keeps its own, and a production one that is no
+    service principal names the migration in 2.1."""
+    today = _run_as_today(env)
+    if env.mode != "production" or env.run_as == "service_principal":
+        return today
+    return f"{today} (SP `{env.service_principal}` after the migration)"
+
+
+def _run_as_today(env: Environment) -> str:
+    if env.run_as == "service_principal":
+        return f"SP `{env.service_principal}`"
+    if env.run_as:
+        return f"{env.run_as.replace('_', ' ')} `{env.run_as_principal}`"
+    return "deploying identity" if env.mode == "production" else "deploying user"
+
+
+def _runs_as_sp(plan: Plan) -> tuple[list[str], list[str]]:
+    """The production targets that run as a service principal once scaffolded, and those that do not yet."""
+    production = [e for e in plan.environments if e.mode == "production"]
+    return ([e.name for e in production if e.run_as == "service_principal"],
+            [e.name for e in production if e.run_as != "service_principal"])
 
 
 def rollout_texts(plan: Plan) -> dict[str, str]:
@@ -243,11 +276,16 @@ def enhancements(plan: Plan) -> list[str]:
     runs = ", ".join(f"`{j.key}`" for j in plan.jobs if j.role in ("tests", "build", "release", "load_test"))
     resources = (f"resource management: {per_environment_text(plan)}, one job per stage, one shared serverless "
                  "environment with pinned dependencies.")
-    production = [e.name for e in plan.environments if e.mode == "production"]
+    sp, kept = _runs_as_sp(plan)
+    kept_text = f"{_and(kept)} keep{'s' if len(kept) == 1 else ''} today's `run_as` until the " \
+        f"migration{'s' if len(kept) > 1 else ''} in 2.1" \
+        if kept else ""
     if plan.job("deployment") is None:  # an App agent: no model version, no UC approval
         prod = plan.environments[-1].name
+        auth = f"service principal authentication (`run_as` on {_and(sp)}" + (f"; {kept_text})" if kept else ")") \
+            if sp else f"run identity: {kept_text}"
         return [
-            f"Job configuration: service principal authentication (`run_as` on {_and(production)}); concurrent run "
+            f"Job configuration: {auth}; concurrent run "
             "limits (`max_concurrent_runs: 1`, `queue.enabled: true`), 1–2 retries, timeouts and health rules on "
             f"every job; workflow triggers: CI runs {runs}.",
             f"Approval: the CI workflow's deployment to `{prod}` runs in the GitHub environment `{prod}`; its "
@@ -256,7 +294,8 @@ def enhancements(plan: Plan) -> list[str]:
             "No Unity Catalog model: the app serves the agent's code; permissions as in 2.4; " + resources,
         ]
     return [
-        f"Job configuration: service principal authentication (`run_as` on {_and([*production, f'`{deploy}`'])}); "
+        f"Job configuration: service principal authentication (`run_as` on {_and([*sp, f'`{deploy}`'])}"
+        + (f"; {kept_text}" if kept_text else "") + "); "
         "concurrent run limits (`max_concurrent_runs: 1`, `queue.enabled: true`) and retry policies "
         "(`max_retries: 0` on `Approval_Check`, 1–2 retries elsewhere, timeouts and health rules) on every job; "
         f"job parameters `model_name` and `model_version` on `{deploy}`; workflow triggers: CI runs {runs}, and "
