@@ -39,11 +39,14 @@ def test_target_migrations_point_at_the_targets_own_line(tree):
     assert _migrations(str(root)) == [
         ("staging", "mode", "databricks.yml:14"),
         ("prod", "mode", "databricks.yml:18"),
+        ("staging", "`run_as`", "databricks.yml:14"),
+        ("prod", "`run_as`", "databricks.yml:18"),
         ("staging", "first deploy", "databricks.yml:14"),
     ]
     text, _ = generate(str(root))
     assert "1. Target `staging` (`databricks.yml:14`): `mode: unset` → `mode: production`." in text
-    assert "3. Target `staging` (`databricks.yml:14`): first deploy: the bundle creates the model" in text
+    assert "4. Target `prod` (`databricks.yml:18`): `run_as`: the deploying identity → service principal" in text
+    assert "5. Target `staging` (`databricks.yml:14`): first deploy: the bundle creates the model" in text
 
 
 def test_a_scaffolded_bundle_locates_the_first_deploy_at_its_staging_target(tmp_path):
