@@ -50,7 +50,8 @@ def test_an_existing_target_running_as_a_user_says_so(tree):
         "    run_as:\n      user_name: ops@example.com\n")})
     built, _ = plan(str(root))
     assert [(e.name, e.run_as, e.run_as_principal) for e in built.environments] == [
-        ("dev", None, None), ("staging", "user", "ops@example.com"), ("prod", "service_principal", None)]
+        ("dev", None, None), ("staging", "user", "ops@example.com"),
+        ("prod", "service_principal", "${var.deployer_sp}")]
     text, _ = generate(str(root))
     assert ("| run_as | deploying user | user `ops@example.com` (SP `users-deployer-staging` after the migration) | "
             "SP `users-deployer-prod` |") in text

@@ -32,7 +32,8 @@ def agent_entry(py: PythonFacts) -> AgentEntry:
     generated = py.generated_paths()
     classes = [a for a in py.agent_classes if a.location.path not in generated]
     concrete = tuple(a for a in classes if not a.subclassed and not a.abstract)
-    created = sorted((where, a) for a in concrete for where in a.instances if where.path not in generated)
+    created = sorted(((where, a) for a in concrete for where in a.instances if where.path not in generated),
+                     key=lambda pair: pair[0])
     for call in py.calls(SET_MODEL):
         if call.location.path in generated:
             continue

@@ -214,6 +214,7 @@ def _environments(project: Project, settings: Settings, name: str,
     purposes = {"dev": "personal iteration; dev-mode name prefixes isolate each developer",
                 "staging": "pre-production: deploy, load test, rollback rehearsal, UAT",
                 "prod": "production traffic behind approval and a health-checked rollout"}
+    deployer = "${var.%s}" % (reuse["deployer"].variable if "deployer" in reuse else "deployer_sp")
     out = []
     for i, env in enumerate(settings.environments):
         production = i > 0
@@ -238,6 +239,7 @@ def _environments(project: Project, settings: Settings, name: str,
         # scaffold adds `run_as` to new production targets only; an existing one keeps its own (or the bundle's)
         kept = ((existing.run_as if existing else None) or project.bundle.run_as) \
             if project.bundle and (existing or implicit) else None
+        new_sp = production and existing is None  # as planned_targets writes it
         root_path: str | None
         if implicit:
             root_path = own_root or IMPLICIT_ROOT_PATH
@@ -260,8 +262,8 @@ def _environments(project: Project, settings: Settings, name: str,
             exists=existing is not None or implicit, root_path_exists=own_root is not None, implicit=implicit,
             current_mode=existing.mode if existing else None,
             catalog_chosen=catalog_chosen, schema_chosen=schema_chosen,
-            run_as=kept.kind if kept else ("service_principal" if production and existing is None else None),
-            run_as_principal=kept.principal if kept else None,
+            run_as=kept.kind if kept else ("service_principal" if new_sp else None),
+            run_as_principal=kept.principal if kept else (deployer if new_sp else None),
         ))
     return tuple(out)
 
