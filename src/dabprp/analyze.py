@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dabprp.discover import discover
@@ -27,6 +26,7 @@ from dabprp.limits import MAX_PYTHON_CHARS
 from dabprp.parse.bundle import build_bundle
 from dabprp.parse.bundle_load import LoadedBundle, load_bundle
 from dabprp.parse.yaml_source import load_yaml, read_text
+from dabprp.records import record
 
 if TYPE_CHECKING:  # the code, config and data parsers load only when code is analyzed (not for `validate`)
     import ast
@@ -38,7 +38,7 @@ CONFIG_NAMES = ("configs.yaml", "config.yaml", "configs.yml", "config.yml", "age
 REQUIREMENT_FILE_RE = re.compile(r"(^|/)requirements[\w.-]*\.txt$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Analysis:
     """The project facts and the one bundle load they came from (rules over the bundle read it too)."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dabprp.analyze import Analysis, load_project, unreadable_bundle
@@ -14,6 +13,7 @@ from dabprp.facts import Project
 from dabprp.findings import Finding, Report, RuleDoc
 from dabprp.gcpause import paused_gc
 from dabprp.parse.bundle_load import ROOT_FILES
+from dabprp.records import record
 from dabprp.report import DEFAULT_SCOPE, Scope, ValidationReport, build_report, validation_report
 from dabprp.rules import RETIRED, registry
 from dabprp.settings import Settings, load_settings
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the plan, Markdown and scaffold layers load only for the co
     from dabprp.scaffold import ScaffoldResult
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Run:
     """One run over a project: its facts, its settings and the one Report every output reads."""
 

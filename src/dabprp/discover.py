@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from dabprp.limits import MAX_FILE_BYTES, MAX_FILES
+from dabprp.records import record
 
 SKIP_DIRS = frozenset(
     {
@@ -16,7 +16,7 @@ SKIP_DIRS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Discovered:
     files: tuple[str, ...]
     """Root-relative POSIX paths of readable regular files, sorted."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
 
 from dabprp.facts import Location
+from dabprp.records import record
 
 
 class Severity(str, Enum):
@@ -34,7 +34,7 @@ def matches_rule_id(rule_id: str, patterns: Iterable[str]) -> bool:
     return any(rule_id == p.upper() or (len(p) < len(rule_id) and rule_id.startswith(p.upper())) for p in patterns)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     """What a rule yields: where, and what is wrong there."""
 
@@ -45,7 +45,7 @@ class Hit:
     """Only for rules whose hits differ in severity (schema violations the CLI only warns about)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleDoc:
     """A rule's metadata as every output shows it (`dabprp rules`, SARIF, MCP `explain_rule`)."""
 
@@ -58,7 +58,7 @@ class RuleDoc:
     docs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     rule_id: str
     title: str
@@ -76,7 +76,7 @@ class Finding:
         return digest[:16]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Report:
     """All findings of one run after settings, suppressions and the baseline: what every output shows."""
 

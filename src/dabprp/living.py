@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dabprp.errors import DabprpError
+from dabprp.records import record
 
 BEGIN = "<!-- dabprp:begin {name} -->"
 END = "<!-- dabprp:end {name} -->"
@@ -24,14 +24,14 @@ FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Item:
     id: str
     checked: bool
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Region:
     name: str
     digest: str | None
@@ -168,7 +168,7 @@ def _convert(text: str, newline: str) -> str:
     return text if newline == "\n" else text.replace("\n", newline)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Merged:
     text: str
     notes: tuple[str, ...]

@@ -13,8 +13,9 @@ import queue
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
+
+from dabprp.records import record
 
 MAX_ANSWER_BYTES = 2_000_000
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -28,7 +29,7 @@ class LlmError(Exception):
         self.retryable = retryable
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Completion:
     content: str
     finish_reason: str | None

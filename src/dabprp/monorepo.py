@@ -7,19 +7,19 @@ import dataclasses
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dabprp.discover import SKIP_DIRS
 from dabprp.errors import DabprpError
 from dabprp.parse.bundle_load import ROOT_FILES
+from dabprp.records import record
 
 if TYPE_CHECKING:  # the library and the worker pool load only when several bundles are run
     from dabprp.findings import Finding, Report
     from dabprp.report import ValidationReport
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleOutcome:
     """One bundle's result (paths already relative to the monorepo root), or why it could not be read."""
 

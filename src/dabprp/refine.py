@@ -15,13 +15,13 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dabprp import living
 from dabprp.errors import DabprpError
 from dabprp.facts import Project
 from dabprp.parse.python_ast import redact_tokens
 from dabprp.plan.model import Plan
+from dabprp.records import record
 from dabprp.verify import CODE_SPAN_RE, verify_text, vocabulary
 
 REFINED_REGIONS = ("executive-summary", "stages", "asset-bundle-enhancements", "context-engineering-focus-areas",
@@ -46,7 +46,7 @@ IDENTIFIER_RE = re.compile(r"(?<![\w/.:-])(?:[\w.-]+/)+[\w.-]+(?::\d+)?|(?<![\w/
 COMMON_DOTTED = frozenset({"e.g", "i.e", "etc", "vs", "a.k.a"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LlmSettings:
     base_url: str
     model: str
@@ -69,7 +69,7 @@ def llm_settings(base_url: str | None, model: str | None, timeout: float | None 
     return LlmSettings(url, name, key, timeout if timeout is not None else 60.0, retries if retries is not None else 2)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chunk:
     region: str
     start: int

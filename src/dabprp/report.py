@@ -9,7 +9,7 @@ import fnmatch
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from dabprp.analyze import Analysis
@@ -18,6 +18,7 @@ from dabprp.facts import ProblemKind
 from dabprp.findings import Finding, Report, Severity, matches_rule_id
 from dabprp.fingerprints import SourceLines, fingerprints
 from dabprp.limits import load_json
+from dabprp.records import record
 from dabprp.rules import registry, run_rules
 from dabprp.rules.bundle_view import TargetView, target_views, targets_to_check
 from dabprp.rules.engine import UNUSED_SUPPRESSION
@@ -28,7 +29,7 @@ from dabprp.validate.violations import schema_provenance
 BASELINE_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scope:
     """Which rules run and on which targets: the command-line part of a run (settings add to it)."""
 
@@ -104,7 +105,7 @@ def _apply_suppressions(found: list[Finding], files: tuple[str, ...], sources: S
     return kept, suppressed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ValidationReport:
     """`dabprp validate`: the CLI-check part of the Report for the checked targets."""
 

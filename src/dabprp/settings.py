@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from typing import Any
 
 import yaml
@@ -13,6 +13,7 @@ import yaml
 from dabprp.confined_io import read_text
 from dabprp.errors import DabprpError
 from dabprp.limits import LONG_INTEGER, is_long_integer_error
+from dabprp.records import record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +38,7 @@ DEFAULT_DOMAIN_THRESHOLDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     environments: tuple[str, ...] = ("dev", "staging", "prod")
     catalogs: dict[str, str] = field(default_factory=dict)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from dabprp import living
 from dabprp.api import gaps, plan, read_prp
 from dabprp.errors import DabprpError
+from dabprp.records import record
 
 DEFAULT_PRP = os.path.join("PRPs", "multi-stage-deployment.md")
 PREFIX_RE = re.compile(r"^`(DAB\d{3})`(?: [a-z]+, [a-z]+)?:? ")
@@ -17,7 +17,7 @@ STATES = ("done", "open", "regressed")
 LOCATION_RE = re.compile(r" ?\(?(?:to create: `[^`]+`|`[^`\s]+:\d+`)\)?:?")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ItemStatus:
     id: str
     kind: str
@@ -30,7 +30,7 @@ class ItemStatus:
     """What the item is: the roadmap task's title, or the gap's finding."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatusReport:
     prp: str
     items: tuple[ItemStatus, ...]

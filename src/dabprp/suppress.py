@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dabprp.facts import Location
 from dabprp.findings import matches_rule_id
 from dabprp.fingerprints import SourceLines
+from dabprp.records import record
 
 SUPPRESS_RE = re.compile(r"#\s*dabprp:\s*ignore\[([A-Za-z0-9_,\s-]+)\]")
 SCANNED_SUFFIXES = (".py", ".yml", ".yaml")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     location: Location
     rule_ids: tuple[str, ...]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Project, to_data
 from dabprp.fingerprints import SourceLines
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.plan.model import Plan
+from dabprp.records import record
 from dabprp.settings import SETTINGS_FILES
 
 CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
@@ -55,7 +55,7 @@ PLATFORM_WORDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InventedRef:
     line: int
     reference: str

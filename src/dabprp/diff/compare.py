@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from dabprp.diff.deployed import Deployed, TargetState
 from dabprp.facts import Location
+from dabprp.records import record
 
 # Fields whose change makes the deployment replace the object (destroy + create), per resource type.
 RECREATE_FIELDS = {
@@ -27,7 +28,7 @@ RECREATE_FIELDS = {
 DESTRUCTIVE = ("deleted", "renamed", "recreated", "moved", "mode")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Change:
     target: str
     action: str
@@ -46,7 +47,7 @@ class Change:
         return self.action in DESTRUCTIVE
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DiffReport:
     base: str
     head: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from dabprp.diff.sources import BundleFiles
@@ -13,12 +13,13 @@ from dabprp.parse.bundle_load import ROOT_FILES, LoadedBundle, effective_tree
 from dabprp.parse.bundle_merge import merge
 from dabprp.parse.yaml_source import LocNode, parse_yaml
 from dabprp.plan.includes import expand
+from dabprp.records import record
 
 DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
 REF = re.compile(r"\$\{([A-Za-z0-9_.\-\[\]]+)\}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetState:
     """One target as deployed: its resources by (type, key), and the state location."""
 
@@ -34,7 +35,7 @@ class TargetState:
     """False without `bundle.name`: the CLI refuses to deploy it, so it has no state that could move."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deployed:
     label: str
     root_file: str | None

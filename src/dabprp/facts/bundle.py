@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from dabprp.facts.code import HardcodedSecret
 from dabprp.facts.location import Location
+from dabprp.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Include:
     pattern: str
     files: tuple[str, ...]
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Variable:
     name: str
     location: Location
@@ -28,7 +29,7 @@ class Variable:
     """Effective value for the analyzed target (target override, else default)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunAs:
     kind: str
     """`user`, `service_principal` or `group`."""
@@ -36,7 +37,7 @@ class RunAs:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Permission:
     level: str
     principal_kind: str
@@ -44,14 +45,14 @@ class Permission:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grant:
     principal: str
     privileges: tuple[str, ...]
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Task:
     task_key: str
     type: str
@@ -68,14 +69,14 @@ class Task:
     run_if: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobParameter:
     name: str
     default: Any
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Job:
     key: str
     location: Location
@@ -97,7 +98,7 @@ class Job:
     tags: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Experiment:
     key: str
     location: Location
@@ -105,7 +106,7 @@ class Experiment:
     permissions: tuple[Permission, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegisteredModel:
     key: str
     location: Location
@@ -116,7 +117,7 @@ class RegisteredModel:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServedEntity:
     name: str | None
     entity_name: str | None
@@ -127,7 +128,7 @@ class ServedEntity:
     environment_vars: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServingEndpoint:
     key: str
     location: Location
@@ -139,7 +140,7 @@ class ServingEndpoint:
     permissions: tuple[Permission, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class App:
     key: str
     location: Location
@@ -149,7 +150,7 @@ class App:
     permissions: tuple[Permission, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OtherResource:
     type: str
     key: str
@@ -157,7 +158,7 @@ class OtherResource:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Resources:
     jobs: tuple[Job, ...] = ()
     experiments: tuple[Experiment, ...] = ()
@@ -170,7 +171,7 @@ class Resources:
     other: tuple[OtherResource, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     location: Location
     host: str | None = None
@@ -178,7 +179,7 @@ class Workspace:
     profile: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     name: str
     location: Location
@@ -193,7 +194,7 @@ class Target:
     """`type.key` of every resource the target overrides or adds."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeployedName:
     """The name a workspace-unique resource deploys under in one target, resolved as the Databricks CLI does."""
 
@@ -212,7 +213,7 @@ class DeployedName:
     """The target's own section sets the name."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VarRef:
     expression: str
     location: Location
@@ -220,7 +221,7 @@ class VarRef:
     is_resolved: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bundle:
     root_file: str
     location: Location

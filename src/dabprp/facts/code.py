@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, TypeVar
 
 from dabprp.facts.location import Location
 from dabprp.facts.values import Expr, Literal, Value
+from dabprp.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GraphNode:
     name: str
     function: str | None
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GraphEdge:
     source: str
     target: str | None
@@ -31,7 +32,7 @@ class GraphEdge:
                 "location": self.location, "conditional": self.conditional, "router": self.router}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentGraph:
     variable: str
     state_type: str | None
@@ -43,7 +44,7 @@ class AgentGraph:
     compiled_at: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RoutingModel:
     name: str
     location: Location
@@ -85,7 +86,7 @@ def legacy(value: Value | None) -> Any:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TemporalHelper(CodeFact):
     """A function whose name says it computes dates or periods (relative-time questions depend on it)."""
 
@@ -94,7 +95,7 @@ class TemporalHelper(CodeFact):
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FiscalCalendar(CodeFact):
     """How the project names its fiscal year (`fy = d.year if d.month >= 10 else d.year - 1`): from month
     `start_month` on, the fiscal year is the calendar year plus `offset_from_start`, before it plus
@@ -112,7 +113,7 @@ class FiscalCalendar(CodeFact):
                 "offset_before_start": self.offset_before_start}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScorerFunction(CodeFact):
     """A function decorated with `@scorer` (an MLflow custom scorer)."""
 
@@ -125,7 +126,7 @@ class ScorerFunction(CodeFact):
         return {"params": list(self.params)}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IterationLimit(CodeFact):
     """A cap on agent iterations: an assignment (`MAX_ITERATIONS = 5`) or a config read (`owner` set)."""
 
@@ -139,7 +140,7 @@ class IterationLimit(CodeFact):
         return {"owner": self.owner} if self.owner is not None else {"value": legacy(self.value)}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Parallelism(CodeFact):
     KINDS: ClassVar[tuple[str, ...]] = ("parallelism",)
     name: str
@@ -150,7 +151,7 @@ class Parallelism(CodeFact):
         return {"function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GenieAgent(CodeFact):
     KINDS: ClassVar[tuple[str, ...]] = ("genie_agent",)
     name: str
@@ -167,7 +168,7 @@ ENDPOINT_ROLES = ("chat", "embedding", "vector_search_index", "vector_search_end
 """What a serving or vector-search endpoint name is used for; Genie spaces are `GenieAgent` facts."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndpointUse(CodeFact):
     """A call that names an endpoint: a chat model (`ChatDatabricks`), an embedding model, a vector-search
     index or endpoint, or the agent's own serving endpoint (queried by tests and evaluation)."""
@@ -192,7 +193,7 @@ class EndpointUse(CodeFact):
         return {"endpoint": legacy(self.endpoint), "function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tool(CodeFact):
     KINDS: ClassVar[tuple[str, ...]] = ("tool",)
     name: str
@@ -204,7 +205,7 @@ class Tool(CodeFact):
         return {"args": self.args, "function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TrafficSplit(CodeFact):
     KINDS: ClassVar[tuple[str, ...]] = ("traffic_split",)
     name: str
@@ -215,7 +216,7 @@ class TrafficSplit(CodeFact):
         return {"function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StructuredOutput(CodeFact):
     """`llm.with_structured_output(Model)`: `name` is the model, `receiver` the LLM expression."""
 
@@ -229,7 +230,7 @@ class StructuredOutput(CodeFact):
         return {"function": self.function, "receiver": self.receiver}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigRead(CodeFact):
     KINDS: ClassVar[tuple[str, ...]] = ("config_read",)
     name: str
@@ -240,7 +241,7 @@ class ConfigRead(CodeFact):
         return {"owner": self.owner}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetricGate(CodeFact):
     """A comparison of an evaluation metric with a threshold."""
 
@@ -253,7 +254,7 @@ class MetricGate(CodeFact):
         return {"test": self.test}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileReference(CodeFact):
     """A string literal naming a data or config file (`.json`, `.jsonl`, `.csv`, `.yaml`)."""
 
@@ -262,7 +263,7 @@ class FileReference(CodeFact):
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProductionScorer(CodeFact):
     """Monitoring of production traffic: a scorer registered (`.register(name=...)`) or started with a
     sampling rate (`.start(sampling_config=...)`), or an agent monitor created."""
@@ -279,7 +280,7 @@ class ProductionScorer(CodeFact):
         return {"action": self.action, "function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvalTable(CodeFact):
     """Evaluation data kept in Unity Catalog: an MLflow evaluation dataset (`mlflow.genai.datasets`) or a
     table read for evaluation (`spark.table(...)` passed to `evaluate` or named like an evaluation set).
@@ -296,7 +297,7 @@ class EvalTable(CodeFact):
         return {"table": legacy(self.table), "function": self.function}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ModelResource(CodeFact):
     """One `mlflow.models.resources` entry of a `log_model(resources=...)` list: a credential the serving
     endpoint gets for what the agent calls. Recorded only when the whole list is written out statically."""
@@ -320,7 +321,7 @@ AnyCodeFact = (TemporalHelper | FiscalCalendar | ScorerFunction | IterationLimit
 C = TypeVar("C", bound=CodeFact)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentClass:
     name: str
     base: str
@@ -337,7 +338,7 @@ class AgentClass:
     """Where a module instantiates it at import time (`AGENT = ResearchAgent()`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MlflowCall:
     api: str
     location: Location
@@ -348,7 +349,7 @@ class MlflowCall:
     """Each argument as a typed value (`_0`, `_1`… positional, keywords by name); secret values are Unknown."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TraceSpan:
     function: str
     location: Location
@@ -356,7 +357,7 @@ class TraceSpan:
     span_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecretRef:
     scope: str | None
     """Schema 1: the literal scope, or `<source>` for an expression (read `scope_value`)."""
@@ -367,21 +368,21 @@ class SecretRef:
     key_value: Value | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HardcodedSecret:
     kind: str
     location: Location
     redacted: str = "***redacted***"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Magic:
     command: str
     location: Location
     argument: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceFile:
     path: str
     kind: str
@@ -394,7 +395,7 @@ class SourceFile:
     """Starts with dabprp's "Generated by dabprp" header (written by `dabprp scaffold`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PythonFacts:
     files: tuple[SourceFile, ...] = ()
     graphs: tuple[AgentGraph, ...] = ()

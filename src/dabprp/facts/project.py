@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from dabprp.facts.bundle import Bundle
 from dabprp.facts.code import HardcodedSecret, PythonFacts
 from dabprp.facts.location import Location
+from dabprp.records import record
 
 
 class ProblemKind(str, Enum):
@@ -22,14 +23,14 @@ class ProblemKind(str, Enum):
     """Read, but not valid input (an include that matches nothing, a duplicate key)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigValue:
     key: str
     value: Any
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConfigEndpoint:
     """A config value that names an endpoint, with what it is used for and why that role was chosen."""
 
@@ -41,14 +42,14 @@ class ConfigEndpoint:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Prompt:
     key: str
     length: int
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DataScope:
     entities: tuple[str, ...] = ()
     year_min: int | None = None
@@ -58,7 +59,7 @@ class DataScope:
     evidence: tuple[Location, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentConfig:
     path: str
     location: Location
@@ -75,7 +76,7 @@ class AgentConfig:
     """Credentials written in the file (redacted in `keys` and every other fact)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvalSet:
     path: str
     location: Location
@@ -89,13 +90,13 @@ class EvalSet:
     an evaluation can check for a concrete period (a month or a week it cannot)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TestFile:
     path: str
     tests: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CiDefinition:
     path: str
     system: str
@@ -103,7 +104,7 @@ class CiDefinition:
     runs_tests: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Requirement:
     name: str
     spec: str
@@ -112,7 +113,7 @@ class Requirement:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RepoSignals:
     tests: tuple[TestFile, ...] = ()
     ci: tuple[CiDefinition, ...] = ()
@@ -123,7 +124,7 @@ class RepoSignals:
 
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Problem:
     """Input that could not be read (bad YAML, missing include, …): a fact, not a crash."""
 
@@ -134,7 +135,7 @@ class Problem:
     """Found while loading the bundle (its root file or an include)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Project:
     root: str
     """The project's directory name (never an absolute path)."""

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dabprp.facts.location import Location
+from dabprp.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Literal:
     """A value known statically: written literally or folded from constants, defaults and the agent config."""
 
@@ -20,7 +19,7 @@ class Literal:
     """Where the folded value itself is written, when that is not the place of the fact."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expr:
     """A value only known at run time: the expression's source text (shortened)."""
 
@@ -32,7 +31,7 @@ class Expr:
     `("text", s)` or `("param", name)`; empty when anything else goes into it."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExternalRead:
     """A value read at run time from a secret (`dbutils.secrets.get(scope, key)`, `{{secrets/scope/key}}`) or an
     environment variable (`os.environ["X"]`, `os.getenv("X")`)."""
@@ -45,7 +44,7 @@ class ExternalRead:
     """The secret scope (None for an environment variable)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MappingEntry:
     """One `key: value` of a dict written out in code; `**other` is an entry whose key is Unknown."""
 
@@ -56,7 +55,7 @@ class MappingEntry:
     """The secret or environment variable the value reads, when it reads one."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Mapping(Expr):
     """A dict argument written out in the call (or bound once to a name): an expression, plus its entries in
     order, each folded like any value."""
@@ -64,7 +63,7 @@ class Mapping(Expr):
     entries: tuple[MappingEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unknown:
     """No value at all: the argument is not given, or cannot be told apart (`**kwargs`)."""
 

@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
 from dabprp.confined_io import open_regular, project_lock
 from dabprp.errors import DabprpError
+from dabprp.records import record
 from dabprp.scaffold.changes import FileChange, classify, refusal, unified_diff, write_all
 
 AGENT = ".claude/agents/generate-prp.md"
@@ -22,7 +22,7 @@ MCP_JSON = ".mcp.json"
 SERVER_ARGS = ["mcp", "--root", "."]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InitResult:
     changes: tuple[FileChange, ...]
     notes: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree
+from dabprp.records import record
 
 DEPLOY_REF_RE = re.compile(r"\$\{([A-Za-z0-9_.\-\[\]]+)\}")
 # dev mode prefixes these resources' names with `dev_<short_name>_` (reference 2.11)
@@ -18,7 +19,7 @@ class Unresolved(ValueError):
     """A reference the CLI could not resolve for this target (deploy would fail)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deployer:
     """What only the deploy knows: the deploying identity (`${workspace.current_user.*}`) and what a variable's
     `lookup` resolves to (`lookup_prefix` + the variable's name stands for the ID the workspace returns)."""

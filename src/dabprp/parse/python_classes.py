@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dabprp.facts import AgentClass, Location
+from dabprp.records import record
 
 AGENT_BASES = ("ChatAgent", "ResponsesAgent", "PythonModel", "ChatModel")
 MAX_CHAIN = 12
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClassInfo:
     """A class definition: its name, its bases as qualified through the module's imports, its methods."""
 
@@ -22,7 +21,7 @@ class ClassInfo:
     """Derives from `ABC` or declares an `@abstractmethod`: it cannot be instantiated."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Instantiation:
     """A call of a name at module level (`AGENT = ResearchAgent()`): a class instantiated on import."""
 

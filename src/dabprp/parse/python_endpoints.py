@@ -5,12 +5,13 @@ Data, not logic: the class or method, the keyword (or position) that carries the
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dabprp.facts import Bundle, EndpointUse, PythonFacts, literal_str
+from dabprp.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndpointArg:
     role: str
     keywords: tuple[str, ...]

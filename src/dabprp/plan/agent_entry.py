@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dabprp.facts import AgentClass, Expr, Location, PythonFacts
+from dabprp.records import record
 
 SET_MODEL = "mlflow.models.set_model"
 _CALLED_CLASS = re.compile(r"^(?:[\w.]+\.)?(\w+)\(")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentEntry:
     """The served agent as the code shows it; `path` None: no file qualifies (nothing is guessed)."""
 

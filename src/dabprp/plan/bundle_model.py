@@ -5,11 +5,11 @@ which alone write YAML."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from dabprp.plan.jobs_model import PlannedJob, PlannedTask
 from dabprp.plan.text import Text
+from dabprp.records import record
 
 SERVERLESS_ENVIRONMENT = "4"
 """The serverless environment version the planned jobs run in."""
@@ -17,7 +17,7 @@ SERVERLESS_PYTHON = "3.12"
 """Its Python version (CI runs the tests under the same one)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Permission:
     """A workspace ACL entry on a resource: `level` for one group or service principal."""
 
@@ -35,7 +35,7 @@ class Permission:
         return {"level": self.level, who[0]: who[1]}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UCGrant:
     """A Unity Catalog grant on a securable the bundle declares."""
 
@@ -46,7 +46,7 @@ class UCGrant:
         return {"principal": self.principal, "privileges": list(self.privileges)}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobEnvironment:
     """A serverless job environment: its key, environment version and pinned packages."""
 
@@ -59,7 +59,7 @@ class JobEnvironment:
                 "spec": {"environment_version": self.version, "dependencies": list(self.dependencies)}}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Variable:
     """A bundle variable the plan adds. `default` None: none (every command must pass a value); a tuple of job
     environments: a complex variable."""
@@ -78,7 +78,7 @@ class Variable:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetValue:
     """A variable's value in one target: a literal, or a lookup of a service principal by name."""
 
@@ -92,7 +92,7 @@ class TargetValue:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceEdit:
     """What a target sets on one resource: grants, permissions, the identity a job runs as, name fields."""
 
@@ -121,7 +121,7 @@ class ResourceEdit:
             yield self.run_as_service_principal
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """What the plan writes into one target. An existing target gets no `mode`, `default` or `run_as`."""
 
@@ -156,7 +156,7 @@ class Target:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegisteredModel:
     """A Unity Catalog registered model with its grants."""
 
@@ -176,7 +176,7 @@ class RegisteredModel:
         return (g.principal for g in self.grants)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Experiment:
     """An MLflow experiment with its permissions."""
 
@@ -192,7 +192,7 @@ class Experiment:
         return (p.principal for p in self.permissions)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SecretScope:
     """A Databricks-backed secret scope with its permissions."""
 
@@ -210,7 +210,7 @@ class SecretScope:
         return (p.principal for p in self.permissions)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServedEntity:
     """One served model version of an endpoint, with the environment its container gets."""
 
@@ -230,7 +230,7 @@ class ServedEntity:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InferenceTable:
     """Where an endpoint's AI gateway logs requests and responses."""
 
@@ -243,7 +243,7 @@ class InferenceTable:
                 "table_name_prefix": self.table_name_prefix}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServingEndpoint:
     """A model serving endpoint the bundle owns: served entities, traffic routes (percent), inference table."""
 
@@ -272,7 +272,7 @@ class ServingEndpoint:
         return (p.principal for p in self.permissions)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AppSecret:
     """A secret an app reads, exposed to it as the app resource `name`."""
 
@@ -285,7 +285,7 @@ class AppSecret:
         return {"name": self.name, "secret": {"scope": self.scope, "key": self.key, "permission": self.permission}}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class App:
     """A Databricks App: its source folder, start command, environment, secrets and permissions."""
 
@@ -310,7 +310,7 @@ class App:
         return (p.principal for p in self.permissions)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobResource:
     """A planned job as a bundle resource: the job (`key`, in the plan's jobs) with its deployed name, the stage
     folder relative to the file, where failures are mailed, and the complex variable holding its environment."""
@@ -367,7 +367,7 @@ def _task_spec(task: PlannedTask, stages: str) -> dict[str, Any]:
 Resource = RegisteredModel | Experiment | SecretScope | ServingEndpoint | App | JobResource
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleFile:
     """A bundle file the plan adds or edits, as data: the root file's bundle name, includes, variables and
     targets, or the resources of a resource file. `document()` gives its configuration tree."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dabprp.plan.text import Text
+from dabprp.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskParam:
     """One command-line argument of a task: `flag value` (or `flag=value` when `joined`)."""
 
@@ -19,13 +18,13 @@ class TaskParam:
         return [f"{self.flag}={self.value}"] if self.joined else [self.flag, self.value]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobParam:
     name: str
     default: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedTask:
     key: str
     file: str | None
@@ -42,7 +41,7 @@ class PlannedTask:
     """Key of a job whose run this task waits for without starting it (its timeout covers that job's)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PlannedJob:
     key: str
     stage: str

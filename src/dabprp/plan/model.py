@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from dabprp.facts import Location
@@ -10,19 +10,20 @@ from dabprp.findings import Finding
 from dabprp.plan.bundle_model import BundleFile
 from dabprp.plan.jobs_model import JobParam, PlannedJob, PlannedTask, TaskParam
 from dabprp.plan.text import Code, Text, names, parts_of, prose, text
+from dabprp.records import record
 
 __all__ = ["BundleFile", "Code", "JobParam", "PlannedJob", "PlannedTask", "TaskParam", "Text", "names", "parts_of",
            "prose", "text"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Evidence:
     label: str | Text
     value: str | Text
     location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AgentProfile:
     framework: str
     interface: str | None
@@ -54,7 +55,7 @@ class AgentProfile:
     """The concrete agent classes when no file sets or instantiates one: which is served is not known."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scope:
     entities: tuple[str, ...]
     years: str | None
@@ -66,7 +67,7 @@ class Scope:
     """The last year the project's data covers (its agent configuration): "most recent" cannot be later."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Environment:
     name: str
     mode: str
@@ -99,7 +100,7 @@ class Environment:
     run_as_principal: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Gate:
     stage: str
     metric: str
@@ -108,7 +109,7 @@ class Gate:
     blocking: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvalCheck:
     name: str
     kind: str
@@ -125,7 +126,7 @@ class EvalCheck:
     """Expectation fields a row must have for this scorer to judge it (else the row is skipped)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ServingMode:
     """Who owns the agent's serving: `agents-deploy`, `bundle-endpoint` or `app-agent`, with evidence."""
 
@@ -143,7 +144,7 @@ class ServingMode:
         return self.kind != "app-agent"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoggedResource:
     """One resource the build logs the agent with (`mlflow.models.resources`), as the project declares it."""
 
@@ -154,7 +155,7 @@ class LoggedResource:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleRollout:
     """A bundle-owned endpoint: the rollout sets the served version through the bundle variable `variable`."""
 
@@ -171,7 +172,7 @@ class BundleRollout:
     """The reference the project's `entity_version` already has (then the PRP asks to point it at the variable)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref:
     """One value a task consumes, named by its producer."""
 
@@ -181,7 +182,7 @@ class Ref:
     """`catalog`; `registered_models.k.name`; `target`; `model_version`; `build.model_version`; `name`."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetName:
     target: str
     name: str | None
@@ -192,7 +193,7 @@ class TargetName:
     """The plan gives this target (one it adds) its own name."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResourceNames:
     """A workspace-unique resource of the project and its name in each environment."""
 
@@ -209,7 +210,7 @@ class ResourceNames:
     """`field: value` the plan writes into each target it adds (when `renamed`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Migration:
     """A change to a deployed target that the plan does not edit in: explicit, ordered steps with their cost."""
 
@@ -220,7 +221,7 @@ class Migration:
     location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bind:
     """A resource the plan adds that resolves, in an existing target, to a name the project's code already creates
     outside the bundle: the bundle must adopt it (`bundle deployment bind`) before its first deploy there."""
@@ -236,7 +237,7 @@ class Bind:
     """How the name is known: a literal, or the job that runs the call and the parameters it passes."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grant:
     principal: str
     securable: str
@@ -246,7 +247,7 @@ class Grant:
     """The planned bundle file that declares it; empty: the bundle cannot, an admin grants it by hand."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RoadmapTask:
     id: str
     phase: str
@@ -259,13 +260,13 @@ class RoadmapTask:
     """What proves the deliverable exists (a task is done only with it and none of `closes` reported)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Risk:
     risk: str | Text
     mitigation: str | Text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     project: str
     bundle_name: str

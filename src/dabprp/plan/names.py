@@ -7,7 +7,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from dabprp.facts import DeployedName, Location, Project
@@ -16,6 +16,7 @@ from dabprp.parse.bundle_load import LoadedBundle
 from dabprp.parse.bundle_names import deployed_names, same_name_key
 from dabprp.parse.yaml_source import LocNode
 from dabprp.plan.model import Environment, ResourceNames, TargetName
+from dabprp.records import record
 
 # How a target the plan adds names a resource of its own: (field, value from the name the target would deploy).
 # An experiment goes under the target's root path: a folder that exists when the deploy creates the experiment
@@ -62,7 +63,7 @@ def app_name_for_targets(base: str, targets: Sequence[str]) -> str | None:
     return template
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NamePlan:
     overrides: dict[str, dict[str, dict[str, dict[str, str]]]]
     """Per added target: {type: {key: {field: value}}} to write under `targets.<t>.resources`."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dabprp.facts import MlflowCall, Project
 from dabprp.plan.model import Gate, JobParam, PlannedJob, PlannedTask, ServingMode, TaskParam, prose
+from dabprp.records import record
 
 STAGES_DIR = "src/stages"
 # What the stage code imports, added to the project's own requirements when it does not name them.
@@ -40,7 +40,7 @@ def rollout_timeout(steps: tuple[int, ...], soak_seconds: int) -> int:
     return len(steps) * soak_seconds + (len(steps) + 2) * SERVING_UPDATE_SECONDS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wiring:
     """The bundle expressions the stage tasks receive (resolved per target by the Databricks CLI)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Project, literal_str
@@ -33,6 +32,7 @@ from dabprp.plan.includes import include_matches
 from dabprp.plan.model import Environment, PlannedJob, ServingMode, Text, prose
 from dabprp.plan.names import NamePlan, app_name_for_targets, fit_app_name, name_plan
 from dabprp.plan.reuse import Reused
+from dabprp.records import record
 from dabprp.settings import Settings
 
 STAGES_DIR = "src/stages"
@@ -46,7 +46,7 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "agent"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExistingKeys:
     """Resources the bundle already has for a role the plan needs: reused, not added again."""
 
@@ -97,7 +97,7 @@ def full_model_name(key: str, existing: ExistingKeys) -> str:
 ACCOUNT_GROUP_FOR = {"users": "account users"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleNames:
     """The names the plan writes into YAML: the project's own variables where it has them, else the plan's."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from dabprp.facts import Location, Project, Variable
 from dabprp.plan.includes import matches_any
 from dabprp.plan.model import Code, Text, text
+from dabprp.records import record
 
 # Variable names that hold the same thing as the plan's own variable, best first (the exact name wins).
 EQUIVALENT_NAMES = {
@@ -21,7 +21,7 @@ ROLE_FIELDS = {"catalog": ("catalog",), "schema": ("schema",)}
 VAR_REF = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reused:
     """A variable of the project that the plan uses for one of its roles."""
 

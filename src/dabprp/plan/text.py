@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
+from dabprp.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Code:
     """A name, key or literal the prose mentions (a job key, an API, a YAML value): renderers set it as code."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Text:
     """Prose as data: plain text with the names it mentions marked as `Code`. The plan holds no Markdown;
     JSON carries the plain text, the PRP formats the marks."""

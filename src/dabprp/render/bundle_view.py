@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from dabprp.errors import DabprpError
 from dabprp.parse.yaml_source import parse_yaml
+from dabprp.records import record
 from dabprp.render.yaml_text import SAFE_DUMPER
 
 WIDTH = 100
@@ -19,7 +19,7 @@ WIDTH = 100
 _NO_WRAP = 1 << 30
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileView:
     """One bundle file of the change set as the PRP shows it."""
 
@@ -36,7 +36,7 @@ class FileView:
     """The jobs of a file that holds only jobs: they are shown in the job and task tables instead of YAML."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JobRow:
     """One job of scaffold's files: the cells of the job table (Markdown, escaped for a table)."""
 
@@ -48,7 +48,7 @@ class JobRow:
     other: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TaskRow:
     job: str
     key: str
@@ -60,7 +60,7 @@ class TaskRow:
     other: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleView:
     shared_job_settings: str
     """YAML of the settings every job in scaffold's job files has (not repeated in the tables), or empty."""
@@ -72,7 +72,7 @@ class BundleView:
     tasks: tuple[TaskRow, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BundleChange:
     """One bundle file of scaffold's change set, as the view needs it."""
 

@@ -4,11 +4,12 @@ inventory stays in `dabprp analyze --format json`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from dabprp.facts import Location
 from dabprp.plan.model import Evidence, Plan, Text
+from dabprp.records import record
 
 LIMIT = 8
 """Items a PRP list shows of one kind (rows of one area in the current state, helpers, parallel calls, ...)."""
@@ -19,7 +20,7 @@ FULL_LIST = "full list: `dabprp analyze --format json`"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Summary:
     plan: Plan
     """The plan with every inventory list cut to its most relevant items."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -12,6 +11,7 @@ from dabprp import living
 from dabprp.facts import Location
 from dabprp.findings import Finding
 from dabprp.plan.model import Plan
+from dabprp.records import record
 from dabprp.render import inventory, prp_sections
 from dabprp.render.bundle_view import BundleChange, bundle_view
 from dabprp.render.prose import md
@@ -48,7 +48,7 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
     return _ENV
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Gap:
     """One checklist item of Appendix B: a finding (open) or a finding that no longer fires (done)."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from dataclasses import dataclass
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
 from dabprp.knowledge import RESOURCE_LABELS
 from dabprp.plan.model import Environment, Evidence, Plan, ResourceNames, RoadmapTask
 from dabprp.plan.roadmap import PHASES
+from dabprp.records import record
 from dabprp.render.prose import code_span, md
 
 SHOWN_NAMES = ("experiments", "apps")
@@ -423,7 +423,7 @@ CONSEQUENCE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TopRisk:
     finding: Finding
     consequence: str
@@ -450,7 +450,7 @@ def security_rules(findings: tuple[Finding, ...]) -> list[str]:
     return [f"`{rule}`" + (f" ({n})" if n > 1 else "") for rule, n in sorted(counts.items())]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleRow:
     rule_id: str
     severity: str
@@ -470,7 +470,7 @@ def rule_rows(findings: tuple[Finding, ...]) -> list[RuleRow]:
     return sorted(rows, key=lambda r: (-Severity(r.severity).rank, r.rule_id))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EvalRow:
     name: str
     kind: str
@@ -502,7 +502,7 @@ def eval_rows(plan: Plan) -> list[EvalRow]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhaseView:
     name: str
     title: str

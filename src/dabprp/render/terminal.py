@@ -10,8 +10,9 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
+
+from dabprp.records import record
 
 if TYPE_CHECKING:  # Rich loads when text is laid out, not for JSON output or the spinner's TTY check
     from rich.console import RenderableType
@@ -27,7 +28,7 @@ SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 STATE_STYLE = {"done": "green", "open": "yellow", "regressed": "bold red"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Terminal:
     """How text is laid out: the line width and whether ANSI colour is used."""
 
@@ -87,7 +88,7 @@ def text(value: object, style: str = "") -> Text:
     return Text(value, style=style)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Col:
     """A table column: its header, alignment, and whether its cells may wrap at spaces."""
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
 from dabprp.facts import Location, Project
 from dabprp.findings import Finding, Hit, RuleDoc, Severity, Stage, matches_rule_id
+from dabprp.records import record
 from dabprp.rules.bundle_view import TargetView
 from dabprp.settings import Settings
 
@@ -46,7 +46,7 @@ class Subject(str, Enum):
 Check = Callable[..., Iterable[Hit]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     id: str
     title: str

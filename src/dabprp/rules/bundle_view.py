@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, cast
 
 from dabprp.confined_io import is_inside
@@ -15,12 +15,13 @@ from dabprp.findings import Hit
 from dabprp.parse.bundle_load import LoadedBundle, effective_tree
 from dabprp.parse.bundle_values import as_dict, as_list
 from dabprp.parse.yaml_source import LocNode
+from dabprp.records import record
 
 NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R")
 REF_RE = re.compile(r"\$\{([^${}]+)\}")  # `$` excluded: linear on text full of `${`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TargetView:
     """The effective configuration of `target` (None: the bundle without any target applied)."""
 

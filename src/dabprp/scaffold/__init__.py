@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -15,6 +15,7 @@ from dabprp.facts import Job, ProblemKind, Project
 from dabprp.parse.bundle_load import ROOT_FILES
 from dabprp.parse.yaml_source import load_plain
 from dabprp.plan.model import Bind, Plan
+from dabprp.records import record
 from dabprp.rules.queries import is_deploy_job, takes_model_version
 from dabprp.scaffold import files
 from dabprp.scaffold.changes import FileChange, classify, read_manifest, unified_diff, write_all
@@ -25,7 +26,7 @@ DEPLOY_JOB_KEYS = {"queue": {"enabled": True}, "max_concurrent_runs": 1}
 VERSION_PARAMETERS = ("model_name", "model_version")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScaffoldResult:
     changes: tuple[FileChange, ...]
     notes: tuple[str, ...]

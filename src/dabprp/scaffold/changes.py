@@ -8,17 +8,17 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass
 
 from dabprp.confined_io import commit, discard, is_inside, open_regular, stage
 from dabprp.errors import DabprpError
 from dabprp.limits import load_json
 from dabprp.parse.secrets import redact_text
+from dabprp.records import record
 
 MANIFEST = ".dabprp/scaffold.json"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileChange:
     path: str
     new: str

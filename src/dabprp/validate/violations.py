@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from dabprp.facts import Location
 from dabprp.parse.yaml_source import LocNode
+from dabprp.records import record
 from dabprp.validate.schema import provenance, schema_errors_by_resource
 
 UNEXPECTED_RE = re.compile(r"\('([^']+)' was unexpected\)|'([^']+)' was unexpected")
@@ -15,7 +15,7 @@ UNEXPECTED_RE = re.compile(r"\('([^']+)' was unexpected\)|'([^']+)' was unexpect
 CLI_WARNING_KEYWORDS = ("additionalProperties", "enum", "required")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Violation:
     location: Location
     message: str
