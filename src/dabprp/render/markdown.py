@@ -15,6 +15,7 @@ from dabprp.records import record
 from dabprp.render import inventory, prp_sections
 from dabprp.render.bundle_view import BundleChange, bundle_view
 from dabprp.render.prose import md
+from dabprp.render.template_cache import template_cache
 from dabprp.render.yaml_text import dump
 from dabprp.version import __version__
 
@@ -36,6 +37,7 @@ def _environment(files: frozenset[str]) -> jinja2.Environment:
         _ENV = jinja2.Environment(
             loader=jinja2.PackageLoader("dabprp.render", "templates"), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, trim_blocks=False, autoescape=False, finalize=_inert,
+            bytecode_cache=template_cache(),
         )
         _ENV.filters["code"] = lambda v: f"`{v}`"
         _ENV.filters["cell"] = lambda v: str(md(v)).replace("|", "\\|").replace("\n", " ")

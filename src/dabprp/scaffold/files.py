@@ -24,6 +24,7 @@ from dabprp.plan.pipeline import (
     own_calls,
 )
 from dabprp.render.prose import md
+from dabprp.render.template_cache import template_cache
 from dabprp.render.yaml_text import dump
 from dabprp.scaffold.literals import docstring_text, python_number, shell_word
 from dabprp.settings import Settings
@@ -39,7 +40,8 @@ def header(comment: str = "#") -> str:
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("dabprp.scaffold", "templates"),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+                             bytecode_cache=template_cache())
     env.filters["pytuple"] = _pytuple
     env.filters["pydict"] = lambda d: "{\n" + "".join(f"    {_py(k)}: {_py(v)},\n" for k, v in d.items()) + "}"
     return env
