@@ -7,7 +7,6 @@ import contextlib
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 
@@ -119,6 +118,8 @@ def stage(path: str, data: bytes) -> str:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~current_umask()
+    import tempfile  # loads shutil, random and the compression modules: only for a write
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -3,6 +3,9 @@ from the Python validator), file-existence answers are remembered only within on
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from dabprp.api import validate
@@ -49,3 +52,42 @@ def test_file_existence_is_not_remembered_across_runs(tree, notebook):
     (root / "src").mkdir()
     (root / "src" / "main.py").write_text("print(1)\n")
     assert [f.rule_id for f in validate(str(root)).findings] == []
+
+
+def rewrite_patterns(node: object) -> None:
+    """The reference rewrite, pattern by pattern on the parsed schema: [\\p{L}\\p{N}] is a letter or digit,
+    \\p{L} a letter, \\p{N} a digit."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str):
+            node["pattern"] = (pattern.replace(r"[\p{L}\p{N}]", r"[^\W_]")
+                               .replace(r"\p{L}", r"[^\W\d_]").replace(r"\p{N}", r"\d"))
+        for value in node.values():
+            rewrite_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            rewrite_patterns(value)
+
+
+def test_the_schema_text_rewrite_changes_only_patterns_and_python_compiles_them():
+    parsed = json.loads(schema._data(schema.SCHEMA_FILE))
+    rewrite_patterns(parsed)
+    assert schema.bundle_schema() == parsed
+    patterns = []
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.append(node["pattern"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(schema.bundle_schema())
+    assert len(patterns) > 500 and not any("\\p{" in p for p in patterns)
+    for pattern in set(patterns):
+        re.compile(pattern)
+    variable = next(p for p in patterns if p.startswith(r"\$\{(var("))
+    assert re.fullmatch(variable, "${var.catalog_ü2}") and not re.fullmatch(variable, "${var.9lives}")

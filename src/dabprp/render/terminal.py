@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,6 +52,8 @@ def detect(stream: IO[str] | None = None, environ: Mapping[str, str] | None = No
     if columns.isdigit() and int(columns) > 0:
         width = int(columns)
     elif tty:
+        import shutil  # with its compression modules: only for a terminal
+
         width = shutil.get_terminal_size((PIPED_WIDTH, 24)).columns
     color = (tty or bool(env.get("FORCE_COLOR"))) and not env.get("NO_COLOR") and env.get("TERM") != "dumb"
     return Terminal(max(width, MIN_WIDTH), color)
