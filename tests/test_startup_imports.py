@@ -84,3 +84,23 @@ def test_an_invalid_bundle_still_gets_the_python_validator_messages(tree):
     root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      max_concurrent_runs: x\n"})
     modules = loaded_modules(["validate", str(root)])
     assert "jsonschema" in modules  # the explanation of an invalid value comes from the Python validator
+
+
+def test_the_dabprp_command_ends_without_a_final_collection():
+    """The console script and `python -m dabprp` run `entry_point`: the command's exit code, and every object
+    left frozen, so the interpreter's last collection does not visit them all again before the process ends."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"dabprp": "dabprp.cli:entry_point"}
+    assert "entry_point()" in (ROOT / "src" / "dabprp" / "__main__.py").read_text(encoding="utf-8")
+    probe = ("import gc, sys\nsys.argv = ['dabprp', 'validate', sys.argv[1]]\nfrom dabprp.cli import entry_point\n"
+             "try:\n    entry_point()\nexcept SystemExit as exc:\n    print(exc.code, gc.get_freeze_count())\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", probe, str(EXAMPLE)], capture_output=True, text=True, env=env,
+                          check=True, timeout=120)
+    code, frozen = done.stdout.split()[-2:]
+    assert code == "0" and int(frozen) > 10_000

@@ -1,3 +1,3 @@
-from dabprp.cli import main
+from dabprp.cli import entry_point
 
-main()
+entry_point()

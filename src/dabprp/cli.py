@@ -103,6 +103,18 @@ def report_problems(problems: Any) -> None:
         click.echo(f"{p.location}: {p.message}", err=True)
 
 
+def entry_point() -> None:
+    """The `dabprp` command (console script and `python -m dabprp`): `main`, in a process that ends with it."""
+    import gc
+
+    try:
+        main()
+    finally:
+        # the process exits next and the OS takes its memory back: the interpreter's final collection would
+        # only visit every object once more (a tenth of a short command's CPU time)
+        gc.freeze()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dabprp")
 def main() -> None:
