@@ -84,10 +84,12 @@ def dabprp_exe() -> list[str]:
     return [sys.executable, "-m", "dabprp"]
 
 
-def process(args: list[str], repeat: int, wall: list[float] | None = None, warm: bool = False) -> float:
+def process(args: list[str], repeat: int, wall: list[float] | None = None, warm: bool = False,
+            env_extra: dict[str, str] | None = None) -> float:
     """Median CPU seconds of the process `args` (and its children); its wall seconds go to `wall`. Bytecode is
-    cached as in an installed copy, so start-up is not a compile (`warm`: a first, unmeasured run writes it)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cached as in an installed copy, so start-up is not a compile (`warm`: a first, unmeasured run writes it, and
+    the compiled templates into the benchmark's own DABPRP_CACHE_DIR)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env_extra or {})}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if warm:
         subprocess.run(args, capture_output=True, check=False, env=env)
@@ -190,8 +192,20 @@ def bench_example(repeat: int) -> None:
                  ["validate", str(EXAMPLE)], ["validate", str(EXAMPLE), "--all-targets"],
                  ["analyze", str(EXAMPLE), "--format", "json"]):
         label = " ".join(a for a in args if a != str(EXAMPLE))
-        row(f"process `dabprp {label}`", process([*dabprp_exe(), *args], repeat * 2, warm=True), proc_floor,
-            "(start-up target <= 200 ms)" if args[0] in ("generate", "check", "validate") else "")
+        seconds = process([*dabprp_exe(), *args], repeat * 2, warm=True)
+        row(f"process `dabprp {label}`", seconds, proc_floor, start_up_note(args[0], seconds))
+    # the first run after an install (or with DABPRP_CACHE_DIR empty) compiles the PRP template
+    seconds = process([*dabprp_exe(), "generate", str(EXAMPLE), "--stdout"], repeat * 2,
+                      env_extra={"DABPRP_CACHE_DIR": ""})
+    row("process `dabprp generate --stdout`, no template cache", seconds, proc_floor)
+
+
+def start_up_note(command: str, seconds: float) -> str:
+    """The start-up target of generate, check and validate, and OVER when a median misses it (a benchmark
+    finding to read, never a test failure: the figure depends on the machine and its load)."""
+    if command not in ("generate", "check", "validate"):
+        return ""
+    return "(start-up target <= 200 ms)" + (" OVER" if seconds > 0.2 else "")
 
 
 def prp_size(root: Path) -> str:
@@ -293,6 +307,7 @@ def main() -> None:
           f"{' (--quick: a tenth of the sizes)' if args.quick else ''}")
     with tempfile.TemporaryDirectory(prefix="dabprp-bench-") as tmp:
         base = Path(tmp)
+        os.environ["DABPRP_CACHE_DIR"] = str(base / "cache")  # compiled templates: the benchmark's own, not the user's
         series = {
             "example": lambda: bench_example(repeat),
             "jobs": lambda: bench_jobs(base, (100 // scale, 1000 // scale), max(1, repeat // 2)),
