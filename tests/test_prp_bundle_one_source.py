@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from dabprp.api import generate, plan, scaffold
-from dabprp.render.bundle_view import BundleChange, bundle_view
+from dabprp.render.bundle_view import BundleChange, bundle_view, compact_yaml
 from tests.conftest import EXAMPLE, FIXTURES, copy_project, write_tree
 
 PROJECTS = {"deployed-edit": FIXTURES / "deployed-edit", "multi-target": FIXTURES / "multi-target",
@@ -241,3 +241,21 @@ def test_an_edit_that_removes_a_key_is_shown_as_its_diff():
     assert [(f.fence, f.text) for f in view.files] == [("diff", "--- diff ---\n")]
     view = bundle_view([BundleChange("Root", "databricks.yml", "update", old, "a: 1\nb: {c: 3, d: [x]}\n", "-")])
     assert [(f.fence, f.text) for f in view.files] == [("yaml", "b: {c: 3, d: [x]}\n")]
+
+
+def test_equal_keys_and_values_of_different_types_keep_their_own_yaml():
+    """Keys and scalars are dumped once per process and remembered by value and type: `1`, `true`, `1.0` and
+    `'1'` stay themselves however often and in whatever order they come."""
+    long = "x" * 120  # too wide for one line: a mapping holding it is written key by key
+    data = {"values": {"i": 1, "b": True, "f": 1.0, "s": "1", "n": None, "on": "on", "long": long},
+            "keys": [{1: long}, {True: long}, {1.0: long}, {"1": long}, {"on": long}],
+            "again": {"i": True, "b": 1, "f": "1", "s": 1.0, "n": "null", "on": "yes", "long": long}}
+    expected = ["values:", "  i: 1", "  b: true", "  f: 1.0", "  s: '1'", "  n: null", "  'on': 'on'",
+                f"  long: {long}",
+                "keys:", f"- 1: {long}", f"- true: {long}", f"- 1.0: {long}", f"- '1': {long}", f"- 'on': {long}",
+                "again:", "  i: true", "  b: 1", "  f: '1'", "  s: 1.0", "  n: 'null'", "  'on': 'yes'",
+                f"  long: {long}"]
+    for _ in range(2):
+        text = compact_yaml(data)
+        assert text.splitlines() == expected
+        assert yaml.safe_load(text) == data

@@ -3,6 +3,7 @@ YAML data they add, settings every job shares said once. Read back, the view giv
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Sequence
 from typing import Any
@@ -268,13 +269,30 @@ def compact_yaml(data: Any) -> str:
 
 def _scalar(value: Any) -> str:
     """A plain value as block YAML writes it (quoted only when it must be)."""
+    return _scalar_text(value) if isinstance(value, _PLAIN) else _dump_scalar(value)
+
+
+def _key(value: Any) -> str:
+    return _key_text(value) if isinstance(value, _PLAIN) else _dump_key(value)
+
+
+_PLAIN = (str, int, float, type(None))
+"""Values whose YAML text is remembered: keys and scalars repeat across a file (a dump each costs tens of µs);
+the cache is by type as well (`1` and `True` are equal keys of a dict but different YAML)."""
+
+
+def _dump_scalar(value: Any) -> str:
     text = yaml.dump({0: value}, Dumper=SAFE_DUMPER, default_flow_style=False, width=_NO_WRAP, allow_unicode=True)
     return text[3:].rstrip("\n")
 
 
-def _key(value: Any) -> str:
+def _dump_key(value: Any) -> str:
     return yaml.dump({value: 0}, Dumper=SAFE_DUMPER, default_flow_style=False, width=_NO_WRAP,
                      allow_unicode=True)[:-4]
+
+
+_scalar_text = functools.lru_cache(maxsize=4096, typed=True)(_dump_scalar)
+_key_text = functools.lru_cache(maxsize=4096, typed=True)(_dump_key)
 
 
 def _flow(value: Any) -> str:
