@@ -64,10 +64,12 @@ def test_version_loads_nothing_of_the_pipeline():
 
 @pytest.mark.parametrize(("args", "absent"), [
     # a valid bundle is confirmed by jsonschema-rs: the Python validator (and its messages) is not needed
-    (["validate", str(EXAMPLE)], ("jinja2", "jsonschema", "ruamel", "mcp", "concurrent.futures", *PIPELINE)),
+    # nor OpenSSL (`_hashlib`): dabprp's digests are CPython's built-in SHA-256
+    (["validate", str(EXAMPLE)], ("jinja2", "jsonschema", "ruamel", "mcp", "concurrent.futures", "_hashlib",
+                                  *PIPELINE)),
     (["validate", str(EXAMPLE), "--all-targets", "--format", "json"],
      ("rich", "jinja2", "jsonschema", "ruamel", "mcp", "concurrent.futures", *PIPELINE)),
-    (["check", str(EXAMPLE), "--format", "sarif"], ("rich", "jinja2", "jsonschema", "ruamel", "mcp",
+    (["check", str(EXAMPLE), "--format", "sarif"], ("rich", "jinja2", "jsonschema", "ruamel", "mcp", "_hashlib",
                                                      "concurrent.futures", "dabprp.plan", "dabprp.scaffold",
                                                      "dabprp.render.markdown", "dabprp.rehearse", "dabprp.diff")),
     (["check", str(EXAMPLE)], ("jinja2", "jsonschema", "ruamel", "mcp", "concurrent.futures", "dabprp.plan",

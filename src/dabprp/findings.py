@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from enum import Enum
 
+from dabprp.digest import sha256
 from dabprp.facts import Location
 from dabprp.records import record
 
@@ -72,7 +72,7 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        digest = hashlib.sha256(f"{self.rule_id}|{self.location.path}|{self.message}".encode()).hexdigest()
+        digest = sha256(f"{self.rule_id}|{self.location.path}|{self.message}".encode()).hexdigest()
         return digest[:16]
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import Counter
 
 from dabprp.confined_io import confine, read_bytes
+from dabprp.digest import sha256
 from dabprp.errors import DabprpError
 from dabprp.findings import Finding
 
@@ -45,5 +45,5 @@ def fingerprints(findings: tuple[Finding, ...], sources: SourceLines) -> dict[in
         occurrence = seen[key]
         seen[key] += 1
         raw = f"{f.rule_id}\0{f.location.path}\0{content}\0{occurrence}"
-        out[i] = hashlib.sha256(raw.encode()).hexdigest()[:20]
+        out[i] = sha256(raw.encode()).hexdigest()[:20]
     return out

@@ -7,10 +7,10 @@ byte; ambiguous markers make the update refuse. Scanning is one linear pass over
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 
+from dabprp.digest import sha256
 from dabprp.errors import DabprpError
 from dabprp.records import record
 
@@ -70,7 +70,7 @@ def _ending(line: str) -> str:
 def digest(content: str) -> str:
     """Hash of region content as dabprp wrote it: line endings and ticked boxes do not count."""
     normal = TICK_RE.sub("- [ ] ", content.replace("\r\n", "\n").replace("\r", "\n"))
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:12]
+    return sha256(normal.encode("utf-8")).hexdigest()[:12]
 
 
 def scan(lines: list[str], known: Callable[[str], bool] = lambda name: True) -> list[Region]:
@@ -243,7 +243,7 @@ def parse_items_of(lines: list[str], found: list[Region]) -> dict[str, Item]:
 def _generated_prefix(lines: list[str], region: Region) -> int | None:
     """The line index where the text dabprp wrote ends inside a region whose end marker was moved down past
     the user's lines (the content up to there matches the region's digest); None if there is no such line."""
-    running = hashlib.sha256()
+    running = sha256()
     for i in range(region.begin + 1, region.end):
         line = lines[i]
         normal = TICK_RE.sub("- [ ] ", line.replace("\r\n", "\n").replace("\r", "\n"))

@@ -4,11 +4,11 @@ the root. The results are merged so one report (one SARIF run) covers all bundle
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from dabprp.digest import sha256
 from dabprp.discover import SKIP_DIRS
 from dabprp.errors import DabprpError
 from dabprp.parse.bundle_load import ROOT_FILES
@@ -190,7 +190,7 @@ def _prefix(finding: Finding, rel: str) -> Finding:
 def _prefix_check(result: Report, rel: str) -> Report:
     """Paths under `rel`; fingerprints salted with `rel`, so the same finding in two bundles differs."""
     prints = result.fingerprints if rel == "." else tuple(
-        hashlib.sha256(f"{rel}\0{fp}".encode()).hexdigest()[:len(fp)] for fp in result.fingerprints)
+        sha256(f"{rel}\0{fp}".encode()).hexdigest()[:len(fp)] for fp in result.fingerprints)
     return dataclasses.replace(result, findings=tuple(_prefix(f, rel) for f in result.findings),
                                fingerprints=prints, unreadable=tuple(_join(rel, u) for u in result.unreadable),
                                files=frozenset(_join(rel, f) for f in result.files),

@@ -3,13 +3,13 @@ project's name would collide with another target on the same workspace; existing
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from dabprp.digest import sha256
 from dabprp.facts import DeployedName, Location, Project
 from dabprp.knowledge import APP_NAME_MAX, app_name_problem
 from dabprp.parse.bundle_load import LoadedBundle
@@ -48,7 +48,7 @@ def fit_app_name(base: str, target: str) -> str:
     suffix = app_name_part(target)
     half = APP_NAME_MAX // 2
     if len(suffix) > half:
-        digest = hashlib.sha256(target.encode()).hexdigest()[:TARGET_HASH]
+        digest = sha256(target.encode()).hexdigest()[:TARGET_HASH]
         suffix = f"{suffix[:half - TARGET_HASH - 1].rstrip('-')}-{digest}"
     prefix = app_name_part(base)[:APP_NAME_MAX - len(suffix) - 1].rstrip("-")
     return f"{prefix}-{suffix}" if prefix else suffix

@@ -8,7 +8,6 @@ cache is kept."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Mapping
 import jinja2
 from jinja2.bccache import Bucket
 
+from dabprp.digest import sha256
 from dabprp.version import __version__
 
 CACHE_ENV = "DABPRP_CACHE_DIR"
@@ -67,7 +67,7 @@ class TemplateCache(jinja2.BytecodeCache):
                    env.keep_trailing_newline, repr(env.autoescape), env.optimized, env.is_async,
                    env.finalize is not None, getattr(env.finalize, "jinja_pass_arg", None),
                    tuple(sorted(env.extensions)), bucket.key)
-        name = hashlib.sha256(repr(options).encode()).hexdigest()[:40]
+        name = sha256(repr(options).encode()).hexdigest()[:40]
         return os.path.join(self.directory, "templates", f"{name}.jinja")
 
     def load_bytecode(self, bucket: Bucket) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import json
 import os
 import stat
 
 from dabprp.confined_io import commit, discard, is_inside, open_regular, stage
+from dabprp.digest import sha256
 from dabprp.errors import DabprpError
 from dabprp.limits import load_json
 from dabprp.parse.secrets import redact_text
@@ -29,7 +29,7 @@ class FileChange:
 
 
 def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text.encode()).hexdigest()
 
 
 def read_manifest(root: str) -> dict[str, str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import pkgutil
 from typing import TYPE_CHECKING, Any, cast
+
+from dabprp.digest import sha256
 
 if TYPE_CHECKING:  # jsonschema loads on the first validation, not with the CLI
     from jsonschema import Draft202012Validator
@@ -28,7 +29,7 @@ def provenance() -> dict[str, str]:
 
 
 def schema_sha256() -> str:
-    return hashlib.sha256(_data(SCHEMA_FILE)).hexdigest()
+    return sha256(_data(SCHEMA_FILE)).hexdigest()
 
 
 _RE2_CLASSES = ((rb"[\\p{L}\\p{N}]", rb"[^\\W_]"), (rb"\\p{L}", rb"[^\\W\\d_]"), (rb"\\p{N}", rb"\\d"))
