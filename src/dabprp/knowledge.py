@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+DEFAULT_EVALSET = "data/evals/eval-questions.json"
+"""The evaluation dataset a project without one is told to create (the evaluation stage reads it)."""
+
 DOCS = {
     "bundles": "https://docs.databricks.com/aws/en/dev-tools/bundles/",
     "targets": "https://docs.databricks.com/aws/en/dev-tools/bundles/deployment-modes",

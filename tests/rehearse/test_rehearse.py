@@ -308,6 +308,33 @@ def test_bundle_endpoint_mode_changes_the_endpoint_only_through_the_bundle(tmp_p
     assert all(t["routes"] == {"current": 100} for t in report["traffic"])
 
 
+NO_DATASET = ("exit code 2: no evaluation dataset: data/evals/eval-questions.json does not exist; create it as a "
+              'JSON list of records such as [{"inputs": {"question": "a question"}, "expectations": '
+              '{"expected_facts": ["a fact the answer must state"]}}] (or .jsonl, one record a line; or .csv with a '
+              "`question` column)")
+
+
+def test_endpoint_the_plan_adds_is_rolled_out_once_the_missing_dataset_exists(tmp_path):
+    """multi-target: no evaluation dataset, and the endpoint the plan adds names its model by the model resource's
+    fields (`${resources.registered_models.*}`), which `bundle summary` prints as written."""
+    project = scaffolded("multi-target", tmp_path)
+    code, report = rehearse(project)
+    assert code == 1 and not report["ok"] and report["blocked_at"] == "ticket_triage_deployment/Evaluation"
+    assert report["problems"] == [f"ticket_triage_deployment/Evaluation: {NO_DATASET}"]
+    assert [w["versions"] for w in report["endpoint_writes"]] == [{"champion": "1"}]
+    # the file, in the format the stage named
+    dataset = [{"inputs": {"question": q}, "expectations": {"expected_facts": [f]}} for q, f in (
+        ("Which team handles billing tickets?", "the billing team"), ("How urgent is a login outage?", "high"))]
+    (project / "data" / "evals").mkdir(parents=True)
+    (project / "data" / "evals" / "eval-questions.json").write_text(json.dumps(dataset))
+    code, report = rehearse(project)
+    assert code == 0 and report["ok"] and report["promoted"], report["problems"]
+    assert outcomes(report)[-2:] == [("rollout", "ok"), ("load_test", "ok")]
+    assert (report["champion_before"], report["champion_after"]) == ("1", "2")
+    assert report["endpoint_writes"] == [{"endpoint": "ticket-triage-staging", "by": "bundle",
+                                          "versions": {"champion": v}} for v in ("1", "2")]
+
+
 @pytest.mark.slow
 def test_bundle_endpoint_mode_bad_agent_never_reaches_the_bundle(tmp_path):
     code, report = rehearse(scaffolded("bundle-endpoint", tmp_path), "--agent", "bad")

@@ -60,27 +60,27 @@ def test_without_the_champion_the_endpoint_does_not_resolve(scaffolded, fixture)
 
 
 class Bundle:
-    """`databricks bundle` for the deploy stage: `summary` resolves the target as the CLI does (with the command's
-    `--var`), `deploy` is recorded."""
+    """`databricks bundle` for the deploy stage: `summary` prints the target as the CLI does (with the command's
+    `--var`; `${resources.*}` left as written, in Terraform's spelling on the terraform engine), `deploy` is
+    recorded."""
 
-    def __init__(self, project: Path, name: str) -> None:
-        self.project, self.name = project, name
+    def __init__(self, project: Path, name: str, engine: str = "direct") -> None:
+        self.project, self.name, self.engine = project, name, engine
         self.deploys: list[tuple[str, ...]] = []
 
     def __call__(self, *args: str) -> str:
-        config = target(self.project, self.name)
-        config.variables.update(a[len("--var="):].split("=", 1) for a in args if a.startswith("--var="))
+        from dabprp.rehearse.bundle_cli import BundleCli
+        from dabprp.rehearse.fakes import Workspace
+
         if args[0] == "summary":
-            kinds = ("jobs", "registered_models", ENDPOINTS)
-            return json.dumps({"resources": {k: {key: config.resource(k, key) for key in config.keys(k)}
-                                             for k in kinds}})
+            return BundleCli(target(self.project, self.name), Workspace(), self.engine)(*args)
         assert args[0] == "deploy"
         self.deploys.append(args)
         return ""
 
 
-def run(deploy: Any, project: Path, *flags: str, capsys: Any) -> tuple[Bundle, str]:
-    fake = Bundle(project, "staging")
+def run(deploy: Any, project: Path, *flags: str, capsys: Any, engine: str = "direct") -> tuple[Bundle, str]:
+    fake = Bundle(project, "staging", engine)
     deploy.bundle = fake
     key, entity, _ = OWNED[project.name]
     assert deploy.main(["--target", "staging", "--endpoint-key", key, "--entity", entity, *flags]) == 0
@@ -94,9 +94,14 @@ def test_first_deploy_has_no_version_and_leaves_the_endpoint_out(scaffolded, mlf
     fake, out = run(deploy, project, "--champion", capsys=capsys)
     assert (out, fake.deploys) == ("0\n", [])
     fake, out = run(deploy, project, "--deploy", capsys=capsys)
-    jobs = sorted(f"jobs.{k}" for k in target(project, "staging").keys("jobs"))
+    config = target(project, "staging")
+    jobs = [f"jobs.{k}" for k in config.keys("jobs")]
     assert jobs and "jobs.ticket_summary_build" in jobs
-    selected = [*jobs, "registered_models.summary_model"]
+    # the summary lists every resource of the target, as the CLI's does: all of them but the endpoint
+    selected = ["experiments.summary_experiment", *jobs, "registered_models.summary_model",
+                "secret_scopes.ticket_summary_secrets"]
+    assert sorted(f"{kind}.{key}" for kind in config.raw for key in config.keys(kind)) == sorted(
+        [*selected, "model_serving_endpoints.summary_endpoint"])
     assert fake.deploys == [("deploy", "-t", "staging", "--auto-approve", "--var=serving_version=0",
                              *(a for k in selected for a in ("--select", k)))]
     assert json.loads(out)["action"] == "bootstrap" and json.loads(out)["selected"] == selected
@@ -196,3 +201,104 @@ def test_rehearsal_cli_deploys_only_the_selected_resources(scaffolded):
     assert state.writes == []
     cli("deploy", "-t", "staging", "--var=serving_version=3")
     assert state.writes == [{"endpoint": "ticket-summary-staging", "by": "bundle", "versions": {"current": "3"}}]
+
+
+# the plan's own endpoint names its model by the model resource's fields (multi-target's staging target)
+TRIAGE = "triage_staging.agents.ticket_triage"
+TRIAGE_REF = ".".join("${resources.registered_models.ticket_triage_model.%s}" % f
+                      for f in ("catalog_name", "schema_name", "name"))
+
+
+@pytest.mark.parametrize("engine", ["direct", "terraform"])
+def test_summary_leaves_references_to_other_resources_as_the_cli_prints_them(scaffolded, engine):
+    from dabprp.rehearse.bundle_cli import BundleCli
+    from dabprp.rehearse.fakes import Workspace
+
+    cli = BundleCli(target(scaffolded["multi-target"], "staging"), Workspace(), engine)
+    resources = json.loads(cli("summary", "-t", "staging", "-o", "json", "--var=serving_version=0"))["resources"]
+    served = resources[ENDPOINTS]["ticket_triage_endpoint"]["config"]["served_entities"]
+    spelled = TRIAGE_REF if engine == "direct" else TRIAGE_REF.replace("resources.registered_models.",
+                                                                       "databricks_registered_model.")
+    assert [(e["name"], e["entity_name"], e["entity_version"]) for e in served] == [("champion", spelled, "0")]
+    model = resources["registered_models"]["ticket_triage_model"]
+    # the model's own fields are variables and literals: resolved
+    assert (model["catalog_name"], model["schema_name"], model["name"]) == ("triage_staging", "agents", "ticket_triage")
+
+
+@pytest.mark.parametrize("engine", ["direct", "terraform"])
+def test_champion_of_an_entity_named_by_the_model_resource(scaffolded, mlflow_local, fake_workspace, capsys,
+                                                           engine):
+    project = scaffolded["multi-target"]
+    deploy = load_stage(project, "deploy")
+    client = mlflow_local.MlflowClient()
+    registered_version(mlflow_local, TRIAGE)
+    v2 = registered_version(mlflow_local, TRIAGE)
+    assert run(deploy, project, "--champion", capsys=capsys, engine=engine)[1] == "0\n"
+    client.set_registered_model_alias(TRIAGE, "champion", v2)
+    # the name is read from the model resource in the same summary: a literal `${...}` name has no champion
+    assert run(deploy, project, "--champion", capsys=capsys, engine=engine)[1] == f"{v2}\n"
+    fake, out = run(deploy, project, "--deploy", capsys=capsys, engine=engine)
+    assert fake.deploys == [("deploy", "-t", "staging", "--auto-approve", f"--var=serving_version={v2}")]
+    assert json.loads(out) == {"action": "deployed", "version": v2}
+
+
+MODEL_KEYS = {"catalog_name": "c", "schema_name": "s", "name": "dev_jane_m"}
+
+
+@pytest.mark.parametrize(("value", "resources", "expected"), [
+    ("c.s.m", {}, "c.s.m"),
+    ("${resources.registered_models.m.catalog_name}.${resources.registered_models.m.schema_name}."
+     "${resources.registered_models.m.name}", {"registered_models": {"m": MODEL_KEYS}}, "c.s.dev_jane_m"),
+    ("${databricks_registered_model.m.catalog_name}.${databricks_registered_model.m.schema_name}."
+     "${databricks_registered_model.m.name}", {"registered_models": {"m": MODEL_KEYS}}, "c.s.dev_jane_m"),
+    # a field that names another resource's field is resolved from the same summary
+    ("c.s.${resources.registered_models.m.name}",
+     {"registered_models": {"m": {"name": "${resources.registered_models.n.name}"}, "n": {"name": "x"}}}, "c.s.x"),
+])
+def test_references_in_the_entity_name_resolve_from_the_summary(scaffolded, value, resources, expected):
+    deploy = load_stage(scaffolded["multi-target"], "deploy")
+    assert deploy.resolve_references(value, resources) == expected
+
+
+@pytest.mark.parametrize(("value", "resources", "message"), [
+    ("${resources.registered_models.m.name}", {}, "`${resources.registered_models.m.name}` has no value in "
+     "`databricks bundle summary` (resource `registered_models.m` shows no literal `name`)"),
+    ("${resources.jobs.j.id}", {"jobs": {"j": {"name": "j"}}}, "`${resources.jobs.j.id}` has no value in "
+     "`databricks bundle summary` (resource `jobs.j` shows no literal `id`)"),
+    ("${databricks_app.a.name}", {"apps": {"a": {"name": "x"}}}, "`${databricks_app.a.name}` has no value in "
+     "`databricks bundle summary` (resource `databricks_app.a` shows no literal `name`)"),
+    ("${resources.registered_models.m.name}", {"registered_models": {"m": {
+        "name": "${resources.registered_models.m.name}"}}}, "`${resources.registered_models.m.name}` has no value "
+     "in `databricks bundle summary` (resource `registered_models.m` shows no literal `name`)"),
+    ("c.s.${var.model}", {}, "`c.s.${var.model}` keeps a reference `databricks bundle summary` does not resolve"),
+])
+def test_an_entity_name_the_summary_cannot_resolve_is_one_error(scaffolded, value, resources, message):
+    deploy = load_stage(scaffolded["multi-target"], "deploy")
+    with pytest.raises(deploy.BundleUnresolved) as caught:
+        deploy.resolve_references(value, resources)
+    assert str(caught.value) == message
+
+
+def test_unresolvable_entity_name_stops_the_stage_in_one_line(scaffolded, tmp_path):
+    """The stage run as CI runs it, with a `databricks` on PATH that prints a summary whose model has no name."""
+    import os
+    import subprocess
+    import sys
+
+    summary = {"resources": {"registered_models": {"m": {"catalog_name": "c", "schema_name": "s"}}, ENDPOINTS: {
+        "ep": {"name": "ep-staging", "config": {"served_entities": [
+            {"name": "champion", "entity_name": "c.s.${resources.registered_models.m.name}"}]}}}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    cli = tmp_path / "bin" / "databricks"
+    cli.parent.mkdir()
+    cli.write_text(f"#!/bin/sh\ncat {tmp_path / 'summary.json'}\n")
+    cli.chmod(0o755)
+    path = f"{cli.parent}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run([sys.executable, "src/stages/deploy.py", "--target", "staging", "--endpoint-key", "ep",
+                           "--entity", "champion", "--champion"], cwd=scaffolded["multi-target"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PATH": path})
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == ("BundleUnresolved: the `entity_name` of endpoint `ep`'s served entity `champion` is "
+                           "`c.s.${resources.registered_models.m.name}`: `${resources.registered_models.m.name}` has "
+                           "no value in `databricks bundle summary` (resource `registered_models.m` shows no literal "
+                           "`name`)\n")

@@ -1,5 +1,6 @@
 """Deploy-time `${...}` references of one target resolved as the Databricks CLI does: variables (target value,
-default, lookup), `${bundle.*}`, `${workspace.*}` and `${resources.*}`."""
+default, lookup), `${bundle.*}`, `${workspace.*}` and `${resources.*}` (the last only at deploy: `bundle summary`
+leaves them as written)."""
 
 from __future__ import annotations
 
@@ -45,9 +46,10 @@ class TargetConfig:
     def keys(self, kind: str) -> list[str]:
         return sorted(self.raw.get(kind) or {})
 
-    def resource(self, kind: str, key: str) -> dict[str, Any]:
-        """One resource with its deploy-time references resolved (raises Unresolved)."""
-        spec = resolve_deploy((self.raw.get(kind) or {}).get(key) or {}, self, self.raw)
+    def resource(self, kind: str, key: str, summary: bool = False) -> dict[str, Any]:
+        """One resource with its deploy-time references resolved (raises Unresolved); `summary`: as `bundle
+        summary` prints it, with references to other resources (`${resources.*}`) left as written."""
+        spec = resolve_deploy((self.raw.get(kind) or {}).get(key) or {}, self, self.raw, summary=summary)
         if self.mode == "development" and kind in DEV_PREFIXED and isinstance(spec.get("name"), str):
             spec["name"] = f"dev_{self.deployer.short_name}_{spec['name']}"
         return spec
@@ -84,28 +86,31 @@ def load_target(loaded: LoadedBundle, target: str, deployer: Deployer) -> Target
     return config
 
 
-def resolve_deploy(value: Any, config: TargetConfig, raw: dict[str, Any], depth: int = 0) -> Any:
-    """`${...}` references resolved at deploy time; run-time `{{...}}` references are left for the run."""
+def resolve_deploy(value: Any, config: TargetConfig, raw: dict[str, Any], depth: int = 0,
+                   summary: bool = False) -> Any:
+    """`${...}` references resolved at deploy time; run-time `{{...}}` references are left for the run.
+    `summary`: only `${bundle.*}`, `${workspace.*}` and `${var.*}`, as the CLI's initialize phase (and so `bundle
+    summary`) resolves them; `${resources.*}` stay as written (some are known only once deployed)."""
     if isinstance(value, dict):
-        return {k: resolve_deploy(v, config, raw, depth) for k, v in value.items()}
+        return {k: resolve_deploy(v, config, raw, depth, summary) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve_deploy(v, config, raw, depth) for v in value]
+        return [resolve_deploy(v, config, raw, depth, summary) for v in value]
     if not isinstance(value, str) or "${" not in value:
         return value
     if depth > 10:
         raise Unresolved(f"reference cycle in `{value}`")
     whole = DEPLOY_REF_RE.fullmatch(value)
     if whole:
-        return _lookup(whole.group(1), config, raw, depth)
-    return DEPLOY_REF_RE.sub(lambda m: str(_lookup(m.group(1), config, raw, depth)), value)
+        return _lookup(whole.group(1), config, raw, depth, summary)
+    return DEPLOY_REF_RE.sub(lambda m: str(_lookup(m.group(1), config, raw, depth, summary)), value)
 
 
-def _lookup(ref: str, config: TargetConfig, raw: dict[str, Any], depth: int) -> Any:
+def _lookup(ref: str, config: TargetConfig, raw: dict[str, Any], depth: int, summary: bool = False) -> Any:
     parts = ref.split(".")
     if parts[0] == "var" and len(parts) >= 2:
         if parts[1] not in config.variables:
             raise Unresolved(f"no value for variable `{parts[1]}` in target `{config.target}`")
-        value: Any = resolve_deploy(config.variables[parts[1]], config, raw, depth + 1)
+        value: Any = resolve_deploy(config.variables[parts[1]], config, raw, depth + 1, summary)
         for p in parts[2:]:
             value = value[p] if isinstance(value, dict) and p in value else _fail(ref)
         return value
@@ -119,6 +124,8 @@ def _lookup(ref: str, config: TargetConfig, raw: dict[str, Any], depth: int) -> 
                   "artifact_path": f"{config.root_path}/artifacts", "state_path": f"{config.root_path}/state",
                   "resource_path": f"{config.root_path}/resources"}
         return values[rest] if rest in values else _fail(ref)
+    if parts[0] == "resources" and summary:
+        return "${%s}" % ref
     if parts[0] == "resources" and len(parts) == 4:
         kind, key, attr = parts[1:]
         spec = (raw.get(kind) or {}).get(key)

@@ -6,9 +6,9 @@ import os
 from typing import Any
 
 from dabprp.errors import DabprpError
-from dabprp.facts import MlflowCall, Project, Target, literal_str
+from dabprp.facts import EvalTable, MlflowCall, Project, Target, literal_str
 from dabprp.findings import Finding
-from dabprp.knowledge import UNCONFIRMED
+from dabprp.knowledge import DEFAULT_EVALSET, UNCONFIRMED
 from dabprp.limits import MAX_NAME_CHARS
 from dabprp.plan import dataflow, narrative, pipeline
 from dabprp.plan.agent_entry import agent_entry
@@ -21,6 +21,7 @@ from dabprp.plan.model import (
     Code,
     Environment,
     EvalCheck,
+    EvalDataset,
     Evidence,
     Gate,
     Plan,
@@ -127,7 +128,16 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         logged_resources=logged,
         resources_declared_at=call.location if logged and (call := declaring_call(project)) else None,
         resources_unknown=unknown,
+        eval_dataset=eval_dataset(project),
     )
+
+
+def eval_dataset(project: Project) -> EvalDataset:
+    """The project's first evaluation dataset, or the file to create when it has none."""
+    found = project.evalsets[0] if project.evalsets else None
+    key = next((f.split(".", 1)[1] for f in (found.fields if found else ()) if f.startswith("inputs.")), "question")
+    return EvalDataset(found.path if found else DEFAULT_EVALSET, found is not None, key,
+                       tuple(t.location for t in project.python.of(EvalTable)))
 
 
 def _wiring(project: Project, key: str, existing: ExistingKeys, mode: ServingMode, folder: str,

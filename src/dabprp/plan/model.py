@@ -110,6 +110,18 @@ class Gate:
 
 
 @record
+class EvalDataset:
+    """The file the evaluation stage reads: the project's own dataset, or (`found` False) the one to create."""
+
+    path: str
+    found: bool
+    input_key: str = "question"
+    """The field of a record's `inputs` that holds the question."""
+    tables: tuple[Location, ...] = ()
+    """Evaluation data the project keeps in Unity Catalog (not read by the stage)."""
+
+
+@record
 class EvalCheck:
     name: str
     kind: str
@@ -315,6 +327,8 @@ class Plan:
     """The project's `log_model` call whose `resources=` the build reuses."""
     resources_unknown: tuple[Evidence, ...] = ()
     """Resources the build cannot declare because they are not known statically, with where and why."""
+    eval_dataset: EvalDataset | None = None
+    """What the evaluation stage reads (None: a plan built without it)."""
 
     def document(self, block: BundleFile) -> dict[str, Any]:
         """The configuration tree of one of the plan's bundle files (render and scaffold write it as YAML)."""

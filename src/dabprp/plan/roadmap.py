@@ -6,6 +6,7 @@ from typing import Any
 
 from dabprp.facts import Project
 from dabprp.findings import Finding
+from dabprp.knowledge import DEFAULT_EVALSET
 from dabprp.plan.agent_entry import agent_entry
 from dabprp.plan.bundle_model import BundleFile
 from dabprp.plan.deliverables import deliverable_evidence
@@ -81,6 +82,9 @@ def roadmap(project: Project, findings: tuple[Finding, ...], serving: str, setti
         if serving == "apps":  # an app has no traffic split: the previous deployment is what it rolls back to
             title = title.replace("Canary rollout with automatic rollback on one serving owner",
                                   "App deployment with automatic rollback to the previous deployment")
+        if "{evalset}" in files and not project.evalsets:  # the Evaluation task fails until the file exists
+            title = ("Create the evaluation dataset (the project has none: the Evaluation task fails until it "
+                     "exists), covering every route and question kind")
         open_rules = tuple(r for r in closes if r in fired)
         count = len([f for f in findings if f.rule_id in closes])
         effort = "0.5 d" if count <= 1 else ("1 d" if count <= 4 else "2 d")
@@ -101,7 +105,7 @@ def _files(project: Project, serving: str, jobs: tuple[PlannedJob, ...],
         "{config}": (project.configs[0].path,) if project.configs else (),
         "{deploy_code}": tuple(c.location.path for c in project.python.calls(
             "databricks.agents.deploy", "mlflow.register_model"))[:1],
-        "{evalset}": (project.evalsets[0].path,) if project.evalsets else ("data/evals/eval-questions.json",),
+        "{evalset}": (project.evalsets[0].path,) if project.evalsets else (DEFAULT_EVALSET,),
         "{agent_module}": tuple(p for p in (agent_entry(project.python).path,) if p)
         or tuple(a.location.path for a in project.python.agent_classes)[:1],
         "{ci}": tuple(dict.fromkeys(c.path for c in project.repo.ci)) or (CI_WORKFLOW,),

@@ -74,7 +74,9 @@ def _rehearse(root: Path, work: Path, target: str | None, agent: str, canary_fau
     with FakeWorkspace() as fake, environment({**env, "DATABRICKS_HOST": fake.host}), _quiet(), _mlflow_store(store), \
             _working_directory(root):  # MLflow puts a SQLite store's artifacts in ./mlruns: here, not the caller's cwd
         evaluate = _evaluate_module(root)
-        records = evaluate.load_dataset(root / evaluate.DATASET) if evaluate else []
+        # no dataset: the stand-in knows no answers, and the Evaluation task reports the missing file
+        records = evaluate.load_dataset(root / evaluate.DATASET) if evaluate and (root / evaluate.DATASET).is_file() \
+            else []
         style = style or (evaluate.REQUEST_STYLE if evaluate else "chat")
         question_of = evaluate.question_of if evaluate else (lambda inputs: str(next(iter(inputs.values()), "")))
         route_of = evaluate.expected_route if evaluate else (lambda inputs, expectations: None)

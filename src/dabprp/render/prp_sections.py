@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Severity
 from dabprp.knowledge import RESOURCE_LABELS
-from dabprp.plan.model import Environment, Evidence, Plan, ResourceNames, RoadmapTask
+from dabprp.plan.model import Environment, EvalDataset, Evidence, Plan, ResourceNames, RoadmapTask
 from dabprp.plan.roadmap import PHASES
 from dabprp.records import record
 from dabprp.render.prose import code_span, md
@@ -51,6 +52,8 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
         ("temporal context validation", "relative_time_resolution", plan.scope.relative_time),
         ("routing decision analysis", "routing_accuracy", bool(a.router)))
         if on and any(c.name == name for c in plan.eval_checks)]
+    no_dataset = [missing_dataset_text(plan.eval_dataset)] if plan.eval_dataset and not plan.eval_dataset.found \
+        else []
     evaluate = [
         "Agent response quality: the judges and code scorers above on the versioned dataset"
         + (f" ({', '.join(covered)})" if covered else "") + "; MLflow metric tracking: "
@@ -142,7 +145,21 @@ def stage_items(plan: Plan) -> dict[str, list[str]]:
     deploy += [names_text(r) for r in plan.resource_names if _shown(r)]
     if plan.promotion is not None and plan.job("build"):
         deploy.append(promotion_text(plan, plan.promotion))
-    return {"test": test, "evaluate": evaluate, "stage": stage, "deploy": deploy}
+    return {"test": test, "no_dataset": no_dataset, "evaluate": evaluate, "stage": stage, "deploy": deploy}
+
+
+def missing_dataset_text(dataset: EvalDataset) -> str:
+    """What the PRP says when the project has no evaluation dataset: the file to create and its format."""
+    example = json.dumps([{"inputs": {dataset.input_key: "a question"},
+                           "expectations": {"expected_facts": ["a fact the answer must state"]}}])
+    tables = ", ".join(f"`{t}`" for t in dataset.tables)
+    what = "evaluation dataset file" if tables else "evaluation dataset"
+    return (f"**No {what} in the project.** The Evaluation task reads {code_span(dataset.path)} (to "
+            "create); until that file exists the task fails at once and no version is deployed. Create it as a "
+            f"JSON list of records such as {code_span(example)} (or JSON Lines, one record a line; or CSV with a "
+            f"{code_span(dataset.input_key)} column), with questions across every route and question kind"
+            + (f"; the project's evaluation data in Unity Catalog ({tables}) is not read by the stage: export it "
+               "to that file." if tables else "."))
 
 
 def _and(items: list[str]) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from dabprp.facts import EvalTable, Location, MetricGate, Parallelism, Project
 from dabprp.findings import Hit, Severity, Stage
-from dabprp.knowledge import DOCS, TEMPORAL_NAME_RE
+from dabprp.knowledge import DEFAULT_EVALSET, DOCS, TEMPORAL_NAME_RE
 from dabprp.rules import rule
 from dabprp.rules.queries import bundle_location
 from dabprp.settings import Settings
@@ -54,7 +54,7 @@ def no_eval_dataset(project: Project) -> Iterator[Hit]:
     """Evaluation needs a fixed, reviewed set of questions and expected facts. Data in a Unity Catalog table or
     an MLflow evaluation dataset counts (its size cannot be known statically)."""
     if not [e for e in project.evalsets if e.records] and not project.python.of(EvalTable):
-        yield Hit(Location("data/evals/eval-questions.json", 1), "no evaluation dataset found")
+        yield Hit(Location(DEFAULT_EVALSET, 1), "no evaluation dataset found")
 
 
 @rule("DAB504", "Small evaluation dataset", severity=Severity.WARNING, stage=Stage.EVALUATE,

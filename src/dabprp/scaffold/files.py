@@ -11,6 +11,7 @@ import jinja2
 import yaml
 
 from dabprp.facts import Literal, Project, StructuredOutput
+from dabprp.plan.build import eval_dataset
 from dabprp.plan.bundle_model import SERVERLESS_PYTHON
 from dabprp.plan.model import Plan
 from dabprp.plan.pipeline import (
@@ -75,9 +76,7 @@ def scorer_specs(plan: Plan) -> tuple[dict[str, Any], ...]:
 
 def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str, Any]:
     agent = plan.agent
-    evalset = project.evalsets[0] if project.evalsets else None
-    input_key = next((f.split(".", 1)[1] for f in (evalset.fields if evalset else ()) if f.startswith("inputs.")),
-                     "question")
+    dataset = plan.eval_dataset or eval_dataset(project)
     base = next((a.base for a in project.python.agent_classes), "ChatAgent")
     style = "responses" if base == "ResponsesAgent" or not plan.serving_mode.serves_from_model else "chat"
     parallel_route = next((r for r in agent.routes if "parallel" in r.lower() and r in agent.nodes), None) \
@@ -88,8 +87,9 @@ def stage_context(plan: Plan, project: Project, settings: Settings) -> dict[str,
     return {
         "header": header(),
         "project": docstring_text(plan.bundle_name),  # in docstrings only: escaped, it cannot end one
-        "dataset": evalset.path if evalset else "data/evals/eval-questions.json",
-        "input_key": input_key,
+        "dataset": dataset.path,
+        "dataset_found": dataset.found,
+        "input_key": dataset.input_key,
         "request_style": style,
         "route_nodes": agent.nodes,
         "parallel_route": parallel_route,
