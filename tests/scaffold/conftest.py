@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 
 from dabprp.api import scaffold
-from tests.conftest import EXAMPLE, copy_project
+from tests.conftest import EXAMPLE, FIXTURES, copy_project
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,16 @@ def scaffolded_example(tmp_path_factory) -> Path:
     copy_project(EXAMPLE, dest)
     scaffold(str(dest))
     return dest
+
+
+def scaffolded_copies(factory, names, label: str) -> dict[str, Path]:
+    """Each named fixture project copied to a temp dir (one per `label`) and scaffolded, by name."""
+    out = {}
+    for name in names:
+        dest = copy_project(FIXTURES / name, factory.mktemp(label) / name)
+        scaffold(str(dest))
+        out[name] = dest
+    return out
 
 
 def load_stage(project: Path, name: str) -> ModuleType:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dabprp.api import generate, scaffold
-from tests.conftest import EXAMPLE, FIXTURES, copy_project
-from tests.scaffold.conftest import load_stage
+from dabprp.api import generate
+from tests.conftest import EXAMPLE, FIXTURES
+from tests.scaffold.conftest import load_stage, scaffolded_copies
 
 FORMAT = ('a JSON list of records such as [{"inputs": {"question": "a question"}, "expectations": '
           '{"expected_facts": ["a fact the answer must state"]}}] (or .jsonl, one record a line; or .csv with a '
@@ -31,12 +31,7 @@ WITHOUT = ("notebooks", "agent-hierarchy")
 
 @pytest.fixture(scope="module")
 def without_dataset(tmp_path_factory) -> dict[str, Path]:
-    out = {}
-    for name in WITHOUT:
-        dest = copy_project(FIXTURES / name, tmp_path_factory.mktemp("nodata") / name)
-        scaffold(str(dest))
-        out[name] = dest
-    return out
+    return scaffolded_copies(tmp_path_factory, WITHOUT, "nodata")
 
 
 @pytest.mark.parametrize("name", WITHOUT)

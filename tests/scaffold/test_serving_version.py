@@ -11,12 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from dabprp.api import scaffold
 from dabprp.parse.bundle_load import load_bundle
 from dabprp.parse.bundle_resolve import Unresolved
 from dabprp.rehearse.resolve import TargetConfig, load_target
-from tests.conftest import FIXTURES, copy_project
-from tests.scaffold.conftest import load_stage
+from tests.scaffold.conftest import load_stage, scaffolded_copies
 from tests.scaffold.test_stage_code import registered_version
 
 ENDPOINTS = "model_serving_endpoints"
@@ -27,12 +25,7 @@ OWNED = {"bundle-endpoint": ("summary_endpoint", "current", "ticket-summary-stag
 
 @pytest.fixture(scope="module")
 def scaffolded(tmp_path_factory) -> dict[str, Path]:
-    out = {}
-    for name in OWNED:
-        dest = copy_project(FIXTURES / name, tmp_path_factory.mktemp("owned") / name)
-        scaffold(str(dest))
-        out[name] = dest
-    return out
+    return scaffolded_copies(tmp_path_factory, OWNED, "owned")
 
 
 def target(project: Path, name: str) -> TargetConfig:
