@@ -219,7 +219,8 @@ def _environments(project: Project, settings: Settings, name: str,
     catalog_var = reuse["catalog"].variable if "catalog" in reuse else "catalog"
     schema_var = reuse["schema"].variable if "schema" in reuse else "schema"
     base_catalog = _variable(project, catalog_var) or "main"
-    base_schema = settings.schema or _variable(project, schema_var) or "agents"
+    named_schema = settings.schema or _variable(project, schema_var)
+    base_schema = named_schema or "agents"
     top_root = project.bundle.workspace.root_path if project.bundle and project.bundle.workspace else None
     purposes = {"dev": "personal iteration; dev-mode name prefixes isolate each developer",
                 "staging": "pre-production: deploy, load test, rollback rehearsal, UAT",
@@ -237,7 +238,7 @@ def _environments(project: Project, settings: Settings, name: str,
             i == 0 or existing)
         existing_schema = own.get(schema_var)
         schema = existing_schema if isinstance(existing_schema, str) and not settings.schema else base_schema
-        schema_chosen = schema == base_schema and not settings.schema and _variable(project, schema_var) is None
+        schema_chosen = not named_schema and not isinstance(existing_schema, str)
         sp_id = existing.run_as.principal if existing and existing.run_as and \
             existing.run_as.kind == "service_principal" and production and "${" not in existing.run_as.principal \
             else None

@@ -8,13 +8,13 @@ from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, 
 from dabprp.plan.resources import ExistingKeys
 from dabprp.plan.reuse import Reused
 
-# The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing. Production
-# targets keep it: CI deploys them as their service principal, so the state lives in its home, which only it and
-# admins can write (a root under /Workspace/Shared is writable by every workspace user: the CLI warns, and
-# `--strict` fails, unless the bundle grants `users` CAN_MANAGE).
+# The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing.
 DEFAULT_ROOT_PATH = "~/.bundle/${bundle.name}/${bundle.target}"
 CI_ROOT_PATH = "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
-"""The same folder, as the production targets the plan adds write it: meant for the identity CI deploys as."""
+"""The same folder, as the production targets the plan adds write it: CI deploys them as their service principal,
+so the state lives in its home, which only it and admins can write (a root under /Workspace/Shared is writable by
+every workspace user: the CLI warns, and `--strict` fails, unless the bundle grants `users` CAN_MANAGE). Written
+this way, the plan knows the target was meant for CI's identity from the start."""
 # Where a bundle without targets keeps its state (it deploys as the implicit target `default`).
 IMPLICIT_ROOT_PATH = "~/.bundle/${bundle.name}/default"
 
