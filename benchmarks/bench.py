@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import os
 import resource
 import shutil
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from dabprp.analyze import analyze  # noqa: E402
 from dabprp.api import generate, validate  # noqa: E402
 from dabprp.rules import run_rules  # noqa: E402
+from dabprp.validate import schema, verdicts  # noqa: E402
+from dabprp.validate.verdicts import Verdicts  # noqa: E402
 
 FLOOR_SCRIPT = """
 import ast, os, sys, yaml
@@ -194,10 +197,13 @@ def bench_example(repeat: int) -> None:
         label = " ".join(a for a in args if a != str(EXAMPLE))
         seconds = process([*dabprp_exe(), *args], repeat * 2, warm=True)
         row(f"process `dabprp {label}`", seconds, proc_floor, start_up_note(args[0], seconds))
-    # the first run after an install (or with DABPRP_CACHE_DIR empty) compiles the PRP template
-    seconds = process([*dabprp_exe(), "generate", str(EXAMPLE), "--stdout"], repeat * 2,
-                      env_extra={"DABPRP_CACHE_DIR": ""})
-    row("process `dabprp generate --stdout`, no template cache", seconds, proc_floor)
+    # the first run after an install (or with DABPRP_CACHE_DIR empty) compiles the PRP template and validates
+    # every value against the schema
+    for args in (["generate", str(EXAMPLE), "--stdout"], ["check", str(EXAMPLE), "--fail-on", "never"],
+                 ["validate", str(EXAMPLE)]):
+        seconds = process([*dabprp_exe(), *args], repeat * 2, env_extra={"DABPRP_CACHE_DIR": ""})
+        label = " ".join(a for a in args if a != str(EXAMPLE))
+        row(f"process `dabprp {label}`, no cache (a first run)", seconds, proc_floor)
 
 
 def start_up_note(command: str, seconds: float) -> str:
@@ -214,6 +220,25 @@ def prp_size(root: Path) -> str:
     return f"(PRP {len(text.encode()) / 1024:.0f} KB, {text.count(chr(10))} lines)"
 
 
+def validating_everything() -> None:
+    """Library calls in the growth series validate every value against the schema, as a first run does: no
+    verdict of an earlier repetition is reused (the example's process rows show the remembered case)."""
+    schema.remembered = lambda: Verdicts(None)  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def verdicts_remembered() -> Iterator[None]:
+    """Within: a verdict file in the benchmark's cache folder, as a second run on an unchanged bundle sees it."""
+    remembered = schema.remembered
+    real = verdicts.remembered
+    real.cache_clear()
+    schema.remembered = real  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        schema.remembered = remembered  # type: ignore[assignment]
+
+
 def bench_jobs(base: Path, sizes: tuple[int, int], repeat: int) -> None:
     print(f"one bundle, {sizes[0]} / {sizes[1]} jobs x 10 tasks, 3 targets")
     results = {}
@@ -224,6 +249,10 @@ def bench_jobs(base: Path, sizes: tuple[int, int], repeat: int) -> None:
         val = median_of(lambda r=root: validate(str(r), all_targets=True), repeat)
         row(f"library generate ({jobs} jobs)", gen, floor, prp_size(root))
         row(f"library validate --all-targets ({jobs} jobs)", val, floor, "(target <= 3x floor)")
+        with verdicts_remembered():
+            validate(str(root), all_targets=True)
+            again = median_of(lambda r=root: validate(str(r), all_targets=True), repeat)
+        row("  the same, schema verdicts of a first run remembered", again, floor)
         results[jobs] = (gen, val)
     growth("generate per job", results[sizes[0]][0], sizes[0], results[sizes[1]][0], sizes[1])
     growth("validate per job", results[sizes[0]][1], sizes[0], results[sizes[1]][1], sizes[1])
@@ -264,7 +293,8 @@ def bench_monorepo(base: Path, sizes: tuple[int, ...], repeat: int) -> None:
         row(f"library analyze + rules, each bundle ({count})", lib, floor, f"{lib / count * 1000:.2f} ms/bundle")
         proc_floor = process_floor(root, 1)
         wall: list[float] = []
-        check = process([*dabprp_exe(), "check", str(root), "--recursive", "--fail-on", "never"], 1, wall)
+        check = process([*dabprp_exe(), "check", str(root), "--recursive", "--fail-on", "never"], 1, wall,
+                        env_extra={"DABPRP_CACHE_DIR": ""})  # the copies are alike: validate each, not the first
         row(f"process `check --recursive` ({count})", check, proc_floor,
             f"{check / count * 1000:.2f} ms/bundle; wall {wall[0]:.2f} s with {os.cpu_count()} workers")
         results[count] = (lib, check)
@@ -307,7 +337,8 @@ def main() -> None:
           f"{' (--quick: a tenth of the sizes)' if args.quick else ''}")
     with tempfile.TemporaryDirectory(prefix="dabprp-bench-") as tmp:
         base = Path(tmp)
-        os.environ["DABPRP_CACHE_DIR"] = str(base / "cache")  # compiled templates: the benchmark's own, not the user's
+        os.environ["DABPRP_CACHE_DIR"] = str(base / "cache")  # templates, verdicts: the benchmark's own, not the user's
+        validating_everything()
         series = {
             "example": lambda: bench_example(repeat),
             "jobs": lambda: bench_jobs(base, (100 // scale, 1000 // scale), max(1, repeat // 2)),

@@ -11,7 +11,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from dabprp.render.template_cache import TemplateCache, cache_dir
+from dabprp.render.template_cache import TemplateCache
+from dabprp.user_cache import cache_dir
 from tests.conftest import EXAMPLE, ROOT
 
 TEMPLATES = {"page.j2": "{% for x in items %}- {{ x }}\n{% endfor %}total: {{ items | length }}\n"}

@@ -175,14 +175,15 @@ def _referenced_paths(python: PythonFacts, suffixes: tuple[str, ...]) -> dict[st
     refs: dict[str, list[Location]] = {}
 
     def visit(value: object, where: Location) -> None:
-        if isinstance(value, str) and value.lower().endswith(suffixes):
-            refs.setdefault(value, []).append(where)
-        elif isinstance(value, dict):
-            for v in value.values():
-                visit(v, where)
-        elif isinstance(value, list):
-            for v in value:
-                visit(v, where)
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str) and item.lower().endswith(suffixes):
+                refs.setdefault(item, []).append(where)
+            elif isinstance(item, dict):
+                pending.extend(reversed(list(item.values())))
+            elif isinstance(item, list):
+                pending.extend(reversed(item))
 
     for call in python.mlflow_calls:
         visit(call.args, call.location)

@@ -20,7 +20,7 @@ from dabprp.fingerprints import SourceLines, fingerprints
 from dabprp.limits import load_json
 from dabprp.records import record
 from dabprp.rules import registry, run_rules
-from dabprp.rules.bundle_view import TargetView, target_views, targets_to_check
+from dabprp.rules.bundle_view import TargetView, release_views, target_views, targets_to_check
 from dabprp.rules.engine import UNUSED_SUPPRESSION
 from dabprp.settings import Settings
 from dabprp.suppress import covers, find_suppressions
@@ -59,7 +59,10 @@ def build_report(root: str, analysis: Analysis, settings: Settings, scope: Scope
            and (not selected or matches_rule_id(r.id, selected)) and not matches_rule_id(r.id, ignored)]
     ran_ids = {r.id for r in ran}
     skipped = [rid for rid in registry() if rid not in ran_ids]
-    found = [f for f in run_rules(project, skipped, views=views, settings=settings) if f.rule_id in ran_ids]
+    try:
+        found = [f for f in run_rules(project, skipped, views=views, settings=settings) if f.rule_id in ran_ids]
+    finally:
+        release_views(views)
     found = [f for f in found if not _ignored_for_path(f, settings.per_path_ignores)]
     sources = SourceLines(root)
     kept, suppressed = _apply_suppressions(found, project.files, sources, ran_ids)

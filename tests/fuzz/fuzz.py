@@ -204,6 +204,8 @@ def fuzz(
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.append(1))  # finish the case, then summarize
     with tempfile.TemporaryDirectory(prefix="dabprp-fuzz-") as tmp:
         work = Path(tmp)
+        cache_before = os.environ.get("DABPRP_CACHE_DIR")
+        os.environ["DABPRP_CACHE_DIR"] = str(work / "cache")  # templates and schema verdicts: the run's own
         for index in range(start, start + count):
             if stop:
                 break
@@ -234,6 +236,10 @@ def fuzz(
                     f"{len(outcome.failures)} signatures\n"
                 )
                 log.flush()
+        if cache_before is None:
+            os.environ.pop("DABPRP_CACHE_DIR")
+        else:
+            os.environ["DABPRP_CACHE_DIR"] = cache_before
     signal.signal(signal.SIGTERM, previous)
     return outcome
 

@@ -11,6 +11,7 @@ import pytest
 from dabprp.api import validate
 from dabprp.render.validation import render_validation_json
 from dabprp.validate import schema
+from dabprp.validate.verdicts import Verdicts
 from tests.conftest import CORPUS, EXAMPLE, FIXTURES
 
 PROJECTS = [EXAMPLE, *sorted(p for p in FIXTURES.iterdir() if p.is_dir() and (p / "databricks.yml").exists())]
@@ -31,6 +32,8 @@ def outputs() -> list[str]:
 def test_fast_schema_check_changes_no_output(monkeypatch):
     assert schema._fast_validator() is not None  # jsonschema-rs is installed and compiles the schema
     fast = outputs()  # every bundle, whatever its size, is pre-checked with jsonschema-rs
+    monkeypatch.setattr(schema, "remembered", lambda: Verdicts(None))  # each run validates every value
+    fast = outputs()
     monkeypatch.setattr(schema, "_surely_valid", lambda validator, value: False)
     assert outputs() == fast
 
@@ -91,3 +94,12 @@ def test_the_schema_text_rewrite_changes_only_patterns_and_python_compiles_them(
         re.compile(pattern)
     variable = next(p for p in patterns if p.startswith(r"\$\{(var("))
     assert re.fullmatch(variable, "${var.catalog_ü2}") and not re.fullmatch(variable, "${var.9lives}")
+
+
+def test_one_aliased_object_under_two_resource_types_is_validated_as_each(tree):
+    root = tree({"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    a: &x\n      name: shared\n"
+                                   "      max_concurrent_runs: 1\n  pipelines:\n    p: *x\n"})
+    report = validate(str(root))
+    assert [(f.rule_id, f.location.line, f.message) for f in report.findings] == [
+        ("DAB900", 7, "resources.pipelines.p: Additional properties are not allowed ('max_concurrent_runs' was "
+                      "unexpected)")]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dabprp.facts import (
@@ -165,6 +167,10 @@ def _parse(ptext: PythonText) -> tuple[list[ast.Module], tuple[str, int] | None,
     return trees, first, fallbacks
 
 
+def _node_location(path: str, file_line: Callable[[int], int], node: ast.AST) -> Location:
+    return Location(path, file_line(getattr(node, "lineno", 1)))
+
+
 class _Visitor(ast.NodeVisitor):
     def __init__(self, path: str, ptext: PythonText, facts: FileFacts, fallbacks: dict[str, str]) -> None:
         self.path = path
@@ -177,11 +183,13 @@ class _Visitor(ast.NodeVisitor):
         self.functions: list[str] = []
         self.scope: list[str] = []
         self.classes: list[str] = []
-        self.graphs = GraphCollector(self.loc, self.constants)
+        # a function of the path, not a method: the collector holding the visitor would be a reference cycle,
+        # keeping every tree of the run alive until a full collection
+        self.graphs = GraphCollector(functools.partial(_node_location, path, ptext.file_line), self.constants)
         self.folder = Folder(path, {}, fallbacks, ptext.file_line)
 
     def loc(self, node: ast.AST) -> Location:
-        return Location(self.path, self.ptext.file_line(getattr(node, "lineno", 1)))
+        return _node_location(self.path, self.ptext.file_line, node)
 
     def run(self, tree: ast.Module) -> None:
         self.aliases = import_aliases(tree)

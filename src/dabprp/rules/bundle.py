@@ -112,30 +112,29 @@ def _dependency_cycle(view: TargetView, raw_key: Any, spec: dict[str, Any]) -> I
 
 
 def _find_cycle(graph: dict[Any, list[Any]]) -> list[Any] | None:
+    """The first dependency cycle found by a depth-first walk in key order (iterative: a chain of any
+    length, and no closure that would keep the graph alive until a full collection)."""
     state: dict[Any, int] = {}
-    stack: list[Any] = []
-
-    def visit(node: Any) -> list[Any] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, []):
-            if nxt not in graph:
-                continue
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph, key=str):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
+    for start in sorted(graph, key=str):
+        if start in state:
+            continue
+        state[start] = 1
+        stack: list[Any] = [start]
+        pending = [iter(graph.get(start, []))]
+        while pending:
+            for nxt in pending[-1]:
+                if nxt not in graph:
+                    continue
+                if state.get(nxt) == 1:
+                    return [*stack[stack.index(nxt):], nxt]
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append(nxt)
+                    pending.append(iter(graph.get(nxt, [])))
+                    break
+            else:
+                state[stack.pop()] = 2
+                pending.pop()
     return None
 
 

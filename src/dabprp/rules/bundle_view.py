@@ -32,7 +32,7 @@ class TargetView:
     loc: LocNode
     first: bool = True
     """The first view of a run: bundle-wide parts (the `targets` section) are checked on it only."""
-    schema_cache: dict[int, Any] = field(default_factory=dict, compare=False)
+    schema_cache: dict[Any, Any] = field(default_factory=dict, compare=False)
     """Schema results per resource object, shared by the views of one run (targets share resources)."""
     memo: dict[Any, Any] = field(default_factory=dict, compare=False)
     """Answers shared by the views of one run (file lookups, the strings of the `targets` section)."""
@@ -197,8 +197,16 @@ def targets_to_check(loaded: LoadedBundle, target: str | None, all_targets: bool
     return [names[0]] if len(names) == 1 else [None]
 
 
+def release_views(views: tuple[TargetView, ...]) -> None:
+    """Forget the answers the views of one run shared (their `memo` holds the first view, a reference cycle):
+    the run's trees are then freed as soon as the run drops them, not at the next full collection."""
+    for view in views:
+        view.memo.clear()
+        view.schema_cache.clear()
+
+
 def target_views(root: str, loaded: LoadedBundle, names: list[str | None]) -> tuple[TargetView, ...]:
-    cache: dict[int, Any] = {}
+    cache: dict[Any, Any] = {}
     memo: dict[Any, Any] = {}
     views = []
     for i, name in enumerate(names):

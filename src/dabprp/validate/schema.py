@@ -8,6 +8,7 @@ import pkgutil
 from typing import TYPE_CHECKING, Any, cast
 
 from dabprp.digest import sha256
+from dabprp.validate.verdicts import Verdicts, remembered
 
 if TYPE_CHECKING:  # jsonschema loads on the first validation, not with the CLI
     from jsonschema import Draft202012Validator
@@ -158,39 +159,72 @@ def _collect(errors: Any, prefix: tuple[Any, ...], with_keyword: bool, found: se
 
 
 def schema_errors_by_resource(document: Any, with_keyword: bool = False,
-                              cache: dict[int, tuple[Any, list[tuple[Any, ...]]]] | None = None
+                              cache: dict[Any, tuple[Any, list[tuple[Any, ...]]]] | None = None
                               ) -> list[tuple[Any, ...]]:
-    """Same result as `schema_errors`, but each resource is validated on its own and remembered in
-    `cache` (keyed by object identity), so targets that share unchanged resources validate them once."""
+    """Same result as `schema_errors`, but each resource is validated on its own and remembered in `cache`
+    (keyed by type and object identity: a YAML alias can put one object under two types), so targets that
+    share unchanged resources validate them once.
+    Values accepted in an earlier run (`verdicts`) are not validated again: when all are, the schema and its
+    validator are not even loaded."""
     resources = document.get("resources") if isinstance(document, dict) else None
     if not isinstance(resources, dict):
         return schema_errors(document, with_keyword)
+    verdicts = remembered()
     found: set[tuple[Any, ...]] = set()
     rest = {k: v for k, v in document.items() if k != "resources"}
     leftovers: dict[str, Any] = {}
-    # jsonschema-rs confirms what is valid (the Python validator, imported only then, explains what is not)
-    fast = _fast_validator()
     for rtype, items in resources.items():
-        if not isinstance(items, dict) or _item_ref(str(rtype)) is None:
+        if not isinstance(items, dict):
+            leftovers[rtype] = items
+            continue
+        # the verdict digest of each item not validated earlier in this run (targets share most resources)
+        fresh = {key: verdicts.key(str(rtype), key, value) for key, value in items.items()
+                 if cache is None or (hit := cache.get((rtype, id(value)))) is None or hit[0] is not value}
+        if not _known_type(str(rtype), items, fresh, verdicts):
             leftovers[rtype] = items
             continue
         for key, value in items.items():
             prefix = ("resources", rtype, key)
-            hit = cache.get(id(value)) if cache is not None else None
+            hit = cache.get((rtype, id(value))) if cache is not None else None
             if hit is None or hit[0] is not value:
-                local: set[tuple[Any, ...]] = set()
-                # a resource alone under the root schema meets exactly its own schema's constraints
-                if not _surely_valid(fast, {"resources": {rtype: {key: value}}}):
-                    item_validator = _resource_validator(str(rtype))
-                    assert item_validator is not None
-                    _collect(item_validator.iter_errors(value), (), True, local)
-                hit = (value, sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:])))
+                hit = (value, _resource_errors(str(rtype), key, value, fresh.get(key), verdicts))
                 if cache is not None:
-                    cache[id(value)] = hit
+                    cache[(rtype, id(value))] = hit
             for path, message, keyword in hit[1]:
                 item = ((*prefix, *path), message)
                 found.add((*item, keyword) if with_keyword else item)
     rest["resources"] = leftovers
-    if not _surely_valid(fast, rest):
-        _collect(validator().iter_errors(rest), (), with_keyword, found)
+    verdict = verdicts.key("document", rest)
+    if not verdicts.accepted(verdict):
+        before = len(found)
+        if not _surely_valid(_fast_validator(), rest):
+            _collect(validator().iter_errors(rest), (), with_keyword, found)
+        if len(found) == before:
+            verdicts.add(verdict)
+    verdicts.save()
     return sorted(found, key=lambda item: ([str(p) for p in item[0]], *item[1:]))
+
+
+def _known_type(rtype: str, items: dict[Any, Any], fresh: dict[Any, str | None], verdicts: Verdicts) -> bool:
+    """A resource type of the schema: items of it were validated earlier in this run, or every item not
+    validated yet was accepted in an earlier run, or the schema names it."""
+    if items and (len(fresh) < len(items) or all(verdicts.accepted(key) for key in fresh.values())):
+        return True
+    return _item_ref(rtype) is not None
+
+
+def _resource_errors(rtype: str, key: Any, value: Any, verdict: str | None, verdicts: Verdicts
+                     ) -> list[tuple[Any, ...]]:
+    """(path, message, keyword) of each violation of one resource, sorted; none when it was accepted before."""
+    if verdicts.accepted(verdict):
+        return []
+    local: set[tuple[Any, ...]] = set()
+    # jsonschema-rs confirms what is valid (the Python validator, imported only then, explains what is not);
+    # a resource alone under the root schema meets exactly its own schema's constraints
+    if not _surely_valid(_fast_validator(), {"resources": {rtype: {key: value}}}):
+        item_validator = _resource_validator(rtype)
+        assert item_validator is not None
+        _collect(item_validator.iter_errors(value), (), True, local)
+    if not local:
+        verdicts.add(verdict)
+    return sorted(local, key=lambda e: ([str(p) for p in e[0]], *e[1:]))

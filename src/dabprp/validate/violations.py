@@ -24,7 +24,7 @@ class Violation:
 
 
 def schema_violations(tree: dict[str, Any], loc: LocNode, with_targets: bool,
-                      cache: dict[int, Any]) -> list[Violation]:
+                      cache: dict[Any, Any]) -> list[Violation]:
     """Violations of `tree` (one target's effective configuration). `with_targets`: check the `targets`
     section too (once per run: without its resource overrides, which the merged trees cover)."""
     document = {k: v for k, v in tree.items() if k != "targets"}
