@@ -84,3 +84,21 @@ def test_abstract_agent_classes_are_not_served(tree):
         ("Plan", True, False, ["agents/abstract.py:14"]), ("Marker", True, False, ["agents/abstract.py:15"])]
     entry = agent_entry(py)
     assert (entry.path, entry.agent, entry.concrete) == (None, None, ())
+
+
+def test_an_instantiation_names_its_own_file_s_class_or_the_only_one_of_that_name(tree):
+    agent = "from mlflow.pyfunc import ResponsesAgent\n\n\nclass Helper(ResponsesAgent):\n    pass\n"
+    root = tree({
+        "one/agent.py": agent,
+        "two/agent.py": agent + "\n\nLOCAL = Helper()\n",  # its own class
+        "three/use.py": "from one.agent import Helper\n\nWHICH = Helper()\n",  # two candidates: not claimed
+        "four/shadow.py": "class Solo:\n    pass\n\n\nS = Solo()\n",
+        "five/agent.py": "from mlflow.pyfunc import ResponsesAgent\n\n\nclass Solo(ResponsesAgent):\n    pass\n",
+        "six/use.py": "from five.agent import Solo\n\nS = Solo()\n",  # one agent Solo, but four/ has a Solo too
+        "seven/agent.py": "from mlflow.pyfunc import ResponsesAgent\n\n\nclass Only(ResponsesAgent):\n    pass\n",
+        "eight/use.py": "from seven.agent import Only\n\nO = Only()\n",  # the only class of that name
+    })
+    classes = analyze(str(root)).python.agent_classes
+    assert sorted((str(a.location), [str(w) for w in a.instances]) for a in classes) == [
+        ("five/agent.py:4", []), ("one/agent.py:4", []), ("seven/agent.py:4", ["eight/use.py:3"]),
+        ("two/agent.py:4", ["two/agent.py:8"])]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dabprp.facts import AgentClass, Location
 from dabprp.records import record
 
@@ -40,10 +42,32 @@ def agent_classes(classes: list[ClassInfo], created: list[Instantiation] | None 
     found = [(cls, reached) for cls in classes if (reached := _reach(cls, by_name, ())) is not None]
     bases = {b.rsplit(".", 1)[-1] for cls, _ in found for b in cls.bases}
     out = []
+    instances = _instances(found, created or [], by_name)
     for cls, (base, via) in found:
-        instances = tuple(sorted(i.location for i in created or () if i.name == cls.name))
         out.append(AgentClass(cls.name, base, cls.location, cls.methods, via, cls.name in bases, cls.abstract,
-                              instances))
+                              tuple(sorted(instances.get(id(cls), ())))))
+    return out
+
+
+def _instances(found: list[tuple[ClassInfo, Any]], created: list[Instantiation],
+               by_name: dict[str, list[ClassInfo]]) -> dict[int, list[Location]]:
+    """Where each agent class (by id) is instantiated: a call names the class of that name defined in its own
+    file, else the only class of that name in the project; with several and none in the file, which one it
+    is depends on the file's imports, so none is claimed."""
+    agents = {id(cls) for cls, _ in found}
+    in_file: dict[tuple[str, str], list[ClassInfo]] = {}  # a file's own class of a name shadows the others
+    for same_name in by_name.values():
+        for cls in same_name:
+            in_file.setdefault((cls.name, cls.location.path), []).append(cls)
+    out: dict[int, list[Location]] = {}
+    for made in created:
+        local = in_file.get((made.name, made.location.path), [])
+        before = [c for c in local if c.location.line <= made.location.line]
+        same_name = by_name.get(made.name, [])
+        chosen = (before or local)[-1:] if local else same_name if len(same_name) == 1 else []
+        for cls in chosen:
+            if id(cls) in agents:
+                out.setdefault(id(cls), []).append(made.location)
     return out
 
 
