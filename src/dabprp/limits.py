@@ -9,6 +9,9 @@ from typing import Any
 
 MAX_FILE_BYTES = 5_000_000
 """Larger files are skipped (reported) instead of read."""
+MAX_BUNDLE_BYTES = 5_000_000
+"""The bundle's YAML files together (root file and includes): an include past it is skipped (reported). Real
+bundles are kilobytes; 5 MB is some 36,000 jobs, which every command reads in a few seconds."""
 MAX_PYTHON_CHARS = 500_000
 """Larger Python sources (or notebook code) are reported, not parsed: Python's AST takes ~250 MB per MB."""
 MAX_FILES = 20_000

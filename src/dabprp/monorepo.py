@@ -243,7 +243,7 @@ def render(outcomes: list[BundleOutcome], command: str, fmt: str, root: str) -> 
     """The analyze or validate report of every bundle (check output goes through `merge_checks`)."""
     import json
 
-    from dabprp.render.json_out import finite
+    from dabprp.render.json_out import dump_json
 
     if command == "validate":
         from dabprp.render.validation import render_validation_json, render_validation_text
@@ -252,13 +252,13 @@ def render(outcomes: list[BundleOutcome], command: str, fmt: str, root: str) -> 
             data = {"valid": all(o.result is not None and o.result.valid for o in outcomes),
                     "bundles": [{"path": o.path, "error": o.error} if o.result is None else
                                 {"path": o.path, **json.loads(render_validation_json(o.result))} for o in outcomes]}
-            return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+            return dump_json(data)
         return "".join(render_validation_text(o.result) if o.result is not None else f"{o.error}\n"
                        for o in outcomes)
     if fmt == "json":
         data = {"root": os.path.basename(os.path.abspath(root)) or ".",
                 "bundles": [{"path": o.path, "error": o.error, "facts": o.result} for o in outcomes]}
-        return json.dumps(finite(data), indent=2, ensure_ascii=False, default=str, allow_nan=False) + "\n"
+        return dump_json(data, default=str)
     lines = []
     for o in outcomes:
         if o.result is None:

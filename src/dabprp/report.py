@@ -74,7 +74,7 @@ def build_report(root: str, analysis: Analysis, settings: Settings, scope: Scope
     final = [(f, prints[i]) for i, f in enumerate(kept) if prints[i] not in known]
     unreadable = tuple(f"{p.location}: {p.message}" for p in project.problems
                        if p.bundle and p.kind is ProblemKind.UNREADABLE)
-    existing = frozenset(f.location.path for f, _ in final if os.path.isfile(os.path.join(root, f.location.path)))
+    existing = frozenset(p for p in {f.location.path for f, _ in final} if os.path.isfile(os.path.join(root, p)))
     return Report(tuple(f for f, _ in final), tuple(p for _, p in final), tuple(r.doc for r in ran),
                   tuple(v.target or "default" for v in views), suppressed, len(kept) - len(final), unreadable,
                   frozenset(project.files) | existing, project.bundle.root_file if project.bundle else None)

@@ -271,3 +271,40 @@ def test_a_bundle_name_past_the_limit_is_refused_by_planning_commands_and_read_b
     assert sorted(p.name for p in root.iterdir()) == ["databricks.yml"]  # nothing written
     assert cli("analyze", root, "--format", "json").returncode in (0, 1)
     assert cli("check", root, "--fail-on", "never").returncode == 0
+
+
+# ---- the bundle's size -------------------------------------------------------------------------------------
+
+def jobs_yaml(count: int, start: int = 0) -> str:
+    return "resources:\n  jobs:\n" + "".join(
+        f"    j{i}:\n      name: j{i}\n      tasks:\n        - task_key: a\n"
+        f"          notebook_task: {{notebook_path: ../src/nb.py}}\n" for i in range(start, start + count))
+
+
+def test_includes_past_the_bundle_budget_are_reported_and_not_read(tree, monkeypatch):
+    from dabprp.parse import bundle_load
+
+    monkeypatch.setattr(bundle_load, "MAX_BUNDLE_BYTES", 4000)
+    root = tree({"databricks.yml": BUNDLE + "include:\n  - resources/*.yml\n",
+                 "resources/a.yml": jobs_yaml(20), "resources/b.yml": jobs_yaml(20, 20)})
+    size_a = (root / "resources/a.yml").stat().st_size
+    assert len(BUNDLE) + 40 + size_a < 4000 < len(BUNDLE) + 40 + 2 * size_a  # a fits, b does not
+    facts = analyze(str(root))
+    assert "resources/b.yml:1: the bundle's files together would be larger than 4000 bytes; not read" in [
+        f"{p.location}: {p.message}" for p in facts.problems]
+    assert facts.bundle is not None
+    assert [j.key for j in facts.bundle.resources.jobs] == [f"j{i}" for i in range(20)]
+
+
+@pytest.mark.slow
+def test_the_largest_bundle_read_is_checked_within_the_time_limit(tree):
+    """Two includes of ~4.9 MB (36,000 jobs each): the first is read, the second reported; every command ends
+    within the fuzzer's 10 s of CPU."""
+    root = tree({"databricks.yml": BUNDLE + "include:\n  - resources/*.yml\n", "src/nb.py": "# nb\n",
+                 "resources/a.yml": jobs_yaml(35_500), "resources/b.yml": jobs_yaml(35_500, 35_500)})
+    for command in (["check"], ["validate"], ["analyze", "--format", "json"], ["generate", "--stdout"]):
+        before = os.times()
+        proc = cli(*command, root, timeout=60)
+        after = os.times()
+        assert after.children_user + after.children_system - before.children_user - before.children_system < 10
+        assert "resources/b.yml" in proc.stdout + proc.stderr

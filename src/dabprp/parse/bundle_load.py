@@ -10,6 +10,7 @@ from typing import Any
 
 from dabprp.errors import DabprpError
 from dabprp.facts import HardcodedSecret, Include, Location, Problem, ProblemKind
+from dabprp.limits import MAX_BUNDLE_BYTES
 from dabprp.parse.bundle_merge import merge
 from dabprp.parse.secrets import redact_tree
 from dabprp.parse.yaml_source import LocNode, load_yaml
@@ -35,6 +36,8 @@ class LoadedBundle:
     problems: list[Problem] = field(default_factory=list)
     secrets: list[HardcodedSecret] = field(default_factory=list)
     """Credentials written in the bundle files: each value in `tree` is replaced by a redaction mark."""
+    size: int = 0
+    """Bytes of the bundle files read (at most MAX_BUNDLE_BYTES)."""
 
 
 def _invalid(where: Location, message: str) -> Problem:
@@ -72,7 +75,8 @@ def load_bundle(root: str) -> LoadedBundle | None:
     if not isinstance(tree, dict):
         raise DabprpError(root_file, 1, "bundle root must be a mapping")
     tree, secrets = redact_tree(tree, doc.loc)
-    loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems, secrets=secrets)
+    loaded = LoadedBundle(root_file, tree, doc.loc, files=[root_file], problems=problems, secrets=secrets,
+                          size=_size(os.path.join(root, root_file)))
     _report_duplicates(doc.duplicate_keys, loaded.problems)
     for pattern, files, where in _expand_includes(root, tree, doc.loc, loaded.problems, root_file):
         loaded.includes.append(Include(pattern, tuple(files), where))
@@ -182,12 +186,25 @@ def _segment_regex(segment: str) -> str:
     return "".join(out)
 
 
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:  # the read reports it
+        return 0
+
+
 def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:
+    size = _size(os.path.join(root, rel))
+    if loaded.size + size > MAX_BUNDLE_BYTES:
+        loaded.problems.append(Problem(Location(rel, 1), f"the bundle's files together would be larger than "
+                                       f"{MAX_BUNDLE_BYTES} bytes; not read", ProblemKind.UNREADABLE, True))
+        return
     try:
         doc = load_yaml(os.path.join(root, rel), rel)
     except DabprpError as exc:
         loaded.problems.append(Problem(Location(exc.path, exc.line or 1), exc.message, ProblemKind.UNREADABLE, True))
         return
+    loaded.size += size
     loaded.files.append(rel)
     _report_duplicates(doc.duplicate_keys, loaded.problems)
     if doc.value is None:

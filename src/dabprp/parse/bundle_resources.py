@@ -27,6 +27,7 @@ NOTEBOOK_SUFFIXES = ("", ".py", ".ipynb", ".sql", ".scala", ".r", ".R")
 def resources(raw: Any, loc: LocNode, root: str) -> Resources:
     if not isinstance(raw, dict):
         return Resources()
+    files = _Files(root)
     parts: dict[str, list[Any]] = {k: [] for k in (
         "jobs", "experiments", "registered_models", "models", "model_serving_endpoints", "apps",
         "secret_scopes", "quality_monitors", "other")}
@@ -38,7 +39,7 @@ def resources(raw: Any, loc: LocNode, root: str) -> Resources:
             spec = spec if isinstance(spec, dict) else {}
             builder = _BUILDERS.get(rtype)
             if builder is not None:
-                parts[rtype].append(builder(str(key), spec, rloc, root))
+                parts[rtype].append(builder(str(key), spec, rloc, files))
             else:
                 bucket = rtype if rtype in parts else "other"
                 name = spec.get("name") or spec.get("title") or spec.get("table_name")
@@ -46,10 +47,10 @@ def resources(raw: Any, loc: LocNode, root: str) -> Resources:
     return Resources(**{k: tuple(v) for k, v in parts.items()})
 
 
-def _job(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> Job:
+def _job(key: str, spec: dict[str, Any], loc: LocNode, files: _Files) -> Job:
     tasks_raw = as_list(spec.get("tasks"))
     tasks = tuple(
-        _task(t, child(loc, "tasks", i), root) for i, t in enumerate(tasks_raw) if isinstance(t, dict)
+        _task(t, child(loc, "tasks", i), files) for i, t in enumerate(tasks_raw) if isinstance(t, dict)
     )
     params_raw = as_list(spec.get("parameters"))
     params = tuple(
@@ -82,14 +83,14 @@ def _keys(raw: Any, key: str) -> tuple[str, ...]:
     return tuple(str(i.get(key)) for i in raw if isinstance(i, dict) and i.get(key) is not None)
 
 
-def _task(spec: dict[str, Any], loc: LocNode, root: str) -> Task:
+def _task(spec: dict[str, Any], loc: LocNode, files: _Files) -> Task:
     ttype = next((k[: -len("_task")] for k in spec if isinstance(k, str) and k.endswith("_task")), "unknown")
     body = spec.get(f"{ttype}_task") if ttype != "unknown" else None
     body = body if isinstance(body, dict) else {}
     target, params = _task_target(ttype, body)
     resolved = None
     if ttype in ("notebook", "spark_python") and isinstance(target, str):
-        resolved = _resolve_path(root, loc.at.path, target, ttype == "notebook")
+        resolved = files.resolve(loc.at.path, target, ttype == "notebook")
     deps = as_list(spec.get("depends_on"))
     compute = next(
         (f"{k}:{spec[k]}" if isinstance(spec[k], str) else k
@@ -135,10 +136,26 @@ def _task_target(ttype: str, body: dict[str, Any]) -> tuple[str | None, dict[str
     return None, {}
 
 
-def _resolve_path(root: str, declared_in: str, path: str, notebook: bool) -> str | None:
+class _Files:
+    """The project's files as task paths name them, each path looked up once per bundle read (a thousand
+    tasks naming one notebook cost one lookup)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._seen: dict[tuple[str, str, bool], str | None] = {}
+
+    def resolve(self, declared_in: str, path: str, notebook: bool) -> str | None:
+        """The root-relative file `path` (relative to the YAML file declaring it) names, None when it is a
+        variable, absolute, outside the root or missing (notebooks may drop their extension)."""
+        key = (os.path.dirname(declared_in), path, notebook)
+        if key not in self._seen:
+            self._seen[key] = _resolve_path(self.root, key[0], path, notebook)
+        return self._seen[key]
+
+
+def _resolve_path(root: str, base: str, path: str, notebook: bool) -> str | None:
     if "${" in path or path.startswith("/"):
         return None
-    base = os.path.dirname(declared_in)
     rel = os.path.normpath(os.path.join(base, path)).replace(os.sep, "/")
     if rel.startswith("../"):
         return None
@@ -148,12 +165,12 @@ def _resolve_path(root: str, declared_in: str, path: str, notebook: bool) -> str
     return None
 
 
-def _experiment(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> Experiment:
+def _experiment(key: str, spec: dict[str, Any], loc: LocNode, files: _Files) -> Experiment:
     return Experiment(key, loc.at, as_str(spec.get("name")),
                       permissions(spec.get("permissions"), child(loc, "permissions")))
 
 
-def _registered_model(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> RegisteredModel:
+def _registered_model(key: str, spec: dict[str, Any], loc: LocNode, files: _Files) -> RegisteredModel:
     grants_raw = as_list(spec.get("grants"))
     grants = tuple(
         Grant(str(g.get("principal")), tuple(str(p) for p in (g.get("privileges") or [])),
@@ -165,7 +182,7 @@ def _registered_model(key: str, spec: dict[str, Any], loc: LocNode, root: str) -
                            as_str(spec.get("name")), grants, aliases)
 
 
-def _serving_endpoint(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> ServingEndpoint:
+def _serving_endpoint(key: str, spec: dict[str, Any], loc: LocNode, files: _Files) -> ServingEndpoint:
     config = as_dict(spec.get("config"))
     entities_raw = config.get("served_entities") or config.get("served_models") or []
     field = "served_entities" if config.get("served_entities") else "served_models"
@@ -189,7 +206,7 @@ def _serving_endpoint(key: str, spec: dict[str, Any], loc: LocNode, root: str) -
     )
 
 
-def _app(key: str, spec: dict[str, Any], loc: LocNode, root: str) -> App:
+def _app(key: str, spec: dict[str, Any], loc: LocNode, files: _Files) -> App:
     res = as_list(spec.get("resources"))
     names = tuple(
         f"{next((k for k in r if k not in ('name', 'description')), '?')}:{r.get('name')}"

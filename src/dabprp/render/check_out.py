@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from itertools import groupby
 from typing import TYPE_CHECKING
 
 from dabprp.facts import Location
 from dabprp.findings import Finding, Report, Severity
-from dabprp.render.json_out import finite
-from dabprp.render.terminal import SEVERITY_STYLE, Col, Terminal, heading, render, table, text
+from dabprp.render.json_out import dump_json
+from dabprp.render.terminal import (
+    SEVERITY_STYLE,
+    Col,
+    Prerendered,
+    Terminal,
+    cell_text,
+    heading,
+    plain_table,
+    render,
+    table,
+    text,
+)
 from dabprp.version import __version__
 
 if TYPE_CHECKING:
@@ -27,12 +37,19 @@ def findings_by_file(findings: tuple[Finding, ...], summary: str, term: Terminal
     then one summary line."""
     from rich.padding import Padding
 
-    items: list[RenderableType] = []
+    items: list[RenderableType | Prerendered] = []
     for path, group in groupby(findings, key=lambda f: f.location.path):
         items.append(heading(path))
-        rows = [(text(f"{f.location.line:>5}"), text(f"{f.severity.value:<7}", SEVERITY_STYLE[f.severity.value]),
-                 text(f.rule_id, "bold"), text(f.message)) for f in group]
-        items.append(Padding(table(FINDING_COLUMNS, rows, term.width - 2, header=False), (0, 0, 0, 2)))
+        found = list(group)
+        cells = [(f"{f.location.line:>5}", f"{f.severity.value:<7}", cell_text(f.rule_id), cell_text(f.message))
+                 for f in found]
+        plain = None if term.color else plain_table(FINDING_COLUMNS, cells, term.width, indent=2)
+        if plain is None:
+            rows = [(text(f"{f.location.line:>5}"), text(f"{f.severity.value:<7}", SEVERITY_STYLE[f.severity.value]),
+                     text(f.rule_id, "bold"), text(f.message)) for f in found]
+            items.append(Padding(table(FINDING_COLUMNS, rows, term.width - 2, header=False), (0, 0, 0, 2)))
+        else:
+            items.append(plain)
     items.append(text(summary))
     return render(items, term)
 
@@ -70,7 +87,7 @@ def render_check_json(result: Report) -> str:
             for f, fp in zip(result.findings, result.fingerprints, strict=True)
         ],
     }
-    return json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dump_json(data)
 
 
 def _escape(value: str, prop: bool = False) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from dabprp.findings import Report
 from dabprp.render.check_out import anchor
-from dabprp.render.json_out import finite
+from dabprp.render.json_out import dump_json
 from dabprp.version import __version__
 
 INFORMATION_URI = "https://github.com/dabprp/dabprp"
@@ -60,4 +59,4 @@ def render_sarif(result: Report) -> str:
             "results": results,
         }],
     }
-    return json.dumps(finite(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dump_json(doc)

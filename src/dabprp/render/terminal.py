@@ -59,7 +59,14 @@ def detect(stream: IO[str] | None = None, environ: Mapping[str, str] | None = No
     return Terminal(max(width, MIN_WIDTH), color)
 
 
-def render(items: Iterable[RenderableType], term: Terminal) -> str:
+@record
+class Prerendered:
+    """Lines already laid out for the terminal (`plain_table`), written as they are."""
+
+    lines: tuple[str, ...]
+
+
+def render(items: Iterable[RenderableType | Prerendered], term: Terminal) -> str:
     """Print the renderables into a string at the terminal's width, with ANSI styles only when colour is on."""
     from rich.console import Console
     from rich.text import Text
@@ -69,6 +76,9 @@ def render(items: Iterable[RenderableType], term: Terminal) -> str:
                       force_terminal=term.color, no_color=not term.color, highlight=False, markup=False,
                       emoji=False, soft_wrap=False, legacy_windows=False, _environ={})
     for item in items:
+        if isinstance(item, Prerendered):
+            out.write("".join(f"{line}\n" for line in item.lines))
+            continue
         # a no-wrap Text (a URL) is printed whole: the terminal may fold it, the text never splits it
         console.print(item, soft_wrap=isinstance(item, Text) and bool(item.no_wrap))
     return TRAILING_SPACE_RE.sub(r"\1", out.getvalue())
@@ -78,15 +88,17 @@ MAX_CELL = 300
 """Longest value shown in a cell; the JSON output has it whole."""
 
 
+def cell_text(value: object) -> str:
+    """A cell's text: at most MAX_CELL characters of the value, so a huge value costs nothing to lay out."""
+    value = str(value)
+    return f"{value[:MAX_CELL]}… ({len(value)} characters)" if len(value) > MAX_CELL else value
+
+
 def text(value: object, style: str = "") -> Text:
-    """A literal cell: user values are never read as Rich markup (`[/x]` stays `[/x]`); at most MAX_CELL
-    characters, so a huge value costs nothing to lay out."""
+    """A literal cell (`cell_text`): user values are never read as Rich markup (`[/x]` stays `[/x]`)."""
     from rich.text import Text
 
-    value = str(value)
-    if len(value) > MAX_CELL:
-        value = f"{value[:MAX_CELL]}… ({len(value)} characters)"
-    return Text(value, style=style)
+    return Text(cell_text(value), style=style)
 
 
 @record
@@ -106,21 +118,11 @@ def table(columns: Sequence[Col], rows: Sequence[Sequence[Text]], width: int, ti
     """A borderless table that fits `width` without splitting a word: each column gets at least its longest
     word and the rest is shared by need. When even that is too wide, one block per row instead."""
     from rich import box
-    from rich.cells import cell_len
     from rich.table import Table
-    from rich.text import Text
 
-    cells = [[Text(c.header)] if header else [] for c in columns]
-    for row in rows:
-        for i, cell in enumerate(row):
-            cells[i].append(cell)
-    natural = [max([cell_len(line) for t in col for line in t.plain.splitlines()] or [0]) for col in cells]
-    words = [max([cell_len(w) for t in col for w in t.plain.split()] or [0]) if c.wrap else natural[i]
-             for i, (c, col) in enumerate(zip(columns, cells, strict=True))]
-    room = width - GAP * (len(columns) - 1)
-    if sum(words) > room:
+    widths = column_widths(columns, [[cell.plain for cell in row] for row in rows], width, header)
+    if widths is None:
         return _blocks(columns, rows, title)
-    widths = natural if sum(natural) <= room else _share(words, natural, room)
     # with a header rule the box adds a one-space separator between columns, so the padding is one less
     grid = Table(box=box.SIMPLE_HEAD if header else None, show_header=header, show_edge=False, pad_edge=False,
                  padding=(0, GAP - 1 if header else GAP, 0, 0), title=title, title_justify="left",
@@ -131,6 +133,45 @@ def table(columns: Sequence[Col], rows: Sequence[Sequence[Text]], width: int, ti
     for row in rows:
         grid.add_row(*row)
     return grid
+
+
+def column_widths(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: int, header: bool = True
+                  ) -> list[int] | None:
+    """Each column's width in a table of `width` whose cells hold these texts (see `table`); None when even
+    the longest words do not fit."""
+    cells = [[c.header] if header else [] for c in columns]
+    for row in rows:
+        for i, cell in enumerate(row):
+            cells[i].append(cell)
+    natural = [max([_cells(line) for t in col for line in t.splitlines()] or [0]) for col in cells]
+    words = [max([_cells(w) for t in col for w in t.split()] or [0]) if c.wrap else natural[i]
+             for i, (c, col) in enumerate(zip(columns, cells, strict=True))]
+    room = width - GAP * (len(columns) - 1)
+    if sum(words) > room:
+        return None
+    return natural if sum(natural) <= room else _share(words, natural, room)
+
+
+def _cells(value: str) -> int:
+    """Terminal cells of `value` (ASCII: one per character, without Rich's per-character measure)."""
+    if value.isascii():
+        return len(value)
+    from rich.cells import cell_len
+
+    return cell_len(value)
+
+
+def plain_table(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: int, indent: int
+                ) -> Prerendered | None:
+    """A headerless `table` of these texts, indented by `indent`, laid out without Rich when every cell is
+    plain text (`plain_table`; colour off, the caller decides); None otherwise."""
+    from dabprp.render.plain_table import plain_rows
+
+    widths = column_widths(columns, rows, width - indent, header=False)
+    if widths is None:
+        return None
+    lines = plain_rows(rows, widths, [c.justify == "right" for c in columns], GAP, indent)
+    return None if lines is None else Prerendered(tuple(lines))
 
 
 def _share(minimum: list[int], natural: list[int], room: int) -> list[int]:

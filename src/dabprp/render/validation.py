@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from dabprp.render.check_out import findings_by_file
-from dabprp.render.json_out import finite
+from dabprp.render.json_out import dump_json
 from dabprp.render.terminal import Terminal
 from dabprp.report import ValidationReport
 
@@ -32,4 +30,4 @@ def render_validation_json(report: ValidationReport) -> str:
             for f in report.findings
         ],
     }
-    return json.dumps(finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dump_json(data)
