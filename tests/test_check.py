@@ -185,3 +185,29 @@ def test_github_annotations_point_at_existing_files(project):
         assert (project / path).is_file(), path
     if project == EXAMPLE:  # a missing thing still says where it belongs
         assert "no CI definition (GitHub Actions, Azure Pipelines, GitLab CI) (belongs in `.github/workflows/`)" in out
+
+
+def test_sarif_keeps_the_most_severe_results_within_the_code_scanning_limit(monkeypatch):
+    from dabprp.api import check as run
+    from dabprp.render import sarif
+
+    report = run(str(FIXTURES / "multi-target"))
+    severities = [f.severity.value for f in report.findings]
+    assert severities.count("error") >= 2 and len(severities) > severities.count("error") + 1
+    full = json.loads(sarif.render_sarif(report))
+    assert "invocations" not in full["runs"][0]
+    monkeypatch.setattr(sarif, "MAX_RESULTS", severities.count("error") + 1)
+    doc = json.loads(sarif.render_sarif(report))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
+    run_ = doc["runs"][0]
+    kept = [r["level"] for r in run_["results"]]
+    assert kept.count("error") == severities.count("error") and len(kept) == sarif.MAX_RESULTS
+    next_level = "warning" if "warning" in severities else "note"
+    first_other = next(r for r in full["runs"][0]["results"] if r["level"] == next_level)
+    assert first_other in run_["results"]  # the next most severe, in report order
+    ordered = [r for r in full["runs"][0]["results"] if r in run_["results"]]
+    assert run_["results"] == ordered  # still in the report's order
+    [note] = run_["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith(
+        f"{len(severities) - sarif.MAX_RESULTS} of {len(severities)} findings are not in this file: a run holds at "
+        f"most {sarif.MAX_RESULTS} results")

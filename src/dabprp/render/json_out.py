@@ -43,9 +43,11 @@ def _orjson(data: Any, default: Callable[[Any], Any] | None) -> str | None:
         return None
     if _SMALL_FLOAT.search(compact):
         return None
-    options = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    del compact  # large outputs: one copy of the text at a time
+    options = (orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
+               | orjson.OPT_PASSTHROUGH_DATACLASS)
     try:
-        return orjson.dumps(data, default=default, option=options).decode("utf-8") + "\n"
+        return orjson.dumps(data, default=default, option=options).decode("utf-8")
     except (orjson.JSONEncodeError, UnicodeDecodeError):  # a big integer, a key that is not a string
         return None
 

@@ -12,6 +12,9 @@ from dabprp.version import __version__
 
 INFORMATION_URI = "https://github.com/dabprp/dabprp"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_RESULTS = 25_000
+"""Results per run GitHub code scanning accepts (it rejects a larger run); past it the most severe are kept."""
+_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
 def _name(title: str) -> str:
@@ -34,7 +37,11 @@ def render_sarif(result: Report) -> str:
             "properties": {"tags": [r.stage.value, "databricks"]},
         })
     results = []
-    for f, fp in zip(result.findings, result.fingerprints, strict=True):
+    pairs = list(zip(result.findings, result.fingerprints, strict=True))
+    if len(pairs) > MAX_RESULTS:  # the most severe, then in the report's order (by location)
+        kept = sorted(range(len(pairs)), key=lambda i: (_RANK[pairs[i][0].severity.value], i))[:MAX_RESULTS]
+        pairs = [pairs[i] for i in sorted(kept)]
+    for f, fp in pairs:
         loc, note = anchor(f, result)
         entry: dict[str, Any] = {
             "ruleId": f.rule_id,
@@ -49,14 +56,22 @@ def render_sarif(result: Report) -> str:
             }}]
         entry["partialFingerprints"] = {"dabprpFingerprint/v1": fp}
         results.append(entry)
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "dabprp", "version": __version__, "semanticVersion": __version__,
+                            "informationUri": INFORMATION_URI, "rules": rules}},
+        "columnKind": "utf16CodeUnits",
+        "results": results,
+    }
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "dabprp", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI, "rules": rules}},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
-        }],
+        "runs": [run],
     }
+    left_out = len(result.findings) - len(results)
+    if left_out:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [{
+            "level": "warning",
+            "message": {"text": f"{left_out} of {len(result.findings)} findings are not in this file: a run holds at "
+                                f"most {MAX_RESULTS} results (GitHub code scanning rejects more), the most severe "
+                                f"kept; `dabprp check --format json` lists every finding"}}]}]
     return dump_json(doc)
