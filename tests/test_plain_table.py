@@ -72,3 +72,23 @@ def test_colour_and_non_plain_messages_go_through_rich(monkeypatch):
     assert calls == []  # colour: Rich only
     assert "wide 漢字 message" in findings_by_file((finding,), "s", Terminal(80))
     assert len(calls) == 1  # asked, and it declined (a wide character)
+
+
+def test_random_tables_with_header_and_title_are_laid_out_as_rich_lays_them_out():
+    from dabprp.render.terminal import Col, plain_table, render, table, text
+
+    rng = random.Random(7)
+    taken = 0
+    for case in range(500):
+        columns = [Col(rng.choice(("job", "name", "max runs", "where", "a long header")), wrap=rng.random() < 0.7)
+                   for _ in range(rng.randint(1, 5))]
+        rows = [[random_message(rng)[: rng.choice((5, 30, 200))] for _ in columns] for _ in range(rng.randint(1, 6))]
+        title = rng.choice((None, "Jobs", "Graph workflow (state AgentState, entry supervisor) " * 2))
+        width = rng.choice((40, 63, 100, 160))
+        term = Terminal(width)
+        plain = plain_table(columns, rows, width, header=True, title=title)
+        expected = render([table(columns, [[text(c) for c in row] for row in rows], width, title=title)], term)
+        if plain is not None:
+            taken += 1
+            assert render([plain], term) == expected, (case, width, title, rows)
+    assert taken > 150  # the rest: words too long for the width (one block per row, Rich only)

@@ -55,21 +55,33 @@ def wrap(value: str, width: int) -> list[str]:
 
 
 def plain_rows(rows: Sequence[Sequence[str]], widths: Sequence[int], right: Sequence[bool], gap: int,
-               indent: int) -> list[str] | None:
-    """The lines of a borderless, headerless table (columns `gap` apart, `indent` spaces in, no trailing
-    spaces), or None when a cell is not plain text."""
-    if not all(is_plain(cell) for row in rows for cell in row):
+               indent: int, header: Sequence[str] | None = None, title: str | None = None) -> list[str] | None:
+    """The lines of a borderless table (columns `gap` apart, `indent` spaces in, no trailing spaces): the
+    `title` wrapped to the table's width, the `header` row over a rule, then the rows; None when a cell is
+    not plain text."""
+    texts = [cell for row in rows for cell in row] + list(header or ()) + ([title] if title is not None else [])
+    if not all(is_plain(cell) for cell in texts):
         return None
     lead, between = " " * indent, " " * gap
-    out: list[str] = []
-    for row in rows:
+    total = sum(widths) + gap * (len(widths) - 1)
+    out = [(lead + line).rstrip(" ") for line in wrap(title, total)] if title is not None else []
+
+    def add(row: Sequence[str], bottom: bool = False) -> None:
         cells = []
         for cell, width, is_right in zip(row, widths, right, strict=True):
             lines = wrap(cell, width)
             cells.append([line.rstrip().rjust(width) for line in lines] if is_right
                          else [line.ljust(width) for line in lines])
         height = max(len(c) for c in cells)
+        if bottom:  # Rich sets header cells on the row's last line
+            cells = [[" " * w] * (height - len(c)) + c for c, w in zip(cells, widths, strict=True)]
         for i in range(height):
             parts = [c[i] if i < len(c) else " " * w for c, w in zip(cells, widths, strict=True)]
             out.append((lead + between.join(parts)).rstrip(" "))
+
+    if header is not None:
+        add(header, bottom=True)
+        out.append(lead + "\u2500" * total)
+    for row in rows:
+        add(row)
     return out

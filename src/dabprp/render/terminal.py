@@ -161,16 +161,18 @@ def _cells(value: str) -> int:
     return cell_len(value)
 
 
-def plain_table(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: int, indent: int
-                ) -> Prerendered | None:
-    """A headerless `table` of these texts, indented by `indent`, laid out without Rich when every cell is
-    plain text (`plain_table`; colour off, the caller decides); None otherwise."""
+def plain_table(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: int, indent: int = 0,
+                header: bool = False, title: str | None = None) -> Prerendered | None:
+    """`table` of these texts, indented by `indent`, laid out without Rich when every cell (and the title) is
+    plain text (`plain_table`; colour off, the caller decides); None otherwise, or for the one-block-per-row
+    layout."""
     from dabprp.render.plain_table import plain_rows
 
-    widths = column_widths(columns, rows, width - indent, header=False)
+    widths = column_widths(columns, rows, width - indent, header)
     if widths is None:
         return None
-    lines = plain_rows(rows, widths, [c.justify == "right" for c in columns], GAP, indent)
+    lines = plain_rows(rows, widths, [c.justify == "right" for c in columns], GAP, indent,
+                       [c.header for c in columns] if header else None, title)
     return None if lines is None else Prerendered(tuple(lines))
 
 

@@ -7,21 +7,23 @@ from collections.abc import Sequence
 from rich.console import RenderableType
 
 from dabprp.facts import Project
-from dabprp.render.terminal import Col, Terminal, render, table, text
+from dabprp.render.terminal import Col, Prerendered, Terminal, cell_text, plain_table, render, table, text
 from dabprp.rules.queries import hardcoded_secrets
 
 
 def render_facts_text(project: Project, term: Terminal | None = None) -> str:
     term = term or Terminal()
 
-    def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> RenderableType:
+    def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> RenderableType | Prerendered:
         if not rows:
             return text(f"{title}: none found\n", "bold")
         # `path:line` is never wrapped: it is what a reader copies
         cols = [Col(c, wrap=c != "where") for c in columns]
-        return table(cols, [[text(cell) for cell in row] for row in rows], term.width, title=title)
+        cells = [[cell_text(cell) for cell in row] for row in rows]
+        plain = None if term.color else plain_table(cols, cells, term.width, header=True, title=title)
+        return plain or table(cols, [[text(cell) for cell in row] for row in rows], term.width, title=title)
 
-    items: list[RenderableType] = [text(f"Project {project.root}: {len(project.files)} files")]
+    items: list[RenderableType | Prerendered] = [text(f"Project {project.root}: {len(project.files)} files")]
     b = project.bundle
     if b is None:
         items.append(text("Bundle: none (no databricks.yml)"))
