@@ -174,7 +174,7 @@ def current_state(project: Project, agent: Any) -> tuple[Evidence, ...]:
     if b is None:
         out.append(Evidence("bundle", "none: the project is deployed by hand"))
     else:
-        out.append(Evidence("bundle", text(Code(str(b.name))), Location(b.root_file, 1)))
+        out.append(Evidence("bundle", text(Code(str(b.name))), b.name_location or Location(b.root_file, 1)))
         for t in b.targets:
             out.append(Evidence("target", text(Code(t.name), f" (mode {t.mode or 'unset'}"
                                                + (", default" if t.default else "") + ")"), t.location))
