@@ -15,7 +15,7 @@ import pytest
 from dabprp.api import validate
 from dabprp.validate import verdicts
 from dabprp.validate.verdicts import Verdicts
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE, ROOT
 
 VALID = "bundle:\n  name: b\nresources:\n  jobs:\n    j:\n      max_concurrent_runs: 2\n"
 INVALID = VALID.replace("2", "many")
@@ -120,17 +120,18 @@ import contextlib, io, json, sys
 from dabprp.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     try:
-        main(["validate", sys.argv[1]])
+        main(json.loads(sys.argv[1]))
     except SystemExit:
         pass
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("jsonschema"))))
 """
 
 
-def validator_modules(root: Path, cache_dir: str) -> list[str]:
+def validator_modules(root: Path, cache_dir: str, command: tuple[str, ...] = ("validate",)) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DABPRP_CACHE_DIR": cache_dir}
-    done = subprocess.run([sys.executable, "-c", PROBE, str(root)], capture_output=True, text=True, env=env,
-                          check=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps([command[0], str(root), *command[1:]])],
+                          capture_output=True,
+                          text=True, env=env, check=True, timeout=120)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -140,3 +141,10 @@ def test_a_second_run_on_a_valid_bundle_loads_no_validator(tree, tmp_path):
     assert "jsonschema_rs" in validator_modules(root, folder)
     assert validator_modules(root, folder) == []
     assert "jsonschema_rs" in validator_modules(root, "")  # no cache: validated every time
+
+
+@pytest.mark.parametrize("command", [("check",), ("generate", "--stdout")])
+def test_a_second_run_on_the_example_loads_no_validator(command, tmp_path):
+    folder = str(tmp_path / "proc-cache")
+    assert "jsonschema_rs" in validator_modules(EXAMPLE, folder, command)
+    assert validator_modules(EXAMPLE, folder, command) == []

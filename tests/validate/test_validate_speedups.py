@@ -103,3 +103,7 @@ def test_one_aliased_object_under_two_resource_types_is_validated_as_each(tree):
     assert [(f.rule_id, f.location.line, f.message) for f in report.findings] == [
         ("DAB900", 7, "resources.pipelines.p: Additional properties are not allowed ('max_concurrent_runs' was "
                       "unexpected)")]
+
+
+def test_the_top_level_keys_known_without_the_schema_are_the_schema_s():
+    assert tuple(schema.bundle_schema()["properties"]) == schema.TOP_LEVEL_KEYS

@@ -24,7 +24,7 @@ from dabprp.parse.bundle_names import same_name_key
 from dabprp.parse.bundle_values import as_dict, as_list
 from dabprp.rules import Subject, rule
 from dabprp.rules.bundle_view import TargetView, tasks_of
-from dabprp.validate.schema import bundle_schema
+from dabprp.validate.schema import TOP_LEVEL_KEYS
 from dabprp.validate.violations import schema_violations
 
 SERVING_LIKE = ("model_serving_endpoints", "apps", "quality_monitors")
@@ -44,7 +44,7 @@ def schema_violation(view: TargetView) -> Iterator[Hit]:
       fix="Fix the spelling; the CLI only warns.", subject=BUNDLE, cli_check=True)
 def unknown_top_level(view: TargetView) -> Iterator[Hit]:
     """A top-level key the bundle schema does not know is ignored by the CLI (with a warning)."""
-    known = list(bundle_schema()["properties"])
+    known = list(TOP_LEVEL_KEYS)
     for key in view.loaded.tree:
         if key not in known and not str(key).startswith("x-"):
             close = difflib.get_close_matches(str(key), known, n=1)

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # jsonschema loads on the first validation, not with the CLI
     from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "bundle-jsonschema.json"
+TOP_LEVEL_KEYS = ("artifacts", "bundle", "environments", "experimental", "include", "permissions", "presets",
+                  "python", "resources", "run_as", "scripts", "sync", "targets", "variables", "workspace")
+"""The schema's top-level properties in its order (a test compares them): known without loading the schema."""
 PROVENANCE_FILE = "bundle-jsonschema.provenance.json"
 
 
