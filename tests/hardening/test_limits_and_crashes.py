@@ -308,3 +308,19 @@ def test_the_largest_bundle_read_is_checked_within_the_time_limit(tree):
         after = os.times()
         assert after.children_user + after.children_system - before.children_user - before.children_system < 10
         assert "resources/b.yml" in proc.stdout + proc.stderr
+
+
+def test_a_list_or_mapping_where_a_merge_key_belongs_is_reported_not_a_crash(tree):
+    """Fuzz case 9713 (seed 2026): a target's job parameter named by a list crashed the target merge."""
+    root = tree({"databricks.yml": BUNDLE + "    resources:\n      jobs:\n        j:\n          parameters:\n"
+                                   "            - name: [null]\n              default: x\n"
+                                   "            - name: {a: 1}\n              default: y\n"
+                                   "resources:\n  jobs:\n    j:\n      parameters:\n        - name: p\n"
+                                   "          default: z\n"})
+    facts = analyze(str(root), target="dev")
+    assert facts.bundle is not None
+    [job] = facts.bundle.resources.jobs
+    assert [(p.name, p.default) for p in job.parameters] == [("p", "z"), ("[None]", "x"), ("{'a': 1}", "y")]
+    proc = cli("validate", root, "--target", "dev", "--format", "json")
+    assert proc.returncode == 1
+    assert any(f["id"] == "DAB900" and f["line"] == 11 for f in strict_json(proc.stdout)["findings"])

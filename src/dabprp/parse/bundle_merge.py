@@ -45,18 +45,27 @@ def _pad(kids: list[LocNode], n: int, parent: LocNode) -> list[LocNode]:
     return list(kids[:n]) + [parent] * (n - len(kids))
 
 
+def _item_key(item: dict[str, Any], item_key: str) -> str | int | float | None:
+    """The value items are matched by (`task_key`, `name`, ...); a list, mapping or missing key matches none
+    (the schema reports it)."""
+    key = item.get(item_key)
+    return key if isinstance(key, (str, int, float)) else None
+
+
 def _merge_keyed(
     base: list[dict[str, Any]], bkids: list[LocNode], over: list[dict[str, Any]],
     okids: list[LocNode], item_key: str, bloc: LocNode,
 ) -> tuple[list[Any], LocNode]:
     values: list[Any] = list(base)
     kids = _pad(bkids, len(base), bloc)
-    index = {item.get(item_key): i for i, item in enumerate(base) if item.get(item_key) is not None}
+    index = {key: i for i, item in enumerate(base) if (key := _item_key(item, item_key)) is not None}
     for j, item in enumerate(over):
         oloc = okids[j] if j < len(okids) else bloc
-        i = index.get(item.get(item_key))
+        key = _item_key(item, item_key)
+        i = index.get(key) if key is not None else None
         if i is None:
-            index[item.get(item_key)] = len(values)
+            if key is not None:
+                index[key] = len(values)
             values.append(item)
             kids.append(oloc)
         else:
