@@ -4,6 +4,7 @@ outside the project was written and that the user's files are unchanged."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -109,6 +110,36 @@ def test_validate_does_not_reveal_whether_outside_paths_exist(world):
         results.append((result.returncode, result.stdout.replace("missing.md", "notes.md")))
     assert results[0] == results[1]
     assert "notes.md" not in results[0][1]
+
+
+def test_analyze_does_not_reveal_whether_a_linked_task_file_s_target_exists(world):
+    """A task file that is a link out of the project is not resolved, whether its target exists or not."""
+    project, outside, _ = world
+    bundle = project / "databricks.yml"
+    bundle.write_text(bundle.read_text() + """
+  probe:
+    resources:
+      jobs:
+        probe_job:
+          name: probe
+          tasks:
+            - task_key: t
+              spark_python_task:
+                python_file: ./src/linked.py
+""")
+    outputs = []
+    for target in (outside / "notes.md", outside / "missing.md"):
+        link = project / "src" / "linked.py"
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+        result = dabprp("analyze", str(project), "--target", "probe", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+        [task] = [t for j in json.loads(result.stdout)["bundle"]["resources"]["jobs"] if j["key"] == "probe_job"
+                  for t in j["tasks"]]
+        assert task["resolved_path"] is None
+    assert outputs[0] == outputs[1]
 
 
 def test_symlinked_prps_folder_and_prp_file_are_refused(world):

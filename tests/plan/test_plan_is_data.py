@@ -65,7 +65,7 @@ def test_prose_is_plain_text_in_json_and_code_in_the_prp():
     result = CliRunner().invoke(main, ["generate", str(EXAMPLE), "--format", "json", "--stdout"])
     plan = json.loads(result.stdout)
     assert plan["current_state"][:3] == [
-        {"label": "bundle", "value": "multiagent-genie", "location": {"path": "databricks.yml", "line": 1}},
+        {"label": "bundle", "value": "multiagent-genie", "location": {"path": "databricks.yml", "line": 3}},
         {"label": "target", "value": "dev (mode production, default)",
          "location": {"path": "databricks.yml", "line": 58}},
         {"label": "job", "value": "agent_deploy_job: deploy_agent", "location": {"path": "databricks.yml", "line": 28}},

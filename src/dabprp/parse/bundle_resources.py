@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from dabprp.confined_io import is_inside
 from dabprp.facts import (
     App,
     Experiment,
@@ -142,6 +143,7 @@ class _Files:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self.real_root = os.path.realpath(root)
         self._seen: dict[tuple[str, str, bool], str | None] = {}
 
     def resolve(self, declared_in: str, path: str, notebook: bool) -> str | None:
@@ -149,18 +151,21 @@ class _Files:
         variable, absolute, outside the root or missing (notebooks may drop their extension)."""
         key = (os.path.dirname(declared_in), path, notebook)
         if key not in self._seen:
-            self._seen[key] = _resolve_path(self.root, key[0], path, notebook)
+            self._seen[key] = _resolve_path(self.root, self.real_root, key[0], path, notebook)
         return self._seen[key]
 
 
-def _resolve_path(root: str, base: str, path: str, notebook: bool) -> str | None:
+def _resolve_path(root: str, real_root: str, base: str, path: str, notebook: bool) -> str | None:
+    """A file inside the root, also after links are followed (a link out of the project is not a project file,
+    and whether its target exists is not looked at)."""
     if "${" in path or path.startswith("/"):
         return None
     rel = os.path.normpath(os.path.join(base, path)).replace(os.sep, "/")
-    if rel.startswith("../"):
+    if rel == ".." or rel.startswith("../"):
         return None
     for suffix in NOTEBOOK_SUFFIXES if notebook else ("",):
-        if os.path.isfile(os.path.join(root, rel + suffix)):
+        full = os.path.join(root, rel + suffix)
+        if os.path.lexists(full) and is_inside(real_root, os.path.realpath(full)) and os.path.isfile(full):
             return rel + suffix
     return None
 
