@@ -4,6 +4,7 @@ as YAML spells them), whether orjson or the Python encoder wrote them."""
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 import math
 
@@ -47,6 +48,22 @@ def test_every_output_is_what_the_python_encoder_writes(monkeypatch):
     assert outputs() == fast
 
 
+class Colour(enum.Enum):
+    RED = "red"  # Python's encoder hands it to `default` (str: "Colour.RED"), orjson would write "red"
+
+
+class Named(str, enum.Enum):
+    A = "a"  # a str: both write "a"
+
+
+class Weight(float):
+    pass  # Python writes the number, orjson would hand it to `default`
+
+
+class Count(int):
+    pass
+
+
 HOSTILE = [
     {"small": 1e-05, "tiny": -7.2e-08},  # orjson would write 0.00001: the Python encoder writes these
     {"nan": math.nan, "inf": [math.inf, -math.inf]},
@@ -56,6 +73,7 @@ HOSTILE = [
     {"text": "é\u2028\x1f\x7f\"\\/ \t\n", "surrogate": "\udc80"},
     {"empty": [{}, [], ""], "nested": [[[1.5, True, None]]], "plain": 0.0001},
     {"set": {1}, "bytes": b"x"},
+    {"enum": Colour.RED, "named": Named.A, "number": Weight(1.5), "count": Count(3)},
 ]
 
 
@@ -73,4 +91,4 @@ def test_orjson_writes_the_plain_cases(monkeypatch):
                         or real(data, default))
     for data in HOSTILE:
         dump_json(data, default=str)
-    assert taken == [False, False, False, False, True, False, True, True]
+    assert taken == [False, False, False, False, True, False, True, True, False]

@@ -92,3 +92,12 @@ def test_random_tables_with_header_and_title_are_laid_out_as_rich_lays_them_out(
             taken += 1
             assert render([plain], term) == expected, (case, width, title, rows)
     assert taken > 150  # the rest: words too long for the width (one block per row, Rich only)
+
+
+def test_column_widths_measure_tabs_and_control_characters_as_rich_does():
+    from rich.cells import cell_len
+
+    from dabprp.render.terminal import Col, column_widths
+
+    for value in ("tab\there x", "bell\x07 y", "plain text"):
+        assert column_widths([Col("h")], [[value]], 80, header=False) == [cell_len(value)]

@@ -286,12 +286,14 @@ def test_includes_past_the_bundle_budget_are_reported_and_not_read(tree, monkeyp
 
     monkeypatch.setattr(bundle_load, "MAX_BUNDLE_BYTES", 4000)
     root = tree({"databricks.yml": BUNDLE + "include:\n  - resources/*.yml\n",
-                 "resources/a.yml": jobs_yaml(20), "resources/b.yml": jobs_yaml(20, 20)})
+                 "resources/a.yml": jobs_yaml(20), "resources/b.yml": jobs_yaml(20, 20),
+                 "resources/c.yml": "resources:\n  jobs:\n    small: {}\n"})
     size_a = (root / "resources/a.yml").stat().st_size
-    assert len(BUNDLE) + 40 + size_a < 4000 < len(BUNDLE) + 40 + 2 * size_a  # a fits, b does not
+    assert len(BUNDLE) + 40 + size_a < 4000 < len(BUNDLE) + 40 + 2 * size_a  # a fits, b does not (c would)
     facts = analyze(str(root))
-    assert "resources/b.yml:1: the bundle's files together would be larger than 4000 bytes; not read" in [
-        f"{p.location}: {p.message}" for p in facts.problems]
+    assert [f"{p.location}: {p.message}" for p in facts.problems] == [
+        "resources/b.yml:1: the bundle's files together would be larger than 4000 bytes; not read",
+        "resources/c.yml:1: not read: `resources/b.yml`, included before it, would pass the bundle's 4000 bytes"]
     assert facts.bundle is not None
     assert [j.key for j in facts.bundle.resources.jobs] == [f"j{i}" for i in range(20)]
 
@@ -324,3 +326,13 @@ def test_a_list_or_mapping_where_a_merge_key_belongs_is_reported_not_a_crash(tre
     proc = cli("validate", root, "--target", "dev", "--format", "json")
     assert proc.returncode == 1
     assert any(f["id"] == "DAB900" and f["line"] == 11 for f in strict_json(proc.stdout)["findings"])
+
+
+def test_a_boolean_merge_key_is_not_the_number_one(tree):
+    root = tree({"databricks.yml": BUNDLE + "    resources:\n      jobs:\n        j:\n          tasks:\n"
+                                   "            - task_key: 1\n              notebook_task: {notebook_path: ./b}\n"
+                                   "resources:\n  jobs:\n    j:\n      tasks:\n        - task_key: true\n"
+                                   "          notebook_task: {notebook_path: ./a}\n"})
+    facts = analyze(str(root), target="dev")
+    assert facts.bundle is not None
+    assert [t.target for t in facts.bundle.resources.jobs[0].tasks] == ["./a", "./b"]

@@ -148,3 +148,31 @@ def test_a_second_run_on_the_example_loads_no_validator(command, tmp_path):
     folder = str(tmp_path / "proc-cache")
     assert "jsonschema_rs" in validator_modules(EXAMPLE, folder, command)
     assert validator_modules(EXAMPLE, folder, command) == []
+
+
+def test_another_installed_validator_means_another_verdict_file(tmp_path, monkeypatch):
+    """Verdicts hold for one schema and one validator: a rebuilt jsonschema-rs module (same `__init__.py`) or
+    another jsonschema release gets a file of its own."""
+    site = tmp_path / "site"
+    package = site / "jsonschema_rs"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("# the same\n")
+    (package / "jsonschema_rs.abi3.so").write_bytes(b"build 1")
+    (site / "jsonschema-4.26.0.dist-info").mkdir()
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
+    monkeypatch.setenv("DABPRP_CACHE_DIR", str(tmp_path / "cache"))
+
+    def verdict_file() -> str | None:
+        verdicts.remembered.cache_clear()
+        return verdicts.remembered().path
+
+    try:
+        first = verdict_file()
+        assert first is not None and first == verdict_file()
+        (package / "jsonschema_rs.abi3.so").write_bytes(b"build 2, longer")
+        second = verdict_file()
+        (site / "jsonschema-4.26.0.dist-info").rename(site / "jsonschema-4.27.0.dist-info")
+        third = verdict_file()
+        assert len({first, second, third}) == 3
+    finally:
+        verdicts.remembered.cache_clear()

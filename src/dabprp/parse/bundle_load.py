@@ -38,6 +38,8 @@ class LoadedBundle:
     """Credentials written in the bundle files: each value in `tree` is replaced by a redaction mark."""
     size: int = 0
     """Bytes of the bundle files read (at most MAX_BUNDLE_BYTES)."""
+    over_budget: str | None = None
+    """The first include past MAX_BUNDLE_BYTES: it and every include after it are not read."""
 
 
 def _invalid(where: Location, message: str) -> Problem:
@@ -195,7 +197,13 @@ def _size(path: str) -> int:
 
 def _merge_include(root: str, rel: str, loaded: LoadedBundle) -> None:
     size = _size(os.path.join(root, rel))
+    if loaded.over_budget is not None:  # the includes after the first one past the budget: no gaps
+        loaded.problems.append(Problem(Location(rel, 1), f"not read: `{loaded.over_budget}`, included before it, "
+                                       f"would pass the bundle's {MAX_BUNDLE_BYTES} bytes", ProblemKind.UNREADABLE,
+                                       True))
+        return
     if loaded.size + size > MAX_BUNDLE_BYTES:
+        loaded.over_budget = rel
         loaded.problems.append(Problem(Location(rel, 1), f"the bundle's files together would be larger than "
                                        f"{MAX_BUNDLE_BYTES} bytes; not read", ProblemKind.UNREADABLE, True))
         return

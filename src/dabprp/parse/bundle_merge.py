@@ -46,10 +46,10 @@ def _pad(kids: list[LocNode], n: int, parent: LocNode) -> list[LocNode]:
 
 
 def _item_key(item: dict[str, Any], item_key: str) -> str | int | float | None:
-    """The value items are matched by (`task_key`, `name`, ...); a list, mapping or missing key matches none
-    (the schema reports it)."""
+    """The value items are matched by (`task_key`, `name`, ...); a list, mapping, boolean or missing key
+    matches none (the schema reports it)."""
     key = item.get(item_key)
-    return key if isinstance(key, (str, int, float)) else None
+    return key if type(key) in (str, int, float) else None  # `true` is not the key `1`
 
 
 def _merge_keyed(

@@ -6,6 +6,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from dabprp.facts import to_data
@@ -37,17 +38,32 @@ def _orjson(data: Any, default: Callable[[Any], Any] | None) -> str | None:
         import orjson
     except ImportError:  # pragma: no cover - a declared dependency
         return None
+    enums: list[object] = []
+
+    def checking(value: Any) -> Any:  # Python's encoder hands a plain Enum to `default`, orjson writes its value
+        if isinstance(value, Enum):
+            enums.append(value)
+        if default is None:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        return default(value)
+
     try:
-        compact = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=default)
+        compact = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=checking)
     except ValueError:  # NaN or infinity: spelled out by the Python path
         return None
-    if _SMALL_FLOAT.search(compact):
+    if enums or _SMALL_FLOAT.search(compact):
         return None
     del compact  # large outputs: one copy of the text at a time
+
+    def fallback(value: Any) -> Any:  # a number orjson does not write natively (a float subclass): Python does
+        if isinstance(value, (int, float)) or default is None:
+            raise TypeError(type(value).__name__)
+        return default(value)
+
     options = (orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME
                | orjson.OPT_PASSTHROUGH_DATACLASS)
     try:
-        return orjson.dumps(data, default=default, option=options).decode("utf-8")
+        return orjson.dumps(data, default=fallback, option=options).decode("utf-8")
     except (orjson.JSONEncodeError, UnicodeDecodeError):  # a big integer, a key that is not a string
         return None
 

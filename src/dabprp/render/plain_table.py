@@ -29,7 +29,7 @@ def is_plain(value: str) -> bool:
 
 def wrap(value: str, width: int) -> list[str]:
     """`value` cut into lines of at most `width` characters, as Rich's word wrap with fold cuts it."""
-    if len(value) <= width:
+    if len(value) <= width or width <= 0:
         return [value]
     breaks: list[int] = []
     offset = 0
@@ -64,7 +64,7 @@ def plain_rows(rows: Sequence[Sequence[str]], widths: Sequence[int], right: Sequ
         return None
     lead, between = " " * indent, " " * gap
     total = sum(widths) + gap * (len(widths) - 1)
-    out = [(lead + line).rstrip(" ") for line in wrap(title, total)] if title is not None else []
+    out = [(lead + line).rstrip(" ") for line in wrap(title, total)] if title else []  # Rich: "" is no title
 
     def add(row: Sequence[str], bottom: bool = False) -> None:
         cells = []

@@ -154,7 +154,7 @@ def column_widths(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: 
 
 def _cells(value: str) -> int:
     """Terminal cells of `value` (ASCII: one per character, without Rich's per-character measure)."""
-    if value.isascii():
+    if value.isascii() and value.isprintable():  # a tab or control character is Rich's to measure
         return len(value)
     from rich.cells import cell_len
 

@@ -81,12 +81,19 @@ def _stamp(path: str) -> tuple[str, int, int] | None:
     return path, st.st_size, st.st_mtime_ns
 
 
-def _validator_stamp() -> tuple[str, int, int] | None:
-    """The installed jsonschema-rs, found without importing it."""
+def _validator_stamp() -> tuple[object, ...] | None:
+    """The installed validators, found without importing them: every file of the jsonschema-rs package (its
+    compiled module is the validator) and the distribution folders of jsonschema-rs and jsonschema (the Python
+    validator decides whenever jsonschema-rs does not accept), in the first `sys.path` entry holding them."""
     for entry in sys.path:
-        found = _stamp(os.path.join(entry or ".", "jsonschema_rs", "__init__.py"))
-        if found is not None:
-            return found
+        folder = os.path.join(entry or ".", "jsonschema_rs")
+        try:
+            names = sorted(os.listdir(folder))
+            beside = sorted(n for n in os.listdir(entry or ".") if n.startswith("jsonschema"))
+        except OSError:
+            continue
+        files = tuple(_stamp(os.path.join(folder, n)) for n in names if n != "__pycache__")
+        return folder, files, tuple(beside)
     return None
 
 
