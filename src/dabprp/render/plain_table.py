@@ -67,6 +67,11 @@ def plain_rows(rows: Sequence[Sequence[str]], widths: Sequence[int], right: Sequ
     out = [(lead + line).rstrip(" ") for line in wrap(title, total)] if title else []  # Rich: "" is no title
 
     def add(row: Sequence[str], bottom: bool = False) -> None:
+        if all(len(cell) <= width for cell, width in zip(row, widths, strict=True)):  # one line: most rows
+            out.append((lead + between.join(cell.rstrip().rjust(width) if is_right else cell.ljust(width)
+                                            for cell, width, is_right in zip(row, widths, right, strict=True))
+                        ).rstrip(" "))
+            return
         cells = []
         for cell, width, is_right in zip(row, widths, right, strict=True):
             lines = wrap(cell, width)

@@ -143,13 +143,25 @@ def column_widths(columns: Sequence[Col], rows: Sequence[Sequence[str]], width: 
     for row in rows:
         for i, cell in enumerate(row):
             cells[i].append(cell)
-    natural = [max([_cells(line) for t in col for line in t.splitlines()] or [0]) for col in cells]
-    words = [max([_cells(w) for t in col for w in t.split()] or [0]) if c.wrap else natural[i]
+    natural = [_widest(col, words=False) for col in cells]
+    words = [_widest(col, words=True) if c.wrap else natural[i]
              for i, (c, col) in enumerate(zip(columns, cells, strict=True))]
     room = width - GAP * (len(columns) - 1)
     if sum(words) > room:
         return None
     return natural if sum(natural) <= room else _share(words, natural, room)
+
+
+def _widest(texts: Sequence[str], words: bool) -> int:
+    """The widest line (or word) of `texts`, in terminal cells."""
+    best = 0
+    for value in texts:
+        if value.isascii() and value.isprintable():  # one line; a cell per character
+            width = max(map(len, value.split()), default=0) if words else len(value)
+        else:
+            width = max(map(_cells, value.split() if words else value.splitlines()), default=0)
+        best = max(best, width)
+    return best
 
 
 def _cells(value: str) -> int:
