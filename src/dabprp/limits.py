@@ -12,6 +12,9 @@ MAX_FILE_BYTES = 5_000_000
 MAX_BUNDLE_BYTES = 5_000_000
 """The bundle's YAML files together (root file and includes): an include past it is skipped (reported). Real
 bundles are kilobytes; 5 MB is some 36,000 jobs, which every command reads in a few seconds."""
+MAX_EDIT_CHARS = 200_000
+"""Larger YAML files are not edited by `scaffold` (nor previewed by `generate`): the round trip that keeps comments
+and layout costs about 10 s per MB. Real bundle files are a few kilobytes."""
 MAX_PYTHON_CHARS = 500_000
 """Larger Python sources (or notebook code) are reported, not parsed: Python's AST takes ~250 MB per MB."""
 MAX_FILES = 20_000

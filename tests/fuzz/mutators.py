@@ -343,7 +343,8 @@ def encoding(root: Path, rng: random.Random) -> str:
 
 def huge_file(root: Path, rng: random.Random) -> str:
     kind = rng.choice(
-        ("py-lines", "py-one-line", "yaml-jobs", "yaml-dollar", "binary", "ipynb-cells", "md-prp", "csv-evals")
+        ("py-lines", "py-one-line", "yaml-jobs", "yaml-dollar", "binary", "ipynb-cells", "md-prp", "csv-evals",
+         "yaml-root-size")
     )
     size = rng.choice((40_000, 400_000, 4_000_000, 9_500_000))
     if kind == "py-lines":
@@ -371,6 +372,13 @@ def huge_file(root: Path, rng: random.Random) -> str:
         text = bundle.read_text(encoding="utf-8", errors="replace")
         if "include:" not in text:
             bundle.write_text(text + "\ninclude:\n  - resources/*.yml\n", encoding="utf-8")
+    elif kind == "yaml-root-size":  # the root file itself large: what scaffold would edit (round trip)
+        path = next((root / n for n in ROOT_FILES if (root / n).is_file()), root / "databricks.yml")
+        text = path.read_bytes() if path.exists() else b"bundle:\n  name: huge\n"
+        unit = b"  k{i}: {{name: j, tasks: [{{task_key: a}}]}}\n"
+        lines = [unit.replace(b"{i}", str(i).encode()).replace(b"{{", b"{").replace(b"}}", b"}")
+                 for i in range(size // len(unit))]
+        data = text.rstrip(b"\n") + b"\nx-huge:\n" + b"".join(lines)
     elif kind == "yaml-dollar":
         path = _bundle_file(root, rng)
         data = ('variables:\n  v:\n    default: "' + "${" * (size // 2) + '"\n').encode()

@@ -336,3 +336,26 @@ def test_a_boolean_merge_key_is_not_the_number_one(tree):
     facts = analyze(str(root), target="dev")
     assert facts.bundle is not None
     assert [t.target for t in facts.bundle.resources.jobs[0].tasks] == ["./a", "./b"]
+
+
+def test_a_bundle_file_too_large_to_edit_is_refused_in_one_line_and_left_alone(tree):
+    """Keeping comments and layout costs ~10 s per MB: scaffold refuses a larger file (exit 2, nothing written)
+    and generate says why its edit preview is missing."""
+    from dabprp.errors import DabprpError
+    from dabprp.scaffold.yaml_edit import serve_version_from
+
+    big = BUNDLE + jobs_yaml(2_000).replace("../src/nb.py", "./nb.py")
+    root = tree({"databricks.yml": big, "nb.py": "# nb\n"})
+    assert len(big) > 200_000
+    proc = cli("scaffold", root)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"dabprp: databricks.yml: cannot edit: {len(big):,} characters, more than 200,000 "
+                                   "(an edit that keeps comments and layout costs about 10 s per MB); move resources "
+                                   "into included files")
+    assert sorted(p.name for p in root.iterdir()) == ["databricks.yml", "nb.py"]
+    assert (root / "databricks.yml").read_text() == big
+    prp = cli("generate", root, "--stdout").stdout
+    assert "`dabprp scaffold` would not edit this bundle yet (databricks.yml: cannot edit: " in prp
+    with pytest.raises(DabprpError) as caught:
+        serve_version_from(big, "resources/serving.yml", "e", "champion", "${var.serving_version}")
+    assert str(caught.value).startswith("resources/serving.yml: cannot edit: ")

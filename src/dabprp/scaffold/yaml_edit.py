@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dabprp.errors import DabprpError
-from dabprp.limits import LONG_INTEGER, is_long_integer_error, long_integer_line
+from dabprp.limits import LONG_INTEGER, MAX_EDIT_CHARS, is_long_integer_error, long_integer_line
 
 # Where a target's deployment state lives: never replaced, not even with --force (the state would move).
 STATE_KEYS = ("workspace",)
@@ -39,6 +39,7 @@ def merge_bundle(text: str, path: str, planned: dict[str, Any], force: bool,
     """Add what `planned` has and `text` lacks: include entries, variables, targets and target keys, and the
     missing top-level `job_keys` of existing jobs (one load and one dump for all edits). Existing values are
     kept (reported as notes) unless `force`. Returns the new text, the notes, and what each job got."""
+    _editable(text, path)
     yaml = _yaml()
     try:
         doc = yaml.load(text) if text.strip() else CommentedMap()
@@ -168,6 +169,7 @@ def _reason(exc: Exception) -> str:
 def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, reference: str) -> str:
     """The endpoint's served entity `entity` takes its `entity_version` from `reference` (the bundle variable);
     the text unchanged when the entity is not written in this file or already does."""
+    _editable(text, path)
     yaml = _yaml()
     try:
         doc = yaml.load(text)
@@ -185,6 +187,14 @@ def serve_version_from(text: str, path: str, endpoint_key: str, entity: str, ref
     out = io.StringIO()
     yaml.dump(doc, out)
     return out.getvalue()
+
+
+def _editable(text: str, path: str) -> None:
+    """A file larger than MAX_EDIT_CHARS is refused before it is read for editing."""
+    if len(text) > MAX_EDIT_CHARS:
+        raise DabprpError(path, None, f"cannot edit: {len(text):,} characters, more than {MAX_EDIT_CHARS:,} (an edit "
+                          "that keeps comments and layout costs about 10 s per MB); move resources into included "
+                          "files")
 
 
 def _edit_error(path: str, text: str, exc: Exception) -> DabprpError:
