@@ -147,14 +147,15 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
 
 def test_force_never_overwrites_a_bundle_file_that_would_drop_resources(tmp_path):
     project = write_tree(tmp_path / "p", {
-        "databricks.yml": "bundle:\n  name: forced\ninclude:\n  - resources/*.yml\n",
-        "resources/model.yml": "resources:\n  registered_models:\n    mine:\n      name: m\n"
-                               "      catalog_name: c\n      schema_name: s\n",
+        # not included today (the plan's own files go beside a file the bundle declares resources in)
+        "databricks.yml": "bundle:\n  name: forced\n",
+        "resources/build_job.yml": "resources:\n  registered_models:\n    mine:\n      name: m\n"
+                                   "      catalog_name: c\n      schema_name: s\n",
     })
     result = scaffold(str(project), force=True)
-    kept = next(c for c in result.changes if c.path == "resources/model.yml")
+    kept = next(c for c in result.changes if c.path == "resources/build_job.yml")
     assert (kept.kind, kept.reason) == ("conflict", "kept: overwriting it would destroy registered_models.mine")
-    assert "mine:" in (project / "resources" / "model.yml").read_text()
+    assert "mine:" in (project / "resources" / "build_job.yml").read_text()
 
 
 def test_a_bundle_without_targets_keeps_its_implicit_default_deployment(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 from dabprp.errors import DabprpError
@@ -39,7 +40,9 @@ from dabprp.plan.resources import (
     ExistingKeys,
     bundle_files,
     existing_keys,
+    free_path,
     full_model_name,
+    not_adopted,
     own_keys,
     slug,
 )
@@ -66,18 +69,32 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     agent = agent_profile(project)
     scope = project_scope(project)
     existing = existing_keys(project)
-    mode = serving_mode(project, settings.serving, own_keys(key))
-    serving = "model-serving" if mode.serves_from_model else "apps"
     reuse = reused_variables(project)
+    left_alone: tuple[Evidence, ...] = ()
+    ignored = own_keys(key)
+    if not agent.found:  # the project's models, endpoints, apps and deployment jobs serve something else
+        left_alone = not_adopted(project, existing)
+        existing = ExistingKeys(scope=existing.scope)
+        if b is not None:
+            ignored |= {e.key for e in b.resources.model_serving_endpoints} | {a.key for a in b.resources.apps}
+        named = reuse.get("model_name")
+        own_model = next((m for m in b.resources.registered_models if m.key == f"{key}_model"), None) if b else None
+        if named is not None and not (own_model and own_model.name == "${var.%s}" % named.variable):
+            reuse.pop("model_name")  # the name of the project's other model (an earlier scaffold's own is kept)
+    mode = serving_mode(project, settings.serving, frozenset(ignored))
+    serving = "model-serving" if mode.serves_from_model else "apps"
     envs = _environments(project, settings, name, reuse)
     checks = _eval_checks(project, agent, scope)
     gates = _gates(checks, settings)
-    model_name = _variable(project, reuse["model_name"].variable if "model_name" in reuse else "model_name") or key
+    model_name = (_variable(project, reuse["model_name"].variable if "model_name" in reuse else "model_name")
+                  if agent.found else None) or key
     folder, covered = resource_dir(project)
     steps = settings.rollout_steps if mode.serves_from_model else (100,)
     wiring = _wiring(project, key, existing, mode, folder,
                      "${var.%s}" % (reuse["catalog"].variable if "catalog" in reuse else "catalog"))
-    jobs = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
+    planned = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
+    ours = own_keys(key) | {j.key for j in planned if not j.reused}
+    jobs = tuple(j if j.reused else replace(j, file=free_path(project, ours, j.file)) for j in planned)
     blocks, names = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
                                  folder, covered)
     _check_data_flow(project, jobs, blocks)
@@ -129,6 +146,7 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
         resources_declared_at=call.location if logged and (call := declaring_call(project)) else None,
         resources_unknown=unknown,
         eval_dataset=eval_dataset(project),
+        left_alone=left_alone,
     )
 
 

@@ -53,6 +53,11 @@ class AgentProfile:
     """The served file calls `mlflow.models.set_model`, which models-from-code logging needs."""
     unserved: tuple[Evidence, ...] = ()
     """The concrete agent classes when no file sets or instantiates one: which is served is not known."""
+    found: bool = True
+    """The project's own code shows an agent (a LangGraph graph, an agent class, `mlflow.models.set_model`,
+    `databricks.agents.deploy`, an agent server, a GenAI flavor's `autolog` or `log_model`, a chat-model or Genie
+    call); False: the plan adopts none of the project's models, endpoints, apps or deployment jobs (nothing shows
+    they serve an agent)."""
 
 
 @record
@@ -329,6 +334,9 @@ class Plan:
     """Resources the build cannot declare because they are not known statically, with where and why."""
     eval_dataset: EvalDataset | None = None
     """What the evaluation stage reads (None: a plan built without it)."""
+    left_alone: tuple[Evidence, ...] = ()
+    """The project's models, endpoints, apps, deployment jobs and experiments the plan does not take over
+    because its code shows no agent (`AgentProfile.found`)."""
 
     def document(self, block: BundleFile) -> dict[str, Any]:
         """The configuration tree of one of the plan's bundle files (render and scaffold write it as YAML)."""

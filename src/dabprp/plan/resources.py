@@ -29,7 +29,7 @@ from dabprp.plan.bundle_model import (
 )
 from dabprp.plan.bundle_targets import planned_targets
 from dabprp.plan.includes import include_matches
-from dabprp.plan.model import Environment, PlannedJob, ServingMode, Text, prose
+from dabprp.plan.model import Code, Environment, Evidence, PlannedJob, ServingMode, Text, prose, text
 from dabprp.plan.names import NamePlan, app_name_for_targets, fit_app_name, name_plan
 from dabprp.plan.reuse import Reused
 from dabprp.records import record
@@ -77,10 +77,43 @@ def existing_keys(project: Project) -> ExistingKeys:
                         experiment=first(res.experiments))
 
 
+def not_adopted(project: Project, existing: ExistingKeys) -> tuple[Evidence, ...]:
+    """What an agent plan would take over from the project (`existing_keys`, and every serving endpoint and app
+    that is not the plan's own), when its code shows no agent: listed, left alone."""
+    b = project.bundle
+    if b is None:
+        return ()
+    res = b.resources
+    ours = own_keys(slug(b.name or project.root))
+    taken = {existing.model, existing.deploy_job, existing.experiment}
+    kinds = (("registered model", res.registered_models, False),
+             ("serving endpoint", res.model_serving_endpoints, True), ("app", res.apps, True),
+             ("deployment job", res.jobs, False), ("experiment", res.experiments, False))
+    return tuple(Evidence(label, text(Code(item.key), *((" (name ", Code(item.name), ")") if item.name else ())),
+                          item.location)
+                 for label, items, every in kinds for item in items
+                 if item.key not in ours and (every or item.key in taken))
+
+
 def own_keys(key: str) -> frozenset[str]:
     """Resource keys the plan itself adds (an earlier scaffold wrote them)."""
     return frozenset({f"{key}_model", f"{key}_endpoint", f"{key}_app", f"{key}_secrets", f"{key}_deployment",
                       f"{key}_experiment"})
+
+
+def free_path(project: Project, ours: frozenset[str], path: str) -> str:
+    """`path`, or `<folder>/dabprp_<name>` when a file there declares resources other than the plan's own (`ours`):
+    writing the plan's resources there would be refused, and the plan's references would point at nothing."""
+    b = project.bundle
+    res = b.resources if b else None
+    users = {i.location.path for items in ((res.jobs, res.experiments, res.registered_models, res.models,
+                                            res.model_serving_endpoints, res.apps, res.secret_scopes,
+                                            res.quality_monitors, res.other) if res else ())
+             for i in items if i.key not in ours}
+    if path not in users:
+        return path
+    folder, name = path.rsplit("/", 1)
+    return f"{folder}/dabprp_{name}"
 
 
 def model_key(key: str, existing: ExistingKeys) -> str:
@@ -137,7 +170,7 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     if "schema" not in reuse:
         add("schema", "schema for the agent model and tables", dev.schema)
     if "model_name" not in reuse and not existing.model:
-        add("model_name", "registered model name (without catalog and schema)", model_name)
+        add(model_variable(reuse, have), "registered model name (without catalog and schema)", model_name)
     # only literal chat endpoints: one computed at run time cannot be known statically (never `default: None`)
     endpoints = sorted({name for e in project.python.endpoints("chat") if (name := literal_str(e.endpoint))})
     for cfg in project.configs:
@@ -158,9 +191,17 @@ def _variables(project: Project, settings: Settings, model_name: str, envs: tupl
     return {k: v for k, v in out.items() if k not in have}
 
 
-def names_for(reuse: dict[str, Reused], added: tuple[str, ...]) -> BundleNames:
-    return BundleNames(**{role: reuse[role].variable for role in ("catalog", "schema", "model_name") if role in reuse},
-                       added=added)
+def model_variable(reuse: dict[str, Reused], have: set[str]) -> str:
+    """The variable naming the agent's model: the project's own, else `model_name`, else (the project has a
+    `model_name` of another model, see `AgentProfile.found`) `agent_model_name`."""
+    if "model_name" in reuse:
+        return reuse["model_name"].variable
+    return "agent_model_name" if "model_name" in have else "model_name"
+
+
+def names_for(reuse: dict[str, Reused], added: tuple[str, ...], have: set[str]) -> BundleNames:
+    return BundleNames(**{role: reuse[role].variable for role in ("catalog", "schema") if role in reuse},
+                       model_name=model_variable(reuse, have), added=added)
 
 
 def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existing: ExistingKeys,
@@ -192,7 +233,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
     variables.update(_pipeline_variables(jobs, mode, existing, have))
-    names = names_for(reuse, tuple(variables))
+    names = names_for(reuse, tuple(variables), have)
     cat, sch = names.ref("catalog"), names.ref("schema")
     # a value for a variable the project already has would change where its deployed resources live
     env_values = {e.name: {k: v for k, v in {names.catalog: e.catalog, "secret_scope": e.secret_scope}.items()
@@ -242,7 +283,8 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     serving_kind = {"bundle-endpoint": "model-serving", "app-agent": "apps"}.get(mode.kind)
     serving_exists = existing.app if mode.kind == "app-agent" else existing.endpoint
     plans_serving = serving_kind is not None and not serving_exists
-    files = {"model": f"{folder}/model.yml", "serving": f"{folder}/serving.yml"}
+    own = own_keys(key) | {j.key for j in jobs if not j.reused}
+    files = {role: free_path(project, own, f"{folder}/{role}.yml") for role in ("model", "serving")}
     ours = [*jobs_by_file, *([files["model"]] if resources else []), *([files["serving"]] if plans_serving else [])]
     glob = f"{folder}/*.yml"
     # a glob that would also pick up a file the bundle does not deploy today: list our files instead
