@@ -359,3 +359,16 @@ def test_a_bundle_file_too_large_to_edit_is_refused_in_one_line_and_left_alone(t
     with pytest.raises(DabprpError) as caught:
         serve_version_from(big, "resources/serving.yml", "e", "champion", "${var.serving_version}")
     assert str(caught.value).startswith("resources/serving.yml: cannot edit: ")
+
+
+def test_targets_keyed_by_numbers_or_other_types_are_read_as_named(tree):
+    """Fuzz case 7341 (seed 2027): a `targets` mapping with a number key crashed sorting the target names."""
+    root = tree({"databricks.yml": "bundle:\n  name: n\ntargets:\n  0:\n    mode: development\n    default: true\n"
+                                   "  '': null\n  prod:\n    mode: production\n"})
+    facts = analyze(str(root), target="0")
+    assert facts.bundle is not None and facts.bundle.selected_target == "0"
+    for command in (["analyze", "--format", "json"], ["validate", "--all-targets"], ["check"], ["generate", "--stdout"],
+                    ["scaffold", "--dry-run"]):
+        cli(*command[:1], root, *command[1:])  # no traceback, exit 0/1/2
+    proc = cli("validate", root, "--target", "missing")
+    assert proc.returncode == 2 and "no target named `missing` (targets: , 0, prod)" in proc.stderr

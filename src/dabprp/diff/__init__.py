@@ -36,7 +36,7 @@ def _targets(target: str | None, before: Deployed, after: Deployed) -> tuple[str
     known = set(before.targets) | set(after.targets)
     if target not in known:
         raise DabprpError(after.root_file or before.root_file or ".", None,
-                          f"no target named `{target}` (targets: {', '.join(sorted(known)) or 'none'})")
+                          f"no target named `{target}` (targets: {', '.join(sorted(map(str, known))) or 'none'})")
     return (target,)
 
 

@@ -254,12 +254,14 @@ def effective_tree(loaded: LoadedBundle, target: str | None) -> tuple[dict[str, 
     if target is None:
         return tree, loc
     targets = tree.get("targets") or {}
-    if not isinstance(targets, dict) or target not in targets:
-        names = ", ".join(sorted(targets)) if isinstance(targets, dict) else ""
+    # names are strings (YAML may key a target `0`: it is the target "0")
+    key = next((k for k in targets if str(k) == target), None) if isinstance(targets, dict) else None
+    if key is None:
+        names = ", ".join(sorted(str(k) for k in targets)) if isinstance(targets, dict) else ""
         raise DabprpError(loaded.root_file, loc.locate(("targets",)).line,
                           f"no target named `{target}` (targets: {names or 'none'})")
-    tval = targets[target] or {}
-    tnode = loc.find(("targets", target)) or LocNode(loc.at)
+    tval = targets[key] or {}
+    tnode = loc.find(("targets", key)) or LocNode(loc.at)
     if not isinstance(tval, dict):
         return tree, loc
     for key in TARGET_OVERRIDES:

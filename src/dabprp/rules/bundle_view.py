@@ -191,7 +191,7 @@ def targets_to_check(loaded: LoadedBundle, target: str | None, all_targets: bool
             raise DabprpError(loaded.root_file, loaded.loc.locate(("targets",)).line,
                               f"no target named `{target}` (targets: {', '.join(str(n) for n in names) or 'none'})")
         return [target]
-    defaults = [n for n in names if n is not None and as_dict(targets[n]).get("default") is True]
+    defaults = [str(n) for n, spec in targets.items() if as_dict(spec).get("default") is True]
     if defaults:
         return [defaults[0]]
     return [names[0]] if len(names) == 1 else [None]
