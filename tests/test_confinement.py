@@ -88,24 +88,20 @@ def test_include_glob_through_a_link_to_root_never_walks_outside(world):
     assert snapshot(outside) == before
 
 
+def probe_target(python_file: str) -> str:
+    """A target `probe` (appended to the example's `targets`) whose one job runs `python_file`."""
+    return ("\n  probe:\n    resources:\n      jobs:\n        probe_job:\n          name: probe\n          tasks:\n"
+            "            - task_key: t\n              spark_python_task:\n"
+            f"                python_file: {python_file}\n")
+
+
 def test_validate_does_not_reveal_whether_outside_paths_exist(world):
     project, outside, _ = world
     bundle = project / "databricks.yml"
     text = bundle.read_text()
     results = []
     for target in (str(outside / "notes.md"), str(outside / "missing.md")):
-        rel = os.path.relpath(target, project)
-        bundle.write_text(text + f"""
-  probe:
-    resources:
-      jobs:
-        probe_job:
-          name: probe
-          tasks:
-            - task_key: t
-              spark_python_task:
-                python_file: {rel}
-""")
+        bundle.write_text(text + probe_target(os.path.relpath(target, project)))
         result = dabprp("validate", str(project), "--all-targets", "--format", "json")
         results.append((result.returncode, result.stdout.replace("missing.md", "notes.md")))
     assert results[0] == results[1]
@@ -116,17 +112,7 @@ def test_analyze_does_not_reveal_whether_a_linked_task_file_s_target_exists(worl
     """A task file that is a link out of the project is not resolved, whether its target exists or not."""
     project, outside, _ = world
     bundle = project / "databricks.yml"
-    bundle.write_text(bundle.read_text() + """
-  probe:
-    resources:
-      jobs:
-        probe_job:
-          name: probe
-          tasks:
-            - task_key: t
-              spark_python_task:
-                python_file: ./src/linked.py
-""")
+    bundle.write_text(bundle.read_text() + probe_target("./src/linked.py"))
     outputs = []
     for target in (outside / "notes.md", outside / "missing.md"):
         link = project / "src" / "linked.py"
