@@ -40,9 +40,14 @@ def test_nothing_of_a_project_without_agent_code_is_taken_over(tree):
         ("registered model", "model (name ${var.model_name})", 3),
         ("serving endpoint", "scoring (name churn-scoring)", 8),
         ("deployment job", "deploy (name churn-deploy)", 16)]
-    assert plan["serving_mode"]["endpoint_key"] is None and plan["bundle_rollout"]["endpoint_key"] == "churn_endpoint"
-    own = ("${resources.registered_models.churn_model.catalog_name}.${resources.registered_models.churn_model."
-           "schema_name}.${resources.registered_models.churn_model.name}")
+    # the plan's own resources are named apart from the project's (`churn-agent`, `churn_agent_*`)
+    assert plan["serving_mode"]["endpoint_key"] is None
+    assert plan["bundle_rollout"]["endpoint_key"] == "churn_agent_endpoint"
+    assert sorted(j["key"] for j in plan["jobs"]) == [
+        "churn_agent_build", "churn_agent_deployment", "churn_agent_link_deployment_job", "churn_agent_load_test",
+        "churn_agent_tests"]
+    own = ("${resources.registered_models.churn_agent_model.catalog_name}.${resources.registered_models."
+           "churn_agent_model.schema_name}.${resources.registered_models.churn_agent_model.name}")
     assert model_refs(plan) == {own, "{{job.parameters.model_name}}"}
     assert not any(j["reused"] for j in plan["jobs"])
     text, _ = generate(str(root))

@@ -42,7 +42,7 @@ def test_app_agent_existing_targets_keep_their_run_as_and_share_the_dev_catalog(
 
 
 def test_an_existing_target_running_as_a_user_says_so(tree):
-    root = tree({"agent.py": "import mlflow\n", "databricks.yml": (
+    root = tree({"agent.py": "import mlflow\nmlflow.langchain.autolog()\n", "databricks.yml": (
         "bundle:\n  name: users\n"
         "targets:\n"
         "  dev:\n    mode: development\n    default: true\n"

@@ -65,15 +65,17 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
                           f"{MAX_NAME_CHARS} (its workspace folder and every planned name are built from it); "
                           "not planned")
     name = (b.name if b and b.name else project.root) or "agent"
-    key = slug(name)
     agent = agent_profile(project)
+    # a project whose code shows no agent keeps its names: the plan's resources are `<name>-agent`, `<key>_agent_*`
+    own_name = name if agent.found or b is None else f"{name}-agent"
+    key = slug(own_name)
     scope = project_scope(project)
-    existing = existing_keys(project)
+    existing = existing_keys(project, key)
     reuse = reused_variables(project)
     left_alone: tuple[Evidence, ...] = ()
     ignored = own_keys(key)
     if not agent.found:  # the project's models, endpoints, apps and deployment jobs serve something else
-        left_alone = not_adopted(project, existing)
+        left_alone = not_adopted(project, existing, key)
         existing = ExistingKeys(scope=existing.scope)
         if b is not None:
             ignored |= {e.key for e in b.resources.model_serving_endpoints} | {a.key for a in b.resources.apps}
@@ -95,8 +97,8 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     planned = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
     ours = own_keys(key) | {j.key for j in planned if not j.reused}
     jobs = tuple(j if j.reused else replace(j, file=free_path(project, ours, j.file)) for j in planned)
-    blocks, names = bundle_files(project, settings, name, key, model_name, envs, jobs, mode, agent, existing, reuse,
-                                 folder, covered)
+    blocks, names = bundle_files(project, settings, own_name, key, model_name, envs, jobs, mode, agent, existing,
+                                 reuse, folder, covered)
     _check_data_flow(project, jobs, blocks)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")

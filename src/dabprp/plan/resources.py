@@ -58,13 +58,12 @@ class ExistingKeys:
     experiment: str | None = None
 
 
-def existing_keys(project: Project) -> ExistingKeys:
-    """The user's own resources for each role; resources under the plan's own keys (an earlier scaffold) are
-    the plan's, not existing pieces, so re-planning gives the same result."""
+def existing_keys(project: Project, key: str) -> ExistingKeys:
+    """The user's own resources for each role; resources under the plan's own keys (`key`'s, an earlier
+    scaffold) are the plan's, not existing pieces, so re-planning gives the same result."""
     b = project.bundle
     if b is None:
         return ExistingKeys()
-    key = slug(b.name or project.root)
     ours = own_keys(key)
 
     def first(items: Any) -> str | None:
@@ -77,22 +76,21 @@ def existing_keys(project: Project) -> ExistingKeys:
                         experiment=first(res.experiments))
 
 
-def not_adopted(project: Project, existing: ExistingKeys) -> tuple[Evidence, ...]:
+def not_adopted(project: Project, existing: ExistingKeys, key: str) -> tuple[Evidence, ...]:
     """What an agent plan would take over from the project (`existing_keys`, and every serving endpoint and app
     that is not the plan's own), when its code shows no agent: listed, left alone."""
     b = project.bundle
     if b is None:
         return ()
     res = b.resources
-    ours = own_keys(slug(b.name or project.root))
-    taken = {existing.model, existing.deploy_job, existing.experiment}
-    kinds = (("registered model", res.registered_models, False),
-             ("serving endpoint", res.model_serving_endpoints, True), ("app", res.apps, True),
-             ("deployment job", res.jobs, False), ("experiment", res.experiments, False))
+    ours = own_keys(key)
+    kinds = (("registered model", res.registered_models, existing.model),
+             ("serving endpoint", res.model_serving_endpoints, None), ("app", res.apps, None),
+             ("deployment job", res.jobs, existing.deploy_job), ("experiment", res.experiments, existing.experiment))
     return tuple(Evidence(label, text(Code(item.key), *((" (name ", Code(item.name), ")") if item.name else ())),
                           item.location)
-                 for label, items, every in kinds for item in items
-                 if item.key not in ours and (every or item.key in taken))
+                 for label, items, taken in kinds for item in items
+                 if item.key not in ours and (label in ("serving endpoint", "app") or item.key == taken))
 
 
 def own_keys(key: str) -> frozenset[str]:
@@ -102,15 +100,18 @@ def own_keys(key: str) -> frozenset[str]:
 
 
 def free_path(project: Project, ours: frozenset[str], path: str) -> str:
-    """`path`, or `<folder>/dabprp_<name>` when a file there declares resources other than the plan's own (`ours`):
-    writing the plan's resources there would be refused, and the plan's references would point at nothing."""
+    """`path` when it is free or a file of the plan's own resources (an earlier scaffold), else
+    `<folder>/dabprp_<name>`: scaffold keeps a project file there (one that declares other resources, or none,
+    or is not included), and the plan's resources would be declared nowhere."""
     b = project.bundle
     res = b.resources if b else None
-    users = {i.location.path for items in ((res.jobs, res.experiments, res.registered_models, res.models,
-                                            res.model_serving_endpoints, res.apps, res.secret_scopes,
-                                            res.quality_monitors, res.other) if res else ())
-             for i in items if i.key not in ours}
-    if path not in users:
+    declared: dict[str, set[str]] = {}
+    for items in ((res.jobs, res.experiments, res.registered_models, res.models, res.model_serving_endpoints,
+                   res.apps, res.secret_scopes, res.quality_monitors, res.other) if res else ()):
+        for item in items:
+            declared.setdefault(item.location.path, set()).add(item.key)
+    keys = declared.get(path)
+    if (path not in project.files and keys is None) or (keys is not None and keys <= ours):
         return path
     folder, name = path.rsplit("/", 1)
     return f"{folder}/dabprp_{name}"

@@ -61,8 +61,9 @@ def planned_changes(path: str, plan: Plan, project: Project, settings: Settings,
     old_bundle = _read(path, root_file) if project.bundle else ""
     all_jobs = project.bundle.resources.jobs if project.bundle else ()
     by_key = {j.key: j for j in all_jobs}
+    # a project whose code shows no agent: its deployment jobs deploy something else, left as they are
     additions = {j.key: deploy_job_keys(project, j) for j in all_jobs
-                 if j.location.path == root_file and is_deploy_job(project, j, by_key)}
+                 if plan.agent.found and j.location.path == root_file and is_deploy_job(project, j, by_key)}
     new_bundle, merge_notes, changed = merge_bundle(old_bundle, root_file, files.planned_bundle(plan), force,
                                                     {k: keys for k, (keys, _) in additions.items()})
     notes += merge_notes

@@ -149,7 +149,7 @@ def test_files(plan: Plan, project: Project) -> dict[str, str]:
     graph = project.python.graphs[0] if project.python.graphs else None
     evalset = project.evalsets[0] if project.evalsets else None
     kinds = [k for k in ("comparative", "time_relative") if evalset and evalset.categories.get(k)]
-    out = {"tests/__init__.py": ""}
+    out = {"tests/__init__.py": header() + "\n"}  # marked: dabprp's own file is no evidence about the project
     if graph:
         out["tests/test_agent_structure.py"] = env.get_template("tests/test_agent_structure.py.j2").render(
             header=header(), project=docstring_text(plan.bundle_name), agent_module=graph.location.path,
