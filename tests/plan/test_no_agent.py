@@ -52,8 +52,9 @@ def test_nothing_of_a_project_without_agent_code_is_taken_over(tree):
     assert not any(j["reused"] for j in plan["jobs"])
     text, _ = generate(str(root))
     assert ("**No agent code was found**: its Python has no LangGraph graph, agent class, `mlflow.models.set_model`, "
-            "`databricks.agents.deploy`, agent server, GenAI autolog or `log_model`, chat-model or Genie call, so "
-            "nothing below describes an agent; the build needs the agent's file in the bundle variable `agent_file`. "
+            "`databricks.agents.deploy`, agent server, GenAI autolog or `log_model`, GenAI evaluation, scorer, "
+            "trace span, chat-model or Genie call, so nothing below describes an agent; the build needs the agent's "
+            "file in the bundle variable `agent_file`. "
             "Left alone, since nothing shows they serve an agent: registered model `model` (name `${var.model_name}`) "
             "(`resources/model.yml:3`), serving endpoint `scoring` (name `churn-scoring`) (`resources/model.yml:8`), "
             "deployment job `deploy` (name `churn-deploy`) (`resources/model.yml:16`); the plan registers, links and "
@@ -86,3 +87,21 @@ def test_genai_code_makes_the_project_s_model_the_agent_s(tree):
         "${resources.registered_models.model.catalog_name}.${resources.registered_models.model.schema_name}."
         "${resources.registered_models.model.name}", "{{job.parameters.model_name}}"}
     assert plan["serving_mode"]["endpoint_key"] == "scoring"
+
+
+def test_traced_or_evaluated_genai_code_is_an_agent(tree):
+    for code in ("import mlflow\n\n\n@mlflow.trace(span_type='AGENT')\ndef answer(q):\n    return q\n",
+                 "import mlflow\nmlflow.genai.evaluate(data=[], predict_fn=print, scorers=[])\n"):
+        root = tree({**MLOPS, "notebooks/agent.py": code})
+        assert plan_json(root)["agent"]["found"] is True, code
+
+
+def test_a_no_agent_project_s_deployment_job_in_the_root_file_is_not_edited(tree):
+    bundle = MLOPS["databricks.yml"] + ("resources:\n  jobs:\n    model_deployment:\n      name: deploy\n      tasks:\n"
+                                        "        - task_key: Approval_Check\n"
+                                        "          notebook_task: {notebook_path: ./notebooks/approve}\n")
+    root = tree({**MLOPS, "databricks.yml": bundle})
+    result = scaffold(str(root))
+    assert not any("model_deployment" in note for note in result.notes)
+    assert "    model_deployment:\n      name: deploy\n      tasks:\n" in (root / "databricks.yml").read_text()
+    assert "queue" not in (root / "databricks.yml").read_text().split("model_deployment:")[1].split("targets:")[0]

@@ -55,9 +55,9 @@ class AgentProfile:
     """The concrete agent classes when no file sets or instantiates one: which is served is not known."""
     found: bool = True
     """The project's own code shows an agent (a LangGraph graph, an agent class, `mlflow.models.set_model`,
-    `databricks.agents.deploy`, an agent server, a GenAI flavor's `autolog` or `log_model`, a chat-model or Genie
-    call); False: the plan adopts none of the project's models, endpoints, apps or deployment jobs (nothing shows
-    they serve an agent)."""
+    `databricks.agents.deploy`, an agent server, a GenAI flavor's `autolog` or `log_model`, `mlflow.genai.evaluate`,
+    a scorer, an `@mlflow.trace` span, a chat-model or Genie call); False: the plan adopts none of the project's
+    models, endpoints, apps or deployment jobs (nothing shows they serve an agent)."""
 
 
 @record

@@ -27,7 +27,7 @@ from dabprp.plan.serving import AGENT_SERVER_APIS
 GENAI_FLAVORS = ("langchain", "langgraph", "openai", "llama_index", "dspy", "anthropic", "bedrock", "gemini", "crewai",
                  "autogen", "ag2", "litellm", "groq", "mistral", "smolagents", "pydantic_ai", "agno", "strands")
 """MLflow's GenAI flavors: their `autolog` and `log_model` are GenAI code."""
-AGENT_CALLS = ("mlflow.models.set_model", "databricks.agents.deploy", *AGENT_SERVER_APIS,
+AGENT_CALLS = ("mlflow.models.set_model", "databricks.agents.deploy", "mlflow.genai.evaluate", *AGENT_SERVER_APIS,
                *(f"mlflow.{flavor}.{api}" for flavor in GENAI_FLAVORS for api in ("autolog", "log_model")))
 """Calls only agent code makes (with graphs, agent classes, chat-model and Genie calls: `AgentProfile.found`)."""
 
@@ -85,7 +85,8 @@ def agent_profile(project: Project) -> AgentProfile:
         served_at=entry.location,
         sets_model=entry.sets_model,
         unserved=() if interface else tuple(Evidence("agent class", a.name, a.location) for a in entry.concrete),
-        found=bool(graph or py.agent_classes or py.calls(*AGENT_CALLS) or py.endpoints("chat") or py.of(GenieAgent)),
+        found=bool(graph or py.agent_classes or py.calls(*AGENT_CALLS) or py.endpoints("chat") or py.of(GenieAgent)
+                   or py.trace_spans or py.scorers),
     )
 
 
