@@ -146,11 +146,11 @@ def test_bad_input_exits_2_with_one_line(tmp_path):
 
 
 def test_force_never_overwrites_a_bundle_file_that_would_drop_resources(tmp_path, monkeypatch):
-    """The plan puts its files beside project files (`free_path`); were it to name one anyway, `--force` would
+    """The plan puts its files beside project files (`free_paths`); were it to name one anyway, `--force` would
     still keep a file whose resources the overwrite would drop."""
     from dabprp.plan import build
 
-    monkeypatch.setattr(build, "free_path", lambda project, ours, path: path)
+    monkeypatch.setattr(build, "free_paths", lambda project, ours: lambda path: path)
     project = write_tree(tmp_path / "p", {
         "databricks.yml": "bundle:\n  name: forced\n",
         "resources/build_job.yml": "resources:\n  registered_models:\n    mine:\n      name: m\n"

@@ -3,6 +3,8 @@ class at module level; never a file of base classes, and "not known" when nothin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dabprp.analyze import analyze
 from dabprp.api import generate, plan
 from dabprp.plan.agent_entry import agent_entry
@@ -24,6 +26,13 @@ def _build_agent_file(path: str) -> str:
     build = built.job("build")
     assert build is not None
     return next(p.value for p in build.tasks[0].params if p.flag == "--agent-file")
+
+
+def served(root: Path) -> tuple[str | None, str | None, str, bool, str]:
+    """(file, class, where, whether it calls set_model) of the served agent, and the build's `--agent-file`."""
+    entry = agent_entry(analyze(str(root)).python)
+    return (entry.path, entry.agent.name if entry.agent else None, str(entry.location), entry.sets_model,
+            _build_agent_file(str(root)))
 
 
 def test_a_hierarchy_without_set_model_or_instance_names_no_file_and_no_base_class():
@@ -50,10 +59,7 @@ def test_the_file_that_calls_set_model_is_served_before_a_module_level_instance(
                  "agents/demo.py": "from agents.research import ResearchAgent\n\nDEMO = ResearchAgent()\n",
                  "agents/serve.py": ("import mlflow\nfrom agents.research import ResearchAgent\n\n"
                                      "AGENT = ResearchAgent()\nmlflow.models.set_model(AGENT)\n")})
-    entry = agent_entry(analyze(str(root)).python)
-    assert (entry.path, entry.agent and entry.agent.name, str(entry.location), entry.sets_model) == (
-        "agents/serve.py", "ResearchAgent", "agents/serve.py:5", True)
-    assert _build_agent_file(str(root)) == "agents/serve.py"
+    assert served(root) == ("agents/serve.py", "ResearchAgent", "agents/serve.py:5", True, "agents/serve.py")
     text, _ = generate(str(root))
     assert ("The agent is a **ResponsesAgent** agent served through `ResearchAgent(ResponsesAgent)` "
             "(`mlflow.models.set_model` at `agents/serve.py:5`).") in text
@@ -63,10 +69,7 @@ def test_a_module_level_instance_of_the_concrete_class_is_served_and_its_missing
     root = tree({**BASES,
                  "agents/base_demo.py": "from agents.base import BaseAgent\n\nBASE = BaseAgent()\n",
                  "agents/app.py": "from agents.research import ResearchAgent\n\n\nAGENT = ResearchAgent()\n"})
-    entry = agent_entry(analyze(str(root)).python)
-    assert (entry.path, entry.agent and entry.agent.name, str(entry.location), entry.sets_model) == (
-        "agents/app.py", "ResearchAgent", "agents/app.py:4", False)
-    assert _build_agent_file(str(root)) == "agents/app.py"
+    assert served(root) == ("agents/app.py", "ResearchAgent", "agents/app.py:4", False, "agents/app.py")
     text, _ = generate(str(root))
     assert ("The agent is a **ResponsesAgent** agent served through `ResearchAgent(ResponsesAgent)` (instantiated "
             "at `agents/app.py:4`; that file calls no `mlflow.models.set_model`, which the build's models-from-code "

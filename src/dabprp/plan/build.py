@@ -40,7 +40,7 @@ from dabprp.plan.resources import (
     ExistingKeys,
     bundle_files,
     existing_keys,
-    free_path,
+    free_paths,
     full_model_name,
     not_adopted,
     own_keys,
@@ -95,10 +95,10 @@ def build_plan(project: Project, findings: tuple[Finding, ...], settings: Settin
     wiring = _wiring(project, key, existing, mode, folder,
                      "${var.%s}" % (reuse["catalog"].variable if "catalog" in reuse else "catalog"))
     planned = pipeline.jobs(mode, wiring, gates, steps, settings.latency_p95_ms, settings.error_rate_budget, project)
-    ours = own_keys(key) | {j.key for j in planned if not j.reused}
-    jobs = tuple(j if j.reused else replace(j, file=free_path(project, ours, j.file)) for j in planned)
+    free = free_paths(project, own_keys(key) | {j.key for j in planned if not j.reused})
+    jobs = tuple(j if j.reused else replace(j, file=free(j.file)) for j in planned)
     blocks, names = bundle_files(project, settings, own_name, key, model_name, envs, jobs, mode, agent, existing,
-                                 reuse, folder, covered)
+                                 reuse, folder, covered, free)
     _check_data_flow(project, jobs, blocks)
     logged, unknown = logged_resources(project, wiring.model_config) if mode.serves_from_model else ((), ())
     rollout = bundle_rollout(project, mode, f"{key}_endpoint")

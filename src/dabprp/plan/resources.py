@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
-from dabprp.facts import Project, literal_str
+from dabprp.facts import Project, Resources, literal_str
 from dabprp.knowledge import APP_NAME_MAX, is_approval_task_key
 from dabprp.parse.bundle_load import DEFAULT_ROOT_FILE
 from dabprp.plan.bundle_model import (
@@ -76,6 +77,12 @@ def existing_keys(project: Project, key: str) -> ExistingKeys:
                         experiment=first(res.experiments))
 
 
+def resource_evidence(label: str, item: Any) -> Evidence:
+    """`label`: the resource's key (and name) at its location."""
+    return Evidence(label, text(Code(item.key), *((" (name ", Code(item.name), ")") if item.name else ())),
+                    item.location)
+
+
 def not_adopted(project: Project, existing: ExistingKeys, key: str) -> tuple[Evidence, ...]:
     """What an agent plan would take over from the project (`existing_keys`, and every serving endpoint and app
     that is not the plan's own), when its code shows no agent: listed, left alone."""
@@ -87,9 +94,7 @@ def not_adopted(project: Project, existing: ExistingKeys, key: str) -> tuple[Evi
     kinds = (("registered model", res.registered_models, existing.model),
              ("serving endpoint", res.model_serving_endpoints, None), ("app", res.apps, None),
              ("deployment job", res.jobs, existing.deploy_job), ("experiment", res.experiments, existing.experiment))
-    return tuple(Evidence(label, text(Code(item.key), *((" (name ", Code(item.name), ")") if item.name else ())),
-                          item.location)
-                 for label, items, taken in kinds for item in items
+    return tuple(resource_evidence(label, item) for label, items, taken in kinds for item in items
                  if item.key not in ours and (label in ("serving endpoint", "app") or item.key == taken))
 
 
@@ -99,22 +104,26 @@ def own_keys(key: str) -> frozenset[str]:
                       f"{key}_experiment"})
 
 
-def free_path(project: Project, ours: frozenset[str], path: str) -> str:
-    """`path` when it is free or a file of the plan's own resources (an earlier scaffold), else
-    `<folder>/dabprp_<name>`: scaffold keeps a project file there (one that declares other resources, or none,
-    or is not included), and the plan's resources would be declared nowhere."""
-    b = project.bundle
-    res = b.resources if b else None
+def free_paths(project: Project, ours: frozenset[str]) -> Callable[[str], str]:
+    """For a path the plan writes: the path when it is free or a file of the plan's own resources (`ours`, an
+    earlier scaffold), else `<folder>/dabprp_<name>`: scaffold keeps a project file there (one that declares
+    other resources, or none, or is not included), and the plan's resources would be declared nowhere."""
+    res = project.bundle.resources if project.bundle else Resources()
     declared: dict[str, set[str]] = {}
-    for items in ((res.jobs, res.experiments, res.registered_models, res.models, res.model_serving_endpoints,
-                   res.apps, res.secret_scopes, res.quality_monitors, res.other) if res else ()):
+    for items in (res.jobs, res.experiments, res.registered_models, res.models, res.model_serving_endpoints,
+                  res.apps, res.secret_scopes, res.quality_monitors, res.other):
         for item in items:
             declared.setdefault(item.location.path, set()).add(item.key)
-    keys = declared.get(path)
-    if (path not in project.files and keys is None) or (keys is not None and keys <= ours):
-        return path
-    folder, name = path.rsplit("/", 1)
-    return f"{folder}/dabprp_{name}"
+    files = set(project.files)
+
+    def free(path: str) -> str:
+        keys = declared.get(path)
+        if (path not in files and keys is None) or (keys is not None and keys <= ours):
+            return path
+        folder, name = path.rsplit("/", 1)
+        return f"{folder}/dabprp_{name}"
+
+    return free
 
 
 def model_key(key: str, existing: ExistingKeys) -> str:
@@ -229,8 +238,9 @@ def _pipeline_variables(jobs: tuple[PlannedJob, ...], mode: ServingMode, existin
 def bundle_files(project: Project, settings: Settings, name: str, key: str, model_name: str,
                 envs: tuple[Environment, ...], jobs: tuple[PlannedJob, ...], mode: ServingMode, agent: Any,
                 existing: ExistingKeys, reuse: dict[str, Reused], folder: str,
-                include_covered: bool) -> tuple[tuple[BundleFile, ...], NamePlan]:
-    """The plan's bundle documents, and the names of the project's workspace-unique resources per environment."""
+                include_covered: bool, free: Callable[[str], str]) -> tuple[tuple[BundleFile, ...], NamePlan]:
+    """The plan's bundle documents, and the names of the project's workspace-unique resources per environment;
+    `free` (`free_paths`) places the plan's model and serving files."""
     have = {v.name for v in project.bundle.variables} if project.bundle else set()
     variables = _variables(project, settings, model_name, envs, agent, reuse, existing)
     variables.update(_pipeline_variables(jobs, mode, existing, have))
@@ -284,8 +294,7 @@ def bundle_files(project: Project, settings: Settings, name: str, key: str, mode
     serving_kind = {"bundle-endpoint": "model-serving", "app-agent": "apps"}.get(mode.kind)
     serving_exists = existing.app if mode.kind == "app-agent" else existing.endpoint
     plans_serving = serving_kind is not None and not serving_exists
-    own = own_keys(key) | {j.key for j in jobs if not j.reused}
-    files = {role: free_path(project, own, f"{folder}/{role}.yml") for role in ("model", "serving")}
+    files = {role: free(f"{folder}/{role}.yml") for role in ("model", "serving")}
     ours = [*jobs_by_file, *([files["model"]] if resources else []), *([files["serving"]] if plans_serving else [])]
     glob = f"{folder}/*.yml"
     # a glob that would also pick up a file the bundle does not deploy today: list our files instead

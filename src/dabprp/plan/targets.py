@@ -5,7 +5,7 @@ from __future__ import annotations
 from dabprp.facts import Project
 from dabprp.plan.includes import include_matches
 from dabprp.plan.model import Code, Environment, Evidence, Migration, parts_of, prose, text
-from dabprp.plan.resources import ExistingKeys
+from dabprp.plan.resources import ExistingKeys, resource_evidence
 from dabprp.plan.reuse import Reused
 
 # The CLI's default root (workspace `~` is /Workspace/Users/<deployer>): writing it out moves nothing.
@@ -128,8 +128,7 @@ def reused_evidence(project: Project, reuse: dict[str, Reused], existing: Existi
     for label, key, items in kinds:
         found = next((i for i in items if i.key == key), None) if key else None
         if found is not None:
-            named = (" (name ", Code(found.name), ")") if found.name else ()
-            out.append(Evidence(label, text(Code(found.key), *named), found.location))
+            out.append(resource_evidence(label, found))
     covering = next((i for i in b.includes if include_matches(i.pattern, f"{folder}/dabprp_probe.yml")), None)
     if covered and covering is not None:
         out.append(Evidence("include glob", text(Code(covering.pattern), " already covers ", Code(f"{folder}/")),

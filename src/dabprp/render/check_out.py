@@ -15,6 +15,7 @@ from dabprp.render.terminal import (
     Terminal,
     cell_text,
     heading,
+    literal,
     plain_table,
     render,
     table,
@@ -45,8 +46,8 @@ def findings_by_file(findings: tuple[Finding, ...], summary: str, term: Terminal
                  for f in found]
         plain = None if term.color else plain_table(FINDING_COLUMNS, cells, term.width, indent=2)
         if plain is None:
-            rows = [(text(f"{f.location.line:>5}"), text(f"{f.severity.value:<7}", SEVERITY_STYLE[f.severity.value]),
-                     text(f.rule_id, "bold"), text(f.message)) for f in found]
+            rows = [(literal(line), literal(severity, SEVERITY_STYLE[f.severity.value]), literal(rule, "bold"),
+                     literal(message)) for f, (line, severity, rule, message) in zip(found, cells, strict=True)]
             items.append(Padding(table(FINDING_COLUMNS, rows, term.width - 2, header=False), (0, 0, 0, 2)))
         else:
             items.append(plain)

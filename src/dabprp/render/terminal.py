@@ -96,9 +96,14 @@ def cell_text(value: object) -> str:
 
 def text(value: object, style: str = "") -> Text:
     """A literal cell (`cell_text`): user values are never read as Rich markup (`[/x]` stays `[/x]`)."""
+    return literal(cell_text(value), style)
+
+
+def literal(value: str, style: str = "") -> Text:
+    """`value` as it is (already a `cell_text`), never read as Rich markup."""
     from rich.text import Text
 
-    return Text(cell_text(value), style=style)
+    return Text(value, style=style)
 
 
 @record

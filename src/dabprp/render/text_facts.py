@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.console import RenderableType
 
 from dabprp.facts import Project
-from dabprp.render.terminal import Col, Prerendered, Terminal, cell_text, plain_table, render, table, text
+from dabprp.render.terminal import Col, Prerendered, Terminal, cell_text, literal, plain_table, render, table, text
 from dabprp.rules.queries import hardcoded_secrets
 
 
@@ -21,7 +21,7 @@ def render_facts_text(project: Project, term: Terminal | None = None) -> str:
         cols = [Col(c, wrap=c != "where") for c in columns]
         cells = [[cell_text(cell) for cell in row] for row in rows]
         plain = None if term.color else plain_table(cols, cells, term.width, header=True, title=title)
-        return plain or table(cols, [[text(cell) for cell in row] for row in rows], term.width, title=title)
+        return plain or table(cols, [[literal(cell) for cell in row] for row in cells], term.width, title=title)
 
     items: list[RenderableType | Prerendered] = [text(f"Project {project.root}: {len(project.files)} files")]
     b = project.bundle
